@@ -1,0 +1,36 @@
+// A warehouse snapshot as the sync engine consumes it: one row per SKU,
+// sorted by SKU, plus the problems found while reading it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace pb::connectors {
+
+struct FeedRow {
+  std::string sku;
+  Quantity quantity = 0;
+  std::uint64_t line = 0;  // 1-based line of the (first) row in the source; 0 if not from a file
+};
+
+// A row the reader could not use: no SKU, a quantity that is not an integer,
+// a duplicate SKU (unless duplicates are summed), a short row, ...
+struct FeedProblem {
+  std::uint64_t line = 0;
+  std::string sku;  // empty when the row has none
+  std::string message;
+};
+
+struct Feed {
+  std::string origin;            // file path or URL, for messages and logs
+  std::vector<FeedRow> rows;     // sorted by sku (byte order), SKUs unique
+  std::vector<FeedProblem> problems;  // in line order
+  // SKUs named by a problem row: they keep their previous state (they are not
+  // "missing" from the snapshot). Sorted, unique.
+  std::vector<std::string> held_skus;
+};
+
+}  // namespace pb::connectors

@@ -1,0 +1,38 @@
+// The interface every warehouse connector implements: produce the current
+// snapshot of quantities. Connectors know nothing of LMDB or of stores.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "config/config.hpp"
+#include "connectors/warehouse/feed.hpp"
+
+namespace pb::connectors {
+
+// The source could not be read at all (missing file, unreadable, no header).
+// The run fails and nothing changes.
+class WarehouseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  // Reads the whole current snapshot. Blocking work runs on `pool`; the
+  // coroutine resumes on the caller's executor. Throws WarehouseError.
+  virtual boost::asio::awaitable<Feed> read_snapshot(boost::asio::any_io_executor pool) = 0;
+
+  // One line for logs and `beectl`: "csv /srv/feeds/acme/inv_*.csv". No secrets.
+  virtual std::string describe() const = 0;
+};
+
+std::unique_ptr<Warehouse> make_warehouse(const config::WarehouseConfig& config);
+
+}  // namespace pb::connectors
