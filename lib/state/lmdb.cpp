@@ -1,1 +1,181 @@
-// placeholder
+#include "state/lmdb.hpp"
+
+#include <mutex>
+#include <system_error>
+
+namespace pb::state::lmdb {
+
+Error::Error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw Error(rc, std::string(what) + ": " + mdb_strerror(rc));
+}
+
+Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial_map_size) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ec.value(), "cannot create state directory " + dir.string() + ": " + ec.message());
+  check(mdb_env_create(&env_), "mdb_env_create");
+  try {
+    check(mdb_env_set_maxdbs(env_, max_dbs), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxreaders(env_, 256), "mdb_env_set_maxreaders");
+    // Open first, then compare: an existing environment may already be larger.
+    // MDB_NOTLS: read transactions are tied to the transaction, not the thread,
+    // so worker-pool threads and the event loop can each hold their own.
+    const int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0640);
+    if (rc != MDB_SUCCESS)
+      throw Error(rc, "cannot open LMDB environment in " + dir.string() + ": " + mdb_strerror(rc));
+    if (map_size() < initial_map_size)
+      check(mdb_env_set_mapsize(env_, initial_map_size), "mdb_env_set_mapsize");
+    // Readers left behind by a process that was killed would pin old pages.
+    int dead = 0;
+    mdb_reader_check(env_, &dead);
+  } catch (...) {
+    mdb_env_close(env_);
+    throw;
+  }
+}
+
+Env::~Env() {
+  if (env_) mdb_env_close(env_);
+}
+
+std::size_t Env::map_size() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+void Env::grow() {
+  std::unique_lock lock(resize_lock_);
+  check(mdb_env_set_mapsize(env_, map_size() * 2), "mdb_env_set_mapsize");
+}
+
+void Env::write(const std::function<void(Txn&)>& body) {
+  for (;;) {
+    try {
+      Txn txn(*this, true);
+      body(txn);
+      txn.commit();
+      return;
+    } catch (const Error& e) {
+      if (e.code() != MDB_MAP_FULL) throw;
+    }
+    grow();  // the transaction above is gone: no transaction of ours holds the lock
+  }
+}
+
+void Env::read(const std::function<void(Txn&)>& body) {
+  Txn txn(*this, false);
+  body(txn);
+}
+
+Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), writable_(write) {
+  int rc = mdb_txn_begin(env.get(), nullptr, write ? 0 : MDB_RDONLY, &txn_);
+  if (rc == MDB_READERS_FULL) {
+    int dead = 0;
+    mdb_reader_check(env.get(), &dead);
+    rc = mdb_txn_begin(env.get(), nullptr, write ? 0 : MDB_RDONLY, &txn_);
+  }
+  check(rc, "mdb_txn_begin");
+}
+
+Txn::~Txn() { abort(); }
+
+void Txn::commit() {
+  MDB_txn* t = txn_;
+  txn_ = nullptr;
+  check(mdb_txn_commit(t), "mdb_txn_commit");  // commit frees the handle even on failure
+}
+
+void Txn::abort() {
+  if (txn_) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+MDB_dbi Txn::open_db(const char* name) {
+  MDB_dbi dbi = 0;
+  check(mdb_dbi_open(txn_, name, writable_ ? MDB_CREATE : 0, &dbi), name);
+  return dbi;
+}
+
+std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) const {
+  MDB_val k = to_val(key);
+  MDB_val v{};
+  const int rc = mdb_get(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, "mdb_get");
+  return to_view(v);
+}
+
+void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  check(mdb_put(txn_, dbi, &k, &v, 0), "mdb_put");
+}
+
+bool Txn::del(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = to_val(key);
+  const int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, "mdb_del");
+  return true;
+}
+
+Cursor::Cursor(Txn& txn, MDB_dbi dbi, std::string prefix) : prefix_(std::move(prefix)) {
+  check(mdb_cursor_open(txn.get(), dbi, &cursor_), "mdb_cursor_open");
+}
+
+Cursor::~Cursor() { mdb_cursor_close(cursor_); }
+
+bool Cursor::settle(int rc) {
+  if (rc == MDB_NOTFOUND) return valid_ = false;
+  check(rc, "mdb_cursor_get");
+  valid_ = to_view(key_).substr(0, prefix_.size()) == prefix_;
+  return valid_;
+}
+
+bool Cursor::seek(std::string_view from) {
+  std::string target = prefix_;
+  target.append(from);
+  if (target.empty())  // LMDB rejects zero-length keys, even as a search bound
+    return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_FIRST));
+  key_ = to_val(target);
+  return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_SET_RANGE));
+}
+
+bool Cursor::last() {
+  if (prefix_.empty()) return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_LAST));
+  // The first key past every key with the prefix is prefix with its last byte
+  // incremented (prefixes here end in a 0x00 separator, never 0xff).
+  std::string past = prefix_;
+  past.back() = static_cast<char>(static_cast<unsigned char>(past.back()) + 1);
+  key_ = to_val(past);
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_SET_RANGE);
+  if (rc == MDB_NOTFOUND) {
+    rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_LAST);
+  } else if (rc == MDB_SUCCESS) {
+    rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_PREV);
+  }
+  return settle(rc);
+}
+
+bool Cursor::next() { return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT)); }
+bool Cursor::prev() { return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_PREV)); }
+
+std::string_view Cursor::key() const { return to_view(key_).substr(prefix_.size()); }
+
+void Cursor::replace(std::string_view value) {
+  MDB_val v = to_val(value);
+  check(mdb_cursor_put(cursor_, &key_, &v, MDB_CURRENT), "mdb_cursor_put");
+  check(mdb_cursor_get(cursor_, &key_, &value_, MDB_GET_CURRENT), "mdb_cursor_get");
+}
+
+void Cursor::erase() {
+  check(mdb_cursor_del(cursor_, 0), "mdb_cursor_del");
+  // After a delete LMDB leaves the cursor on the following entry; GET_CURRENT
+  // reads it (or reports that the end was reached).
+  settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_GET_CURRENT));
+}
+
+}  // namespace pb::state::lmdb

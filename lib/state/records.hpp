@@ -1,0 +1,64 @@
+// The records PackageBee keeps in LMDB and their byte encodings. Each encoding
+// starts with a version byte so a later schema can read older records.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/types.hpp"
+
+namespace pb::state {
+
+// One SKU of one connection.
+struct ItemRecord {
+  Quantity quantity = 0;      // the warehouse's figure
+  UnixMillis updated_at = 0;  // when `quantity` last changed (the product's "Last Update")
+  Quantity wanted = 0;        // what the store should hold: `quantity` after the rules
+  bool listed = true;         // in the latest snapshot (or held there by a bad row)
+  std::optional<Quantity> store_quantity;  // last quantity the store confirmed
+  UnixMillis confirmed_at = 0;
+  std::string error;  // the store's last rejection or failure for this SKU; empty if none
+
+  // The store may not hold `wanted`, or refused it last time: the SKU belongs
+  // in the change index.
+  bool needs_push() const {
+    return listed && (!store_quantity || *store_quantity != wanted || !error.empty());
+  }
+};
+
+// Per-connection bookkeeping.
+struct ConnectionRecord {
+  std::uint64_t next_run_id = 1;
+  UnixMillis next_due_at = 0;       // next automatic run; 0 = not scheduled yet
+  UnixMillis last_full_ok_at = 0;   // last Full Sync that finished ok; 0 = never
+  bool paused = false;              // automatic runs paused (beectl pause)
+};
+
+struct RunRecord {
+  std::uint64_t id = 0;
+  SyncKind kind = SyncKind::smart;
+  Trigger trigger = Trigger::manual;
+  UnixMillis started_at = 0;
+  UnixMillis finished_at = 0;  // 0 while running
+  RunResult result = RunResult::running;
+  std::uint64_t read = 0;      // feed rows read
+  std::uint64_t changed = 0;   // SKUs whose warehouse quantity changed
+  std::uint64_t pushed = 0;    // SKUs the store confirmed
+  std::uint64_t rejected = 0;  // SKUs the store refused or that kept failing
+  std::uint64_t bad_rows = 0;  // feed rows that could not be used
+  std::string error;           // why the run failed, or a note for partial runs
+};
+
+std::string encode(const ItemRecord& r);
+std::string encode(const ConnectionRecord& r);
+std::string encode(const RunRecord& r);
+
+// Throw std::runtime_error on a record that does not decode (corruption or a
+// newer schema).
+ItemRecord decode_item(std::string_view bytes);
+ConnectionRecord decode_connection(std::string_view bytes);
+RunRecord decode_run(std::string_view bytes);
+
+}  // namespace pb::state

@@ -1,0 +1,69 @@
+#include <doctest/doctest.h>
+
+#include "state/records.hpp"
+
+using namespace pb;
+using namespace pb::state;
+
+TEST_CASE("records round-trip through their encodings") {
+  ItemRecord item{-3, 1583157600000, 0, true, 7, 1583157700000, "unknown SKU"};
+  const auto back = decode_item(encode(item));
+  CHECK(back.quantity == -3);
+  CHECK(back.updated_at == 1583157600000);
+  CHECK(back.wanted == 0);
+  CHECK(back.listed);
+  CHECK(back.store_quantity == 7);
+  CHECK(back.confirmed_at == 1583157700000);
+  CHECK(back.error == "unknown SKU");
+
+  ItemRecord never;
+  never.listed = false;
+  CHECK_FALSE(decode_item(encode(never)).store_quantity.has_value());
+  CHECK_FALSE(decode_item(encode(never)).listed);
+
+  RunRecord run{42, SyncKind::full, Trigger::schedule, 1, 2, RunResult::partial, 10, 9, 8, 1, 3, "x"};
+  const auto r = decode_run(encode(run));
+  CHECK(r.id == 42);
+  CHECK(r.kind == SyncKind::full);
+  CHECK(r.trigger == Trigger::schedule);
+  CHECK(r.result == RunResult::partial);
+  CHECK(r.read == 10);
+  CHECK(r.changed == 9);
+  CHECK(r.pushed == 8);
+  CHECK(r.rejected == 1);
+  CHECK(r.bad_rows == 3);
+  CHECK(r.error == "x");
+
+  ConnectionRecord c{17, 99, 98, true};
+  const auto cb = decode_connection(encode(c));
+  CHECK(cb.next_run_id == 17);
+  CHECK(cb.next_due_at == 99);
+  CHECK(cb.last_full_ok_at == 98);
+  CHECK(cb.paused);
+}
+
+TEST_CASE("truncated or unknown records are refused, not misread") {
+  auto bytes = encode(ItemRecord{});
+  CHECK_THROWS(decode_item(bytes.substr(0, bytes.size() - 1)));
+  bytes[0] = 9;
+  CHECK_THROWS(decode_item(bytes));
+  auto run = encode(RunRecord{});
+  run[10] = 7;  // result byte out of range
+  CHECK_THROWS(decode_run(run));
+}
+
+TEST_CASE("an item needs a push until the store confirms what is wanted") {
+  ItemRecord r;
+  r.wanted = 5;
+  CHECK(r.needs_push());
+  r.store_quantity = 4;
+  CHECK(r.needs_push());
+  r.store_quantity = 5;
+  CHECK_FALSE(r.needs_push());
+  r.error = "rejected";  // a rejection keeps it pending even when the last figure matches
+  CHECK(r.needs_push());
+  r.error.clear();
+  r.store_quantity = 4;
+  r.listed = false;  // gone from the feed and kept: left alone
+  CHECK_FALSE(r.needs_push());
+}
