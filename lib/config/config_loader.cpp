@@ -1,1 +1,139 @@
-// placeholder
+#include "config/config_loader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "config/config_reader.hpp"
+#include "config/config_schema.hpp"
+
+namespace pb::config {
+
+namespace {
+
+// A configuration is a few kilobytes; anything this large is the wrong file (or /dev/zero).
+constexpr std::size_t kMaxFileSize = 16u << 20;
+
+std::string format_error(const std::string& file, int line, int column, const std::string& key_path,
+                         const std::string& message) {
+  std::string out = file;
+  if (line > 0) {
+    out += ':' + std::to_string(line);
+    if (column > 0) out += ':' + std::to_string(column);
+  }
+  out += ": ";
+  if (!key_path.empty()) out += key_path + ": ";
+  return out + message;
+}
+
+[[noreturn]] void fail_io(const std::string& file, int error) {
+  throw ConfigError(file, 0, 0, {}, std::generic_category().message(error));
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_io(name, errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_io(name, errno);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxFileSize)
+      throw ConfigError(name, 0, 0, {}, "larger than 16 MiB; not a configuration file");
+  }
+  return text;
+}
+
+int one_based(int zero_based) {
+  return zero_based >= 0 ? zero_based + 1 : 0;
+}
+
+// Two connections rewriting one file would overwrite each other's stock on every run.
+void check_store_paths(const Config& config, const YAML::Node& root, const Reader& reader) {
+  std::map<std::filesystem::path, const std::string*> owners;
+  for (const ConnectionConfig& connection : config.connections) {
+    const auto* csv = std::get_if<CsvStoreConfig>(&connection.store);
+    if (csv == nullptr) continue;
+    const auto [it, inserted] = owners.emplace(csv->path, &connection.name);
+    if (inserted) continue;
+    std::optional<YAML::Node> at = Reader::child(root, "connections");
+    if (at) at = Reader::child(*at, connection.name);
+    if (at) at = Reader::child(*at, "store");
+    if (at) at = Reader::child(*at, "path");
+    reader.fail_at(at.value_or(YAML::Node()), "connections." + connection.name + ".store.path",
+                   "connections \"" + *it->second + "\" and \"" + connection.name +
+                       "\" both write " + csv->path.string());
+  }
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file, int line, int column, std::string key_path,
+                         std::string message)
+    : std::runtime_error(format_error(file, line, column, key_path, message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      key_path_(std::move(key_path)),
+      message_(std::move(message)) {}
+
+Config load_config_file(const std::filesystem::path& path) {
+  const std::string text = read_file(path);
+  // Absolute, so relative paths in the file and a later reload do not depend on the working
+  // directory, which the daemon changes.
+  std::error_code ec;
+  std::filesystem::path source = std::filesystem::absolute(path, ec);
+  if (ec) source = path;
+  source = source.lexically_normal();
+  Config config = parse_config(text, path.string(), source.parent_path());
+  config.source = std::move(source);
+  return config;
+}
+
+Config parse_config(std::string_view yaml_text, const std::string& file_name,
+                    const std::filesystem::path& base_dir) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file_name, one_based(e.mark.line), one_based(e.mark.column), {}, e.msg);
+  }
+  constexpr const char* kShape = "a map with the keys daemon and connections";
+  if (documents.empty() || documents.front().IsNull())
+    throw ConfigError(file_name, 0, 0, {}, std::string("the file is empty; expected ") + kShape);
+  const YAML::Node& root = documents.front();
+  const Reader reader_for_errors(file_name, base_dir);
+  if (documents.size() > 1)
+    reader_for_errors.fail_at(documents[1], {}, "a second YAML document; only one is allowed");
+  if (!root.IsMap())
+    reader_for_errors.fail_at(
+        root, {},
+        std::string("expected ") + kShape + " at the top level, got " + Reader::describe(root));
+
+  Config config;
+  config.source = file_name;
+  Reader reader(file_name, base_dir);
+  reader.section(root, root_schema(), config);
+  check_store_paths(config, root, reader);
+  return config;
+}
+
+}  // namespace pb::config

@@ -1,1 +1,144 @@
-// placeholder
+#include "sync/connection_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sys/offload.hpp"
+
+namespace pb::sync {
+namespace asio = boost::asio;
+
+ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config)
+    : ConnectionRunner(std::move(deps), config, connectors::make_warehouse(config.warehouse),
+                       connectors::make_store(config.store)) {}
+
+ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
+                                   std::unique_ptr<connectors::Warehouse> warehouse,
+                                   std::unique_ptr<connectors::Store> store)
+    : deps_(std::move(deps)),
+      config_(std::move(config)),
+      warehouse_(std::move(warehouse)),
+      store_(std::move(store)),
+      timer_(deps_.loop) {}
+
+void ConnectionRunner::start(bool run_soon) {
+  // One small read at startup, before the loop serves anyone: fine to block.
+  state::ConnectionRecord record;
+  deps_.db.read(config_.name, [&](state::ConnectionTxn& txn) { record = txn.connection(); });
+  next_run_id_ = record.next_run_id;
+  full_done_ = record.last_full_ok_at != 0;
+  // A connection never scheduled before starts right away with its first
+  // (Full) run; so does one whose last run was cut short.
+  next_due_at_ = (record.next_due_at == 0 || run_soon) ? now_millis() : record.next_due_at;
+  stopped_ = false;
+  arm_timer();
+}
+
+void ConnectionRunner::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void ConnectionRunner::arm_timer() {
+  if (stopped_) return;
+  const auto delay = std::max<UnixMillis>(0, next_due_at_ - now_millis());
+  // The timer is steady (immune to clock steps); the due time kept in LMDB
+  // is wall-clock so that it means the same after a restart.
+  timer_.expires_after(std::chrono::milliseconds(delay));
+  timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    const auto self = weak.lock();
+    if (ec || !self || self->stopped_) return;
+    self->on_due();
+  });
+}
+
+void ConnectionRunner::on_due() {
+  next_due_at_ = now_millis() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    config_.inventory.schedule)
+                                    .count();
+  const SyncKind kind = full_done_ ? config_.inventory.automatic : SyncKind::full;
+  request(kind, Trigger::schedule);
+  arm_timer();
+}
+
+RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
+  if (!current_) {
+    Queued run{next_run_id_++, kind, trigger};
+    launch(run);
+    return {run.id, kind, false};
+  }
+  if (queued_) {
+    if (kind == SyncKind::full) queued_->kind = SyncKind::full;
+    return {queued_->id, queued_->kind, true};
+  }
+  queued_ = Queued{next_run_id_++, kind, trigger};
+  return {queued_->id, kind, true};
+}
+
+bool ConnectionRunner::finished(std::uint64_t id) const {
+  if (current_ && current_->run_id == id) return false;
+  if (queued_ && queued_->id == id) return false;
+  return id < next_run_id_;
+}
+
+void ConnectionRunner::launch(Queued run) {
+  current_ = RunProgress{};
+  current_->run_id = run.id;
+  current_->kind = run.kind;
+  current_->trigger = run.trigger;
+  current_->started_at = now_millis();
+  asio::co_spawn(deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); },
+                 asio::detached);
+}
+
+asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
+  co_await deps_.slots.acquire();
+  state::RunRecord run;
+  run.id = queued.id;
+  run.kind = queued.kind;
+  run.trigger = queued.trigger;
+  run.started_at = now_millis();
+  current_->started_at = run.started_at;
+  try {
+    const auto due = next_due_at_;
+    co_await sys::offload(deps_.pool, [&] {
+      deps_.db.write(config_.name, [&](state::ConnectionTxn& txn) {
+        auto record = txn.connection();
+        record.next_run_id = std::max(record.next_run_id, run.id + 1);
+        record.next_due_at = due;
+        txn.put_connection(record);
+        txn.put_run(run);
+      });
+    });
+    spdlog::info("{}: run {} started: {} sync ({})", config_.name, run.id, to_string(run.kind),
+                 to_string(run.trigger));
+    RunEnvironment env{deps_.db, *warehouse_, *store_, deps_.pool, deps_.retry};
+    run = co_await execute_run(env, config_.name, Rules::from(config_.inventory), run, *current_);
+    const auto duration_ms = run.finished_at - run.started_at;
+    const auto level = run.result == RunResult::ok        ? spdlog::level::info
+                       : run.result == RunResult::partial ? spdlog::level::warn
+                                                          : spdlog::level::err;
+    spdlog::log(level,
+                "{}: run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
+                "{}, {} ms{}{}",
+                config_.name, run.id, to_string(run.result), to_string(run.kind),
+                to_string(run.trigger), run.read, run.changed, run.pushed, run.rejected,
+                run.bad_rows, duration_ms, run.error.empty() ? "" : ": ", run.error);
+    if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}: run {} could not be recorded: {}", config_.name, run.id, e.what());
+  }
+  deps_.slots.release();
+  current_.reset();
+  if (queued_ && !stopped_) {
+    const auto next = *queued_;
+    queued_.reset();
+    launch(next);
+  }
+}
+
+}  // namespace pb::sync

@@ -1,1 +1,186 @@
-// placeholder
+#include "sync/sync_run.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sync/batch_planner.hpp"
+#include "sync/change_detector.hpp"
+#include "sys/offload.hpp"
+
+namespace pb::sync {
+namespace asio = boost::asio;
+using connectors::PushItem;
+using connectors::PushOutcome;
+using connectors::PushResult;
+
+namespace {
+
+constexpr std::size_t kProblemsLogged = 20;
+
+std::chrono::milliseconds backoff_for(const RetryPolicy& policy, int attempt) {
+  // Full jitter (AWS architecture blog): a uniform delay up to the exponential
+  // bound, so runs of many connections retrying together spread out.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const auto bound = std::min<std::int64_t>(
+      policy.max_backoff.count(), policy.initial_backoff.count() * (std::int64_t{1} << std::min(attempt, 20)));
+  std::uniform_int_distribution<std::int64_t> pick(bound / 2, std::max<std::int64_t>(bound, 1));
+  return std::chrono::milliseconds(pick(rng));
+}
+
+struct BatchOutcome {
+  std::vector<ItemVerdict> verdicts;
+  bool store_down = false;  // nothing in the batch got through after every attempt
+  std::string last_error;
+};
+
+// Pushes `batch`, retrying the transient part, and gives every item its verdict.
+asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env, const std::string& reference,
+                                                const std::vector<PushItem>& batch) {
+  BatchOutcome out;
+  out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
+  std::vector<std::size_t> todo(batch.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  bool any_answer = false;
+
+  for (int attempt = 1; !todo.empty(); ++attempt) {
+    std::vector<PushItem> sub;
+    sub.reserve(todo.size());
+    for (auto i : todo) sub.push_back(batch[i]);
+    std::vector<PushResult> results;
+    try {
+      // Named, not a temporary: g++ 12 frees a class-type temporary passed to
+      // a coroutine twice (seen under ASan here). Pass lvalues to coroutines.
+      connectors::PushContext context{env.pool, reference};
+      results = co_await env.store.push(std::move(sub), context);
+      if (results.size() != todo.size())
+        throw connectors::StoreError("store returned " + std::to_string(results.size()) +
+                                     " results for " + std::to_string(todo.size()) + " items");
+    } catch (const connectors::StoreError& e) {
+      results.assign(todo.size(), PushResult{PushOutcome::transient, e.what()});
+      out.last_error = e.what();
+    }
+    std::vector<std::size_t> again;
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const auto i = todo[k];
+      switch (results[k].outcome) {
+        case PushOutcome::confirmed:
+          out.verdicts[i] = {Verdict::confirmed, {}};
+          any_answer = true;
+          break;
+        case PushOutcome::rejected:
+          out.verdicts[i] = {Verdict::rejected, results[k].message};
+          any_answer = true;
+          break;
+        case PushOutcome::transient:
+          out.verdicts[i] = {Verdict::failed, results[k].message};
+          out.last_error = results[k].message;
+          again.push_back(i);
+          break;
+      }
+    }
+    todo = std::move(again);
+    if (todo.empty() || attempt >= env.retry.max_attempts) break;
+    const auto delay = backoff_for(env.retry, attempt - 1);
+    spdlog::warn("{}: {} SKUs failed transiently ({}); retry {} of {} in {} ms", reference,
+                 todo.size(), out.last_error, attempt, env.retry.max_attempts - 1, delay.count());
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  for (auto i : todo)
+    out.verdicts[i].message = "gave up after " + std::to_string(env.retry.max_attempts) +
+                              " attempts: " + out.verdicts[i].message;
+  out.store_down = !todo.empty() && !any_answer;
+  co_return out;
+}
+
+void log_feed_problems(const std::string& reference, const connectors::Feed& feed) {
+  for (std::size_t i = 0; i < feed.problems.size() && i < kProblemsLogged; ++i) {
+    const auto& p = feed.problems[i];
+    spdlog::warn("{}: {} line {}: {}", reference, feed.origin, p.line, p.message);
+  }
+  if (feed.problems.size() > kProblemsLogged)
+    spdlog::warn("{}: {} more bad rows in {}", reference, feed.problems.size() - kProblemsLogged,
+                 feed.origin);
+}
+
+}  // namespace
+
+asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string connection, Rules rules,
+                                              state::RunRecord run, RunProgress& progress) {
+  const std::string reference = connection + "/" + std::to_string(run.id);
+  std::string first_problem;
+  try {
+    progress.phase = "reading";
+    const auto feed = co_await env.warehouse.read_snapshot(env.pool);
+    run.read = feed.rows.size();
+    run.bad_rows = feed.problems.size();
+    log_feed_problems(reference, feed);
+    if (!feed.problems.empty())
+      first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
+                      feed.problems.front().message;
+
+    progress.phase = "detecting";
+    const auto detected = co_await sys::offload(env.pool, [&] {
+      return apply_feed(env.db, connection, feed, rules, now_millis());
+    });
+    run.changed = detected.changed;
+    progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
+
+    progress.phase = "pushing";
+    const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
+    std::string after;
+    for (;;) {
+      auto batch = co_await sys::offload(env.pool, [&] {
+        return next_batch(env.db, connection, run.kind, after, max_batch);
+      });
+      if (batch.empty()) break;
+      after = batch.back().sku;
+      auto outcome = co_await push_with_retries(env, reference, batch);
+      const auto counts = co_await sys::offload(env.pool, [&] {
+        return record_verdicts(env.db, connection, batch, outcome.verdicts, now_millis());
+      });
+      run.pushed += counts.confirmed;
+      run.rejected += counts.rejected;
+      progress.pushed = run.pushed;
+      progress.rejected = run.rejected;
+      if (outcome.store_down) {
+        run.result = RunResult::failed;
+        run.error = "store unavailable: " + outcome.last_error;
+        break;
+      }
+      for (std::size_t i = 0; i < batch.size() && first_problem.empty(); ++i)
+        if (outcome.verdicts[i].verdict != Verdict::confirmed)
+          first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
+    }
+    if (run.result == RunResult::running) {
+      run.result = run.rejected > 0 || run.bad_rows > 0 ? RunResult::partial : RunResult::ok;
+      if (run.result == RunResult::partial) run.error = first_problem;
+    }
+  } catch (const std::exception& e) {
+    // Warehouse unreadable, feed refused, state error: nothing past the last
+    // committed batch is marked confirmed, so the next run picks up from here.
+    run.result = RunResult::failed;
+    run.error = e.what();
+  }
+
+  progress.phase = "recording";
+  run.finished_at = now_millis();
+  co_await sys::offload(env.pool, [&] {
+    env.db.write(connection, [&](state::ConnectionTxn& txn) {
+      txn.put_run(run);
+      if (run.kind == SyncKind::full && run.result != RunResult::failed) {
+        auto record = txn.connection();
+        record.last_full_ok_at = run.finished_at;
+        txn.put_connection(record);
+      }
+    });
+  });
+  co_return run;
+}
+
+}  // namespace pb::sync

@@ -1,0 +1,160 @@
+// Walks a parsed YAML document against the schema tables (config_schema.hpp): converts and checks
+// every value and turns each problem into a ConfigError naming file, line, column and key path.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "config/config_schema.hpp"
+
+namespace pb::config {
+
+class Reader {
+ public:
+  struct Entry {
+    YAML::Node key;
+    YAML::Node value;
+    std::string name;
+  };
+
+  // Keeps a key on the path that errors report for as long as it lives.
+  class [[nodiscard]] Scope {
+   public:
+    Scope(Reader& reader, std::string_view key, const YAML::Node& key_node);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Reader& reader_;
+  };
+
+  Reader(std::string file_name, std::filesystem::path base_dir);
+
+  // Applies `fields` to `out`: every key of `node` must be in the table; absent keys get their
+  // default. A null node reads as an empty map.
+  template <class T>
+  void section(const YAML::Node& node, std::type_identity_t<std::span<const Field<T>>> fields,
+               T& out);
+
+  // Reads the `type:` key of `node` (`what` names the section in messages) and hands the node to
+  // the matching alternative.
+  template <class V>
+  void select(const YAML::Node& node, std::string_view what,
+              std::type_identity_t<std::span<const Alternative<V>>> alternatives, V& out);
+
+  // Calls f(entry) for every entry of the map `node`, in file order, with the entry's key on the
+  // path. `noun` names the keys in messages ("key", "connection name").
+  template <class F>
+  void entries(const YAML::Node& node, std::string_view noun, F&& f);
+
+  Scope enter(std::string_view key, const YAML::Node& key_node) {
+    return Scope(*this, key, key_node);
+  }
+
+  // `leaf`, when given, is appended to the current key path.
+  [[noreturn]] void fail(const YAML::Node& at, std::string_view leaf, std::string message) const;
+  [[noreturn]] void fail_at(const YAML::Node& at, std::string key_path, std::string message) const;
+  std::string key_path(std::string_view leaf = {}) const;
+
+  // The value of `key` in the map `node`, if present (no YAML::Node::operator[], which can
+  // rebind nodes and throws on lookups through missing keys).
+  static std::optional<YAML::Node> child(const YAML::Node& node, std::string_view key);
+  // How a node appears in messages: a quoted, escaped scalar, "a list", "a map" or "nothing".
+  static std::string describe(const YAML::Node& node);
+
+ private:
+  struct Frame {
+    std::string key;
+    YAML::Mark mark;
+  };
+
+  struct Rule {
+    Kind kind;
+    std::int64_t min;
+    std::int64_t max;
+    std::span<const std::string_view> choices;
+    std::string_view forbidden;
+  };
+  template <class T>
+  static Rule rule_of(const Field<T>& f) {
+    return {f.kind, f.min, f.max, f.choices, f.forbidden};
+  }
+
+  std::vector<Entry> collect(const YAML::Node& node, std::string_view noun) const;
+  Value convert(const YAML::Node& node, const Rule& rule) const;
+  Value convert_default(std::string_view key, std::string_view text, const Rule& rule) const;
+  [[noreturn]] void unknown_key(const Entry& entry,
+                                const std::vector<std::string_view>& known) const;
+  [[noreturn]] void missing_key(const YAML::Node& parent, std::string_view key,
+                                std::string_view description) const;
+  std::size_t choose(const YAML::Node& node, std::string_view what,
+                     const std::vector<std::string_view>& types) const;
+  YAML::Mark locate(const YAML::Node& node) const;
+
+  std::string file_name_;
+  std::filesystem::path base_dir_;
+  std::vector<Frame> path_;
+};
+
+template <class T>
+void Reader::section(const YAML::Node& node, std::type_identity_t<std::span<const Field<T>>> fields,
+                     T& out) {
+  const std::vector<Entry> found = collect(node, "key");
+  std::vector<bool> seen(fields.size(), false);
+  for (const Entry& entry : found) {
+    std::size_t i = 0;
+    while (i < fields.size() && fields[i].key != entry.name) ++i;
+    if (i == fields.size()) {
+      std::vector<std::string_view> known;
+      for (const Field<T>& f : fields) known.push_back(f.key);
+      unknown_key(entry, known);
+    }
+    seen[i] = true;
+    const Field<T>& field = fields[i];
+    const Scope scope = enter(entry.name, entry.key);
+    if (field.load != nullptr) {
+      field.load(out, entry.value, *this);
+    } else if (field.kind != Kind::selector) {
+      const Value value = convert(entry.value, rule_of(field));
+      if (field.set != nullptr) field.set(out, value);
+    }
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (seen[i]) continue;
+    const Field<T>& field = fields[i];
+    if (field.required) missing_key(node, field.key, field.description);
+    if (field.load != nullptr) {
+      const Scope scope = enter(field.key, YAML::Node());
+      field.load(out, YAML::Node(YAML::NodeType::Null), *this);
+    } else if (field.set != nullptr && !field.default_value.empty()) {
+      field.set(out, convert_default(field.key, field.default_value, rule_of(field)));
+    }
+  }
+}
+
+template <class V>
+void Reader::select(const YAML::Node& node, std::string_view what,
+                    std::type_identity_t<std::span<const Alternative<V>>> alternatives, V& out) {
+  std::vector<std::string_view> types;
+  for (const Alternative<V>& a : alternatives) types.push_back(a.type);
+  alternatives[choose(node, what, types)].load(out, node, *this);
+}
+
+template <class F>
+void Reader::entries(const YAML::Node& node, std::string_view noun, F&& f) {
+  for (const Entry& entry : collect(node, noun)) {
+    const Scope scope = enter(entry.name, entry.key);
+    f(entry);
+  }
+}
+
+}  // namespace pb::config

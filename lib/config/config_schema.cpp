@@ -1,0 +1,223 @@
+#include "config/config_schema.hpp"
+
+#include <array>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#include "config/config_reader.hpp"
+
+namespace pb::config {
+
+namespace {
+
+using namespace std::string_view_literals;
+using std::filesystem::path;
+
+constexpr std::int64_t kDay = 86400;
+
+// The names parse_* in core/types.hpp accept; a mismatch surfaces as bad_optional_access in
+// the tests, which try every choice.
+constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warning",
+                                                     "error", "critical", "off"};
+constexpr std::array<std::string_view, 2> kSyncKinds{"full", "smart"};
+constexpr std::array<std::string_view, 2> kMissingSkus{"keep", "zero"};
+constexpr std::array<std::string_view, 2> kDuplicatePolicies{"error", "sum"};
+
+// A quote or line break would make every row ambiguous; NUL cannot be written to most tools.
+constexpr std::string_view kNotDelimiters = "\"\r\n\0"sv;
+
+const std::string& text(const Value& v) {
+  return std::get<std::string>(v);
+}
+const path& file(const Value& v) {
+  return std::get<path>(v);
+}
+std::int64_t integer(const Value& v) {
+  return std::get<std::int64_t>(v);
+}
+
+constexpr Field<DaemonConfig> kDaemon[] = {
+    {.key = "socket",
+     .kind = Kind::path,
+     .default_value = "/run/packagebee/beed.sock",
+     .reload = Reload::restart,
+     .description = "the control socket beectl connects to",
+     .set = [](DaemonConfig& d, const Value& v) { d.socket = file(v); }},
+    {.key = "state_dir",
+     .kind = Kind::path,
+     .default_value = "/var/lib/packagebee",
+     .reload = Reload::restart,
+     .description = "where the LMDB state of every connection lives",
+     .set = [](DaemonConfig& d, const Value& v) { d.state_dir = file(v); }},
+    {.key = "log_level",
+     .kind = Kind::choice,
+     .default_value = "info",
+     .choices = kLogLevels,
+     .description = "the least severe message that is logged",
+     .set = [](DaemonConfig& d, const Value& v) { d.log_level = text(v); }},
+    {.key = "max_concurrent_syncs",
+     .kind = Kind::integer,
+     .default_value = "4",
+     .min = 1,
+     .max = 64,
+     .description = "how many connections may sync at the same time",
+     .set = [](DaemonConfig& d,
+               const Value& v) { d.max_concurrent_syncs = static_cast<unsigned>(integer(v)); }},
+};
+
+constexpr Field<CsvWarehouseConfig> kCsvWarehouse[] = {
+    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
+    {.key = "path",
+     .kind = Kind::path,
+     .required = true,
+     .description = "the feed file, or a directory whose newest file matching pattern is the feed",
+     .set = [](CsvWarehouseConfig& w, const Value& v) { w.path = file(v); }},
+    {.key = "pattern",
+     .kind = Kind::string,
+     .default_value = "*.csv",
+     .description = "the file name glob used when path is a directory",
+     .set = [](CsvWarehouseConfig& w, const Value& v) { w.pattern = text(v); }},
+    {.key = "sku_column",
+     .kind = Kind::string,
+     .default_value = "sku",
+     .description = "the header of the SKU column",
+     .set = [](CsvWarehouseConfig& w, const Value& v) { w.sku_column = text(v); }},
+    {.key = "quantity_column",
+     .kind = Kind::string,
+     .default_value = "quantity",
+     .description = "the header of the quantity column",
+     .set = [](CsvWarehouseConfig& w, const Value& v) { w.quantity_column = text(v); }},
+    {.key = "delimiter",
+     .kind = Kind::character,
+     .default_value = ",",
+     .forbidden = kNotDelimiters,
+     .description = "the field separator; write a tab as \"\\t\"",
+     .set = [](CsvWarehouseConfig& w, const Value& v) { w.delimiter = std::get<char>(v); }},
+    {.key = "duplicates",
+     .kind = Kind::choice,
+     .default_value = "error",
+     .choices = kDuplicatePolicies,
+     .description = "what a SKU listed twice in one feed does: fail the run or add up",
+     .set = [](CsvWarehouseConfig& w,
+               const Value& v) { w.duplicates = parse_duplicate_policy(text(v)).value(); }},
+};
+
+constexpr Field<CsvStoreConfig> kCsvStore[] = {
+    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
+    {.key = "path",
+     .kind = Kind::path,
+     .required = true,
+     .description = "the sku,quantity file the store imports; rewritten atomically",
+     .set = [](CsvStoreConfig& s, const Value& v) { s.path = file(v); }},
+};
+
+constexpr Alternative<WarehouseConfig> kWarehouseTypes[] = {
+    {.type = "csv",
+     .description = "a CSV file, or the newest matching file in a directory",
+     .load =
+         [](WarehouseConfig& w, const YAML::Node& node, Reader& reader) {
+           CsvWarehouseConfig csv;
+           reader.section(node, kCsvWarehouse, csv);
+           w = std::move(csv);
+         }},
+};
+
+constexpr Alternative<StoreConfig> kStoreTypes[] = {
+    {.type = "csv",
+     .description = "a sku,quantity CSV file",
+     .load =
+         [](StoreConfig& s, const YAML::Node& node, Reader& reader) {
+           CsvStoreConfig csv;
+           reader.section(node, kCsvStore, csv);
+           s = std::move(csv);
+         }},
+};
+
+constexpr Field<InventoryConfig> kInventory[] = {
+    {.key = "schedule",
+     .kind = Kind::duration,
+     .default_value = "1h",
+     .min = 1,
+     .max = 7 * kDay,
+     .description = "how often an automatic sync runs",
+     .set = [](InventoryConfig& i,
+               const Value& v) { i.schedule = std::get<std::chrono::seconds>(v); }},
+    {.key = "automatic",
+     .kind = Kind::choice,
+     .default_value = "smart",
+     .choices = kSyncKinds,
+     .description = "what a scheduled run does: push every SKU (full) or only changes (smart)",
+     .set = [](InventoryConfig& i,
+               const Value& v) { i.automatic = parse_sync_kind(text(v)).value(); }},
+    {.key = "missing_skus",
+     .kind = Kind::choice,
+     .default_value = "keep",
+     .choices = kMissingSkus,
+     .description = "what happens to a SKU that leaves the feed: keep its stock or push zero",
+     .set = [](InventoryConfig& i,
+               const Value& v) { i.missing_skus = parse_missing_skus(text(v)).value(); }},
+    {.key = "buffer",
+     .kind = Kind::integer,
+     .default_value = "0",
+     .min = 0,
+     .max = std::numeric_limits<std::int64_t>::max(),
+     .description = "units held back from every quantity pushed to the store",
+     .set = [](InventoryConfig& i, const Value& v) { i.buffer = integer(v); }},
+};
+
+constexpr Field<ConnectionConfig> kConnection[] = {
+    {.key = "warehouse",
+     .kind = Kind::section,
+     .required = true,
+     .description = "where stock levels are read",
+     .load =
+         [](ConnectionConfig& c, const YAML::Node& node, Reader& reader) {
+           reader.select(node, "warehouse", kWarehouseTypes, c.warehouse);
+         }},
+    {.key = "store",
+     .kind = Kind::section,
+     .required = true,
+     .description = "where stock levels are pushed",
+     .load = [](ConnectionConfig& c, const YAML::Node& node,
+                Reader& reader) { reader.select(node, "store", kStoreTypes, c.store); }},
+    {.key = "inventory",
+     .kind = Kind::section,
+     .description = "when and how stock is synced",
+     .load = [](ConnectionConfig& c, const YAML::Node& node,
+                Reader& reader) { reader.section(node, kInventory, c.inventory); }},
+};
+
+void load_connections(Config& config, const YAML::Node& node, Reader& reader) {
+  reader.entries(node, "connection name", [&](const Reader::Entry& entry) {
+    // The name ends up in LMDB keys, unit instance names and command lines.
+    if (!is_valid_connection_name(entry.name))
+      reader.fail(entry.key, {},
+                  "invalid connection name: use 1-64 of A-Z a-z 0-9 _ . -, starting with a "
+                  "letter or digit");
+    ConnectionConfig connection;
+    connection.name = entry.name;
+    reader.section(entry.value, kConnection, connection);
+    config.connections.push_back(std::move(connection));
+  });
+}
+
+constexpr Field<Config> kRoot[] = {
+    {.key = "daemon",
+     .kind = Kind::section,
+     .description = "settings of the beed process",
+     .load = [](Config& c, const YAML::Node& node,
+                Reader& reader) { reader.section(node, kDaemon, c.daemon); }},
+    {.key = "connections",
+     .kind = Kind::named_sections,
+     .description = "one warehouse-to-store sync per name",
+     .load = load_connections},
+};
+
+}  // namespace
+
+std::span<const Field<Config>> root_schema() {
+  return kRoot;
+}
+
+}  // namespace pb::config

@@ -1,0 +1,48 @@
+// The blocking LMDB halves of a run's push phase: choose the next batch to
+// push, and record what the store said about it. One read transaction per
+// batch chosen, one write transaction per batch recorded: a batch is the unit
+// of confirmation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/store/store.hpp"
+#include "core/types.hpp"
+#include "state/inventory_db.hpp"
+
+namespace pb::sync {
+
+// Up to `max` items after SKU `after` (exclusive; empty = from the start):
+// every listed SKU for a Full Sync, the change index for a Smart Sync.
+std::vector<connectors::PushItem> next_batch(state::InventoryDb& db, std::string_view connection,
+                                             SyncKind kind, const std::string& after,
+                                             std::size_t max);
+
+// Counts SKUs a run of `kind` would push now (Smart: the change index size).
+std::uint64_t count_to_push(state::InventoryDb& db, std::string_view connection, SyncKind kind);
+
+// The final word on one pushed SKU after retries.
+enum class Verdict { confirmed, rejected, failed };
+struct ItemVerdict {
+  Verdict verdict = Verdict::confirmed;
+  std::string message;
+};
+
+struct RecordCounts {
+  std::uint64_t confirmed = 0;
+  std::uint64_t rejected = 0;  // rejected or failed
+};
+
+// In one transaction: a confirmed SKU takes the pushed quantity as its store
+// quantity (and leaves the change index if that is still what is wanted); a
+// rejected or failed one keeps its store quantity, records the message and
+// stays in the change index.
+RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection,
+                             const std::vector<connectors::PushItem>& batch,
+                             const std::vector<ItemVerdict>& verdicts, UnixMillis now);
+
+}  // namespace pb::sync

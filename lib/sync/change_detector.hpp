@@ -1,0 +1,42 @@
+// Change detection: merges a warehouse snapshot into the stored items of one
+// connection in a single LMDB write transaction. Whatever changed lands in the
+// change index in that same transaction, so a kill at any instant leaves the
+// index true. Blocking; the engine runs it off the event loop.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string_view>
+
+#include "connectors/warehouse/feed.hpp"
+#include "core/types.hpp"
+#include "state/inventory_db.hpp"
+#include "sync/rules.hpp"
+
+namespace pb::sync {
+
+// The snapshot fails a guard (empty, or would zero too much of the catalogue).
+// Nothing was written.
+class FeedRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DetectResult {
+  std::uint64_t rows = 0;          // usable rows in the feed
+  std::uint64_t known_before = 0;  // listed SKUs stored before this feed
+  std::uint64_t added = 0;         // SKUs seen for the first time
+  std::uint64_t changed = 0;       // SKUs whose warehouse quantity changed (added included)
+  std::uint64_t zeroed = 0;        // listed SKUs with stock that this feed brings to 0
+  std::uint64_t unlisted = 0;      // SKUs gone from the feed and left alone (missing_skus: keep)
+  std::uint64_t listed = 0;        // SKUs a Full Sync pushes after this feed
+  std::uint64_t pending = 0;       // SKUs in the change index after this feed
+};
+
+// Refuses a feed that would bring more than this share of the known SKUs to 0.
+inline constexpr double kMaxZeroedShare = 0.5;
+
+DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
+                        const connectors::Feed& feed, const Rules& rules, UnixMillis now);
+
+}  // namespace pb::sync

@@ -1,0 +1,93 @@
+// Everything beed does for one connection: its steady_timer for automatic
+// runs, the one-run-at-a-time rule with a queue of one, and the progress of
+// the run in flight. Lives on the event loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "connectors/store/store.hpp"
+#include "connectors/warehouse/warehouse.hpp"
+#include "state/inventory_db.hpp"
+#include "sync/sync_run.hpp"
+#include "sync/sync_slots.hpp"
+
+namespace pb::sync {
+
+struct RunnerDeps {
+  boost::asio::any_io_executor loop;
+  boost::asio::any_io_executor pool;
+  state::InventoryDb& db;
+  SyncSlots& slots;
+  RetryPolicy retry;
+};
+
+struct RunTicket {
+  std::uint64_t run_id = 0;
+  SyncKind kind = SyncKind::smart;
+  bool queued = false;  // waits for the run in flight
+};
+
+// Owned through shared_ptr: a run in flight keeps its runner alive even after
+// the connection is removed from the configuration.
+class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
+ public:
+  // Builds the connectors the configuration names.
+  ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config);
+  ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
+                   std::unique_ptr<connectors::Warehouse> warehouse,
+                   std::unique_ptr<connectors::Store> store);
+  ConnectionRunner(const ConnectionRunner&) = delete;
+  ConnectionRunner& operator=(const ConnectionRunner&) = delete;
+
+  // Reads the connection's record and arms the timer. `run_soon`: the last
+  // run was interrupted, so the next automatic run is due now.
+  void start(bool run_soon);
+  void stop();
+
+  // Starts a run, or queues one behind the run in flight. A second request
+  // while one is queued joins it (a Full request upgrades a queued Smart one).
+  RunTicket request(SyncKind kind, Trigger trigger);
+
+  const config::ConnectionConfig& config() const { return config_; }
+  const connectors::Warehouse& warehouse() const { return *warehouse_; }
+  const connectors::Store& store() const { return *store_; }
+  bool syncing() const { return current_.has_value(); }
+  const std::optional<RunProgress>& current() const { return current_; }
+  UnixMillis next_due_at() const { return next_due_at_; }
+  // Whether run `id` has ended (its record holds the result).
+  bool finished(std::uint64_t id) const;
+
+ private:
+  struct Queued {
+    std::uint64_t id;
+    SyncKind kind;
+    Trigger trigger;
+  };
+  void arm_timer();
+  void on_due();
+  void launch(Queued run);
+  boost::asio::awaitable<void> run_one(Queued run);
+
+  RunnerDeps deps_;
+  config::ConnectionConfig config_;
+  std::unique_ptr<connectors::Warehouse> warehouse_;
+  std::unique_ptr<connectors::Store> store_;
+  boost::asio::steady_timer timer_;
+  std::optional<RunProgress> current_;
+  std::optional<Queued> queued_;
+  std::uint64_t next_run_id_ = 1;
+  UnixMillis next_due_at_ = 0;
+  bool full_done_ = false;  // a Full Sync has completed at least once
+  bool stopped_ = false;
+};
+
+}  // namespace pb::sync

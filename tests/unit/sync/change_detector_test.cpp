@@ -1,0 +1,151 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "../temp_dir.hpp"
+#include "fakes.hpp"
+#include "sync/change_detector.hpp"
+
+using namespace pb;
+using namespace pb::sync;
+using pb::test::make_feed;
+
+namespace {
+std::vector<std::string> pending(state::InventoryDb& db) {
+  std::vector<std::string> out;
+  db.read("c", [&](state::ConnectionTxn& t) {
+    auto cur = t.pending_cursor();
+    for (bool ok = cur.seek(); ok; ok = cur.next()) out.emplace_back(cur.key());
+  });
+  return out;
+}
+state::ItemRecord item(state::InventoryDb& db, const std::string& sku) {
+  state::ItemRecord r;
+  db.read("c", [&](state::ConnectionTxn& t) { r = t.item(sku).value(); });
+  return r;
+}
+// Marks every pending SKU as confirmed at its wanted quantity.
+void confirm_all(state::InventoryDb& db) {
+  db.write("c", [](state::ConnectionTxn& t) {
+    std::vector<std::string> skus;
+    auto cur = t.pending_cursor();
+    for (bool ok = cur.seek(); ok; ok = cur.next()) skus.emplace_back(cur.key());
+    for (const auto& s : skus) {
+      auto r = *t.item(s);
+      r.store_quantity = r.wanted;
+      t.put_item(s, r);
+    }
+  });
+}
+const Rules keep{0, MissingSkus::keep};
+}  // namespace
+
+TEST_CASE("new SKUs are added and pending; unchanged ones keep their Last Update") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  auto r = apply_feed(db, "c", make_feed({{"A", 7}, {"B", 10}, {"C", 3}}), keep, 1000);
+  CHECK(r.added == 3);
+  CHECK(r.changed == 3);
+  CHECK(r.pending == 3);
+  CHECK(pending(db) == std::vector<std::string>{"A", "B", "C"});
+  confirm_all(db);
+
+  r = apply_feed(db, "c", make_feed({{"A", 5}, {"B", 10}, {"C", 3}}), keep, 2000);
+  CHECK(r.added == 0);
+  CHECK(r.changed == 1);
+  CHECK(pending(db) == std::vector<std::string>{"A"});
+  CHECK(item(db, "A").updated_at == 2000);
+  CHECK(item(db, "B").updated_at == 1000);
+}
+
+TEST_CASE("new SKUs interleaved with stored ones all land") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  std::map<std::string, Quantity> first, second;
+  for (int i = 0; i < 3000; ++i) {
+    const auto sku = "S" + std::to_string(10000 + i);
+    if (i % 3 == 0) first[sku] = i;
+    second[sku] = i;
+  }
+  apply_feed(db, "c", make_feed(first), keep, 1);
+  const auto r = apply_feed(db, "c", make_feed(second), keep, 2);
+  CHECK(r.added == 2000);
+  CHECK(r.listed == 3000);
+  CHECK(pending(db).size() == 3000);
+  CHECK(item(db, "S12999").quantity == 2999);
+}
+
+TEST_CASE("missing SKUs are left alone with keep and pushed as 0 with zero") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}}), keep, 1);
+  confirm_all(db);
+
+  SUBCASE("keep") {
+    const auto r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), keep, 2);
+    CHECK(r.unlisted == 1);
+    CHECK(r.listed == 3);
+    CHECK(pending(db).empty());
+    CHECK_FALSE(item(db, "D").listed);
+    CHECK(item(db, "D").quantity == 4);
+    // It comes back as a normal SKU when the feed lists it again.
+    apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}, {"D", 6}}), keep, 3);
+    CHECK(pending(db) == std::vector<std::string>{"D"});
+  }
+  SUBCASE("zero") {
+    const auto r =
+        apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), Rules{0, MissingSkus::zero}, 2);
+    CHECK(r.zeroed == 1);
+    CHECK(item(db, "D").quantity == 0);
+    CHECK(item(db, "D").wanted == 0);
+    CHECK(pending(db) == std::vector<std::string>{"D"});
+  }
+}
+
+TEST_CASE("held SKUs (bad rows) keep their previous state even with missing_skus: zero") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), keep, 1);
+  confirm_all(db);
+  auto feed = make_feed({{"A", 1}, {"C", 3}});
+  feed.held_skus = {"B"};
+  const auto r = apply_feed(db, "c", feed, Rules{0, MissingSkus::zero}, 2);
+  CHECK(r.zeroed == 0);
+  CHECK(item(db, "B").quantity == 2);
+  CHECK(item(db, "B").listed);
+  CHECK(pending(db).empty());
+}
+
+TEST_CASE("an empty feed or one that zeroes most of the catalogue is refused and changes nothing") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  CHECK_THROWS_WITH_AS(apply_feed(db, "c", make_feed({}), keep, 1), doctest::Contains("no usable rows"),
+                       FeedRefused);
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}}), keep, 1);
+  confirm_all(db);
+
+  CHECK_THROWS_WITH_AS(
+      apply_feed(db, "c", make_feed({{"A", 0}, {"B", 0}, {"C", 0}, {"D", 4}}), keep, 2),
+      doctest::Contains("would set 3 of 4 known SKUs to 0"), FeedRefused);
+  CHECK_THROWS_AS(apply_feed(db, "c", make_feed({{"A", 1}}), Rules{0, MissingSkus::zero}, 2),
+                  FeedRefused);
+  CHECK(item(db, "A").updated_at == 1);
+  CHECK(item(db, "B").quantity == 2);
+  CHECK(pending(db).empty());
+  // Exactly half is allowed.
+  CHECK_NOTHROW(apply_feed(db, "c", make_feed({{"A", 0}, {"B", 0}, {"C", 3}, {"D", 4}}), keep, 3));
+  CHECK(pending(db) == std::vector<std::string>{"A", "B"});
+}
+
+TEST_CASE("a changed buffer re-marks SKUs whose wanted quantity moves") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), keep, 1);
+  confirm_all(db);
+  const auto r = apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), Rules{2, MissingSkus::keep}, 2);
+  CHECK(r.changed == 0);
+  CHECK(item(db, "A").wanted == 8);
+  CHECK(item(db, "B").wanted == 0);
+  CHECK(pending(db) == std::vector<std::string>{"A", "B"});
+}

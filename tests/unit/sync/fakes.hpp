@@ -1,0 +1,78 @@
+// In-memory warehouse and store for engine tests: the warehouse serves a feed
+// the test sets; the store records every push and can be told to reject SKUs
+// or fail transiently.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "connectors/store/store.hpp"
+#include "connectors/warehouse/warehouse.hpp"
+
+namespace pb::test {
+
+inline connectors::Feed make_feed(std::map<std::string, Quantity> rows) {
+  connectors::Feed feed;
+  feed.origin = "memory";
+  for (auto& [sku, qty] : rows) feed.rows.push_back({sku, qty, 0});
+  return feed;
+}
+
+class MemoryWarehouse : public connectors::Warehouse {
+ public:
+  connectors::Feed feed;
+  bool fail = false;
+
+  boost::asio::awaitable<connectors::Feed> read_snapshot(boost::asio::any_io_executor pool) override {
+    (void)pool;
+    if (fail) throw connectors::WarehouseError("warehouse unreachable");
+    co_return feed;
+  }
+  std::string describe() const override { return "memory"; }
+};
+
+class MemoryStore : public connectors::Store {
+ public:
+  std::map<std::string, Quantity> quantities;   // what the store holds
+  std::vector<std::vector<connectors::PushItem>> calls;  // every push, in order
+  std::set<std::string> unknown_skus;           // rejected
+  int transient_failures = 0;                   // next N calls throw StoreError
+  std::size_t batch_limit = 1000;
+
+  std::size_t max_batch() const override { return batch_limit; }
+  boost::asio::awaitable<std::vector<connectors::PushResult>> push(
+      std::vector<connectors::PushItem> batch, connectors::PushContext context) override {
+    (void)context;
+    calls.push_back(batch);
+    if (transient_failures > 0) {
+      --transient_failures;
+      throw connectors::StoreError("503 Service Unavailable");
+    }
+    std::vector<connectors::PushResult> results;
+    for (const auto& item : batch) {
+      if (unknown_skus.count(item.sku)) {
+        results.push_back({connectors::PushOutcome::rejected, "unknown SKU " + item.sku});
+      } else {
+        quantities[item.sku] = item.quantity;
+        results.push_back({connectors::PushOutcome::confirmed, {}});
+      }
+    }
+    co_return results;
+  }
+  std::string describe() const override { return "memory"; }
+
+  std::set<std::string> pushed_skus(std::size_t call) const {
+    std::set<std::string> out;
+    for (const auto& item : calls.at(call)) out.insert(item.sku);
+    return out;
+  }
+  std::size_t total_pushed() const {
+    std::size_t n = 0;
+    for (const auto& c : calls) n += c.size();
+    return n;
+  }
+};
+
+}  // namespace pb::test

@@ -1,0 +1,191 @@
+#include <doctest/doctest.h>
+
+#include <future>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "../temp_dir.hpp"
+#include "fakes.hpp"
+#include "sync/sync_run.hpp"
+
+using namespace pb;
+using namespace pb::sync;
+namespace asio = boost::asio;
+
+namespace {
+
+struct Harness {
+  pb::test::TempDir dir;
+  state::InventoryDb db{dir.path()};
+  pb::test::MemoryWarehouse warehouse;
+  pb::test::MemoryStore store;
+  asio::io_context io;
+  asio::thread_pool pool{2};
+  RetryPolicy retry{3, std::chrono::milliseconds(1), std::chrono::milliseconds(4)};
+  Rules rules;
+  std::uint64_t next_id = 1;
+
+  ~Harness() { pool.join(); }
+
+  state::RunRecord run(SyncKind kind) {
+    state::RunRecord r;
+    r.id = next_id++;
+    r.kind = kind;
+    r.started_at = now_millis();
+    RunProgress progress;
+    RunEnvironment env{db, warehouse, store, pool.get_executor(), retry};
+    const std::string connection = "shop";  // an lvalue: see the note in sync_run.cpp
+    auto fut = asio::co_spawn(io, execute_run(env, connection, rules, r, progress), asio::use_future);
+    io.restart();
+    io.run();
+    return fut.get();
+  }
+
+  state::ItemRecord item(const std::string& sku) {
+    state::ItemRecord r;
+    db.read("shop", [&](state::ConnectionTxn& t) { r = t.item(sku).value(); });
+    return r;
+  }
+  bool pending(const std::string& sku) {
+    bool p = false;
+    db.read("shop", [&](state::ConnectionTxn& t) { p = t.is_pending(sku); });
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the product's example: the 3 PM Smart Sync pushes only A") {
+  Harness h;
+  // 2 PM: A 7, B 10, C 3. The first sync of a new connection pushes everything.
+  h.warehouse.feed = pb::test::make_feed({{"A", 7}, {"B", 10}, {"C", 3}});
+  auto first = h.run(SyncKind::full);
+  CHECK(first.result == RunResult::ok);
+  CHECK(first.pushed == 3);
+  REQUIRE(h.store.calls.size() == 1);
+  CHECK(h.store.pushed_skus(0) == std::set<std::string>{"A", "B", "C"});
+
+  // 3 PM: A is now 5; B and C unchanged.
+  h.warehouse.feed = pb::test::make_feed({{"A", 5}, {"B", 10}, {"C", 3}});
+  auto second = h.run(SyncKind::smart);
+  CHECK(second.result == RunResult::ok);
+  CHECK(second.read == 3);
+  CHECK(second.changed == 1);
+  CHECK(second.pushed == 1);
+  REQUIRE(h.store.calls.size() == 2);
+  CHECK(h.store.pushed_skus(1) == std::set<std::string>{"A"});
+  CHECK(h.store.quantities == std::map<std::string, Quantity>{{"A", 5}, {"B", 10}, {"C", 3}});
+  CHECK(h.item("A").store_quantity == 5);
+  CHECK_FALSE(h.pending("A"));
+
+  // Nothing changed: a Smart Sync pushes nothing; a Full Sync pushes everything.
+  auto idle = h.run(SyncKind::smart);
+  CHECK(idle.pushed == 0);
+  CHECK(h.store.calls.size() == 2);
+  auto full = h.run(SyncKind::full);
+  CHECK(full.pushed == 3);
+  CHECK(h.store.pushed_skus(2) == std::set<std::string>{"A", "B", "C"});
+}
+
+TEST_CASE("a rejected SKU makes the run partial, stays pending and is retried by the next Smart Sync") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
+  h.store.unknown_skus = {"B"};
+  auto r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::partial);
+  CHECK(r.pushed == 2);
+  CHECK(r.rejected == 1);
+  CHECK(r.error == "B: unknown SKU B");
+  CHECK(h.pending("B"));
+  CHECK(h.item("B").error == "unknown SKU B");
+  CHECK_FALSE(h.item("B").store_quantity.has_value());
+
+  h.store.unknown_skus.clear();
+  auto again = h.run(SyncKind::smart);
+  CHECK(again.result == RunResult::ok);
+  CHECK(h.store.pushed_skus(1) == std::set<std::string>{"B"});
+  CHECK(h.item("B").error.empty());
+  CHECK_FALSE(h.pending("B"));
+}
+
+TEST_CASE("a rejection in a Full Sync keeps an unchanged SKU pending until the store takes it") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  h.run(SyncKind::full);
+  h.store.unknown_skus = {"A"};
+  CHECK(h.run(SyncKind::full).result == RunResult::partial);
+  CHECK(h.pending("A"));
+  h.store.unknown_skus.clear();
+  h.run(SyncKind::smart);
+  CHECK(h.store.calls.back().size() == 1);
+  CHECK_FALSE(h.pending("A"));
+}
+
+TEST_CASE("transient failures are retried inside the run") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  h.store.transient_failures = 2;
+  auto r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::ok);
+  CHECK(r.pushed == 2);
+  CHECK(h.store.calls.size() == 3);
+}
+
+TEST_CASE("a store that stays down fails the run with every SKU still pending") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
+  h.store.batch_limit = 2;
+  h.store.transient_failures = 100;
+  auto r = h.run(SyncKind::full);
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error.find("store unavailable: 503 Service Unavailable") == 0);
+  CHECK(r.pushed == 0);
+  CHECK(h.store.calls.size() == 3);  // one batch, three attempts; the second batch is never tried
+  CHECK(h.pending("A"));
+  CHECK(h.pending("C"));
+  CHECK(h.item("A").error.find("gave up after 3 attempts") == 0);
+}
+
+TEST_CASE("batches respect the store's cap and every batch is confirmed on its own") {
+  Harness h;
+  std::map<std::string, Quantity> rows;
+  for (int i = 0; i < 25; ++i) rows["S" + std::to_string(100 + i)] = i;
+  h.warehouse.feed = pb::test::make_feed(rows);
+  h.store.batch_limit = 10;
+  auto r = h.run(SyncKind::full);
+  CHECK(r.pushed == 25);
+  REQUIRE(h.store.calls.size() == 3);
+  CHECK(h.store.calls[0].size() == 10);
+  CHECK(h.store.calls[2].size() == 5);
+  CHECK(h.store.calls[1].front().sku == "S110");
+}
+
+TEST_CASE("an unreadable warehouse or a refused feed fails the run and changes nothing") {
+  Harness h;
+  h.warehouse.fail = true;
+  auto r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error == "warehouse unreachable");
+  h.warehouse.fail = false;
+  h.warehouse.feed = pb::test::make_feed({});
+  r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error.find("no usable rows") != std::string::npos);
+  CHECK(h.store.calls.empty());
+  h.db.read("shop", [](state::ConnectionTxn& t) { CHECK(t.last_run()->result == RunResult::failed); });
+}
+
+TEST_CASE("bad feed rows make the run partial and name the first row") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}});
+  h.warehouse.feed.origin = "inv_1.csv";
+  h.warehouse.feed.problems.push_back({7, "B", "quantity \"x\" is not an integer"});
+  h.warehouse.feed.held_skus = {"B"};
+  auto r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::partial);
+  CHECK(r.bad_rows == 1);
+  CHECK(r.error == "inv_1.csv line 7: quantity \"x\" is not an integer");
+}
