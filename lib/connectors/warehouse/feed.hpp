@@ -3,12 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/types.hpp"
 
 namespace pb::connectors {
+
+// The source could not be read at all (missing file, unreadable, no header).
+// The run fails and nothing changes. Declared here rather than in
+// warehouse.hpp so that the feed parsers (and their fuzzers) need no Asio.
+class WarehouseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct FeedRow {
   std::string sku;
@@ -25,8 +34,8 @@ struct FeedProblem {
 };
 
 struct Feed {
-  std::string origin;            // file path or URL, for messages and logs
-  std::vector<FeedRow> rows;     // sorted by sku (byte order), SKUs unique
+  std::string origin;                 // file path or URL, for messages and logs
+  std::vector<FeedRow> rows;          // sorted by sku (byte order), SKUs unique
   std::vector<FeedProblem> problems;  // in line order
   // SKUs named by a problem row: they keep their previous state (they are not
   // "missing" from the snapshot). Sorted, unique.

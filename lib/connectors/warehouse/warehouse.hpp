@@ -14,12 +14,7 @@
 
 namespace pb::connectors {
 
-// The source could not be read at all (missing file, unreadable, no header).
-// The run fails and nothing changes.
-class WarehouseError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// WarehouseError (the source could not be read at all) is in feed.hpp.
 
 class Warehouse {
  public:

@@ -1,0 +1,38 @@
+// Turns a warehouse's CSV inventory export into a Feed: finds the SKU and quantity columns by
+// name, reports unusable rows as problems, resolves duplicate SKUs. Pure and synchronous.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <string>
+#include <string_view>
+
+#include "connectors/warehouse/feed.hpp"
+#include "core/types.hpp"
+
+namespace pb::connectors {
+
+struct CsvFeedOptions {
+  std::string sku_column = "sku";
+  std::string quantity_column = "quantity";
+  char delimiter = ',';
+  DuplicatePolicy duplicates = DuplicatePolicy::error;
+  // A longer row is a problem, not an allocation: a broken quote must not eat the file.
+  std::size_t max_row_bytes = 64 * 1024;
+  // Read size; tests shrink it so rows split across chunk boundaries.
+  std::size_t chunk_bytes = 256 * 1024;
+};
+
+// The first line is the header; other columns are ignored. A row that cannot be used (no SKU,
+// blank or non-integer quantity, too few cells, bad quoting, too long) becomes a FeedProblem on
+// the line where it starts, and its SKU, if any, is held. A held SKU has no row at all, even if
+// other rows name it correctly: its previous state is kept. Duplicate SKUs are either all
+// problems (DuplicatePolicy::error) or summed into the first row (DuplicatePolicy::sum). A blank
+// line before the last row is a problem; trailing blank lines are ignored.
+//
+// Throws WarehouseError (naming `origin`) when the header lacks a column or names one twice,
+// the input is empty, or the stream reports a read error.
+Feed parse_csv_feed(std::istream& in, const CsvFeedOptions& options, std::string origin);
+Feed parse_csv_feed(std::string_view text, const CsvFeedOptions& options, std::string origin);
+
+}  // namespace pb::connectors

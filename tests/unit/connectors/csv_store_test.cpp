@@ -1,0 +1,186 @@
+#include "connectors/store/csv_store.hpp"
+
+#include <sys/stat.h>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "connectors/store/csv_store_file.hpp"
+#include "connectors/warehouse/csv_feed_parser.hpp"
+#include "test_support.hpp"
+
+using namespace pb;
+using namespace pb::connectors;
+namespace fs = std::filesystem;
+using pb::test::read_file;
+using pb::test::ScratchDir;
+using pb::test::write_file;
+
+namespace {
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
+}
+
+std::vector<PushResult> push(Store& store, std::vector<PushItem> batch) {
+  return pb::test::run_with_pool([&](boost::asio::any_io_executor pool) {
+    return store.push(std::move(batch), PushContext{pool, "test/1"});
+  });
+}
+
+}  // namespace
+
+TEST_CASE("a new store file is created, with its directory, sorted, with no temp file left") {
+  ScratchDir dir;
+  const fs::path file = dir / "shop/feeds/stock.csv";
+  const std::vector<PushItem> batch{{"A", 1}, {"B", -2}, {"C", 0}};
+  apply_to_store_file(file, batch);
+  CHECK(read_file(file) == "sku,quantity\nA,1\nB,-2\nC,0\n");
+  CHECK(joined(names_in(file.parent_path())) == "stock.csv");
+}
+
+TEST_CASE("a batch merges into the existing rows: batch values win, new SKUs are inserted") {
+  ScratchDir dir;
+  const fs::path file = dir / "stock.csv";
+  write_file(file, "sku,quantity\nA,1\nC,3\nE,5\n");
+  ::chmod(file.c_str(), 0640);
+  const std::vector<PushItem> batch{{"0", 9}, {"B", 20}, {"C", 30}, {"F", 60}};
+  apply_to_store_file(file, batch);
+  CHECK(read_file(file) == "sku,quantity\n0,9\nA,1\nB,20\nC,30\nE,5\nF,60\n");
+  CHECK(joined(names_in(dir.path())) == "stock.csv");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+
+  apply_to_store_file(file, std::vector<PushItem>{});
+  CHECK(read_file(file) == "sku,quantity\n0,9\nA,1\nB,20\nC,30\nE,5\nF,60\n");
+}
+
+TEST_CASE("SKUs with delimiters, quotes, line breaks and edge spaces round-trip") {
+  ScratchDir dir;
+  const fs::path file = dir / "stock.csv";
+  const std::vector<PushItem> batch{{" spaced ", 1},    {"a,b", 2},   {"cr\r\nlf", 3},
+                                    {"line\nbreak", 4}, {"plain", 5}, {"q\"uote", 6}};
+  apply_to_store_file(file, batch);
+  CHECK(read_file(file) ==
+        "sku,quantity\n\" spaced \",1\n\"a,b\",2\n\"cr\r\nlf\",3\n\"line\nbreak\",4\nplain,5\n"
+        "\"q\"\"uote\",6\n");
+  const auto rows = read_store_file(file);
+  REQUIRE(rows.size() == batch.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i].sku == batch[i].sku);
+    CHECK(rows[i].quantity == batch[i].quantity);
+  }
+  // The streaming merge reads the quoted rows back too.
+  apply_to_store_file(file, std::vector<PushItem>{{"a,b", 20}});
+  CHECK(read_file(file) ==
+        "sku,quantity\n\" spaced \",1\n\"a,b\",20\n\"cr\r\nlf\",3\n\"line\nbreak\",4\nplain,5\n"
+        "\"q\"\"uote\",6\n");
+  // And the warehouse side reads what the store side writes.
+  const Feed feed = parse_csv_feed(read_file(file), {}, "stock.csv");
+  CHECK(feed.problems.empty());
+  REQUIRE(feed.rows.size() == batch.size());
+  CHECK(feed.rows[3].sku == "line\nbreak");
+  CHECK(feed.rows[3].line == 6);
+}
+
+TEST_CASE("an unsorted existing file or batch is sorted; the last row of a SKU wins") {
+  ScratchDir dir;
+  const fs::path file = dir / "stock.csv";
+  write_file(file, "\xEF\xBB\xBFsku,quantity\r\nC,3\r\nA,1\r\n\r\nB,2\r\nA,9\r\n");
+  CHECK(read_store_file(file).size() == 3);
+  apply_to_store_file(file, std::vector<PushItem>{{"D", 4}, {"B", 20}, {"D", 40}});
+  CHECK(read_file(file) == "sku,quantity\nA,9\nB,20\nC,3\nD,40\n");
+  CHECK(joined(names_in(dir.path())) == "stock.csv");
+}
+
+TEST_CASE("a malformed existing file is an error naming file and line, and is left alone") {
+  ScratchDir dir;
+  const fs::path file = dir / "stock.csv";
+  const std::vector<PushItem> batch{{"A", 5}};
+  const auto check = [&](const std::string& text, const std::string& message) {
+    write_file(file, text);
+    CHECK_THROWS_WITH_AS(apply_to_store_file(file, batch), (file.string() + message).c_str(),
+                         StoreError);
+    CHECK(read_file(file) == text);
+    CHECK(joined(names_in(dir.path())) == "stock.csv");
+  };
+  check("sku,quantity\nA,1\nB,x\n", ":3: quantity 'x' is not an integer");
+  check("sku,qty\nA,1\n", ":1: the header must be 'sku,quantity'");
+  check("sku,quantity\nA,1,2\n", ":2: expected 2 cells, found 3");
+  check("sku,quantity\nA,1\n,2\n", ":3: no SKU");
+  check("sku,quantity\nA,\n", ":2: quantity '' is not an integer");
+  check("sku,quantity\nB,1\nA,1\n\"C,1\n", ":4: not valid CSV (bad quoting)");
+}
+
+TEST_CASE("I/O errors are StoreErrors naming the path") {
+  ScratchDir dir;
+  write_file(dir / "file", "x");
+  const fs::path file = dir / "file/stock.csv";
+  CHECK_THROWS_AS(apply_to_store_file(file, std::vector<PushItem>{{"A", 1}}), StoreError);
+  try {
+    apply_to_store_file(file, std::vector<PushItem>{{"A", 1}});
+  } catch (const StoreError& e) {
+    CHECK(std::string(e.what()) ==
+          (dir / "file").string() + ": cannot create directory: Not a directory");
+  }
+}
+
+TEST_CASE("a CSV store confirms every item of a push made on the pool") {
+  ScratchDir dir;
+  config::CsvStoreConfig config;
+  config.path = dir / "out/stock.csv";
+  CsvStore store(config);
+  CHECK(store.describe() == "csv " + config.path.string());
+  CHECK(store.max_batch() == 1'000'000);
+
+  const auto results = push(store, {{"A", 1}, {"B", 2}});
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    CHECK(r.outcome == PushOutcome::confirmed);
+    CHECK(r.message.empty());
+  }
+  CHECK(read_file(config.path) == "sku,quantity\nA,1\nB,2\n");
+
+  write_file(dir / "blocker", "x");
+  CsvStore broken(config::CsvStoreConfig{dir / "blocker/stock.csv"});
+  CHECK_THROWS_AS(push(broken, {{"A", 1}}), StoreError);
+}
+
+TEST_CASE("concurrent pushes to one file lose nothing") {
+  ScratchDir dir;
+  const fs::path path = dir / "stock.csv";
+  CsvStore first(config::CsvStoreConfig{path});
+  CsvStore second(config::CsvStoreConfig{path});  // as after a reload
+  std::vector<PushItem> a, b;
+  for (int i = 0; i < 2000; ++i) {
+    a.push_back({"a" + std::to_string(10000 + i), i});
+    b.push_back({"b" + std::to_string(10000 + i), i});
+  }
+  using namespace boost::asio::experimental::awaitable_operators;
+  pb::test::run_with_pool([&](boost::asio::any_io_executor pool) -> boost::asio::awaitable<void> {
+    for (int round = 0; round < 5; ++round) {
+      // Named awaitables: g++ 12 mishandles temporaries inside a co_await expression.
+      auto push_a = first.push(a, PushContext{pool, "t/1"});
+      auto push_b = second.push(b, PushContext{pool, "t/2"});
+      co_await (std::move(push_a) && std::move(push_b));
+    }
+  });
+  CHECK(read_store_file(path).size() == 4000);
+}
