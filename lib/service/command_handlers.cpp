@@ -1,1 +1,173 @@
-// placeholder
+#include "service/command_handlers.hpp"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <spdlog/spdlog.h>
+
+#include "control/commands.hpp"
+#include "service/json_views.hpp"
+#include "service/service.hpp"
+#include "sys/offload.hpp"
+
+namespace pb::service {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using control::Reply;
+using control::Status;
+
+namespace {
+
+constexpr std::chrono::milliseconds kProgressInterval{250};
+constexpr std::uint64_t kDefaultInventoryLimit = 1000;
+
+// Mutating commands: root or the user beed runs as. (Read access is the
+// socket's 0660 mode: owner and group.)
+bool may_mutate(const control::PeerCredentials& peer) {
+  return peer.uid == 0 || peer.uid == geteuid();
+}
+
+std::string known_connections(const Service& service) {
+  std::string names;
+  for (const auto& r : service.runners()) {
+    if (!names.empty()) names += ", ";
+    names += r->config().name;
+  }
+  return names.empty() ? "none configured" : "known: " + names;
+}
+
+}  // namespace
+
+asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
+                                               const control::PeerCredentials& peer,
+                                               control::EventSink& events) {
+  const auto* command = control::find_command(request.command);
+  if (!command)
+    co_return Reply::failure(Status::unknown_command, "unknown command '" + request.command + "'");
+  if (auto problem = control::validate_args(*command, request.args); !problem.empty())
+    co_return Reply::failure(Status::bad_request, problem);
+  if (command->mutates && !may_mutate(peer)) {
+    spdlog::warn("refused '{}' from uid {} (pid {}): mutating commands need root or uid {}",
+                 request.command, peer.uid, peer.pid, geteuid());
+    co_return Reply::failure(Status::permission_denied,
+                             "'" + request.command + "' changes state and needs root or the user "
+                             "beed runs as");
+  }
+
+  if (request.command == "status") co_return co_await status();
+  if (request.command == "connections") co_return co_await connections();
+  if (request.command == "full-sync") co_return co_await sync(request.args, SyncKind::full, events);
+  if (request.command == "sync") co_return co_await sync(request.args, SyncKind::smart, events);
+  if (request.command == "inventory") co_return co_await inventory(request.args);
+  co_return Reply::failure(Status::unknown_command,
+                           "command '" + request.command + "' is not served by this beed");
+}
+
+asio::awaitable<Reply> CommandHandlers::status() {
+  json::array connections;
+  for (const auto& runner : service_.runners()) {
+    const auto& name = runner->config().name;
+    std::optional<state::RunRecord> last;
+    // One LMDB lookup: microseconds, fine on the loop.
+    service_.db().read(name, [&](state::ConnectionTxn& txn) { last = txn.last_run(); });
+    json::object c{{"name", name},
+                   {"state", runner->syncing() ? "syncing" : "idle"},
+                   {"next_sync_at", time_json(runner->next_due_at())}};
+    c["last_sync"] = last ? json::value(run_summary_json(*last)) : json::value(nullptr);
+    if (const auto& progress = runner->current())
+      c["progress"] = progress_json(*progress, progress->run_id);
+    connections.push_back(std::move(c));
+  }
+  co_return Reply::success(json::object{
+      {"version", PACKAGEBEE_VERSION},
+      {"uptime_s", (now_millis() - service_.started_at()) / 1000},
+      {"connections", std::move(connections)}});
+}
+
+asio::awaitable<Reply> CommandHandlers::connections() {
+  json::array list;
+  for (const auto& runner : service_.runners()) {
+    const auto& cfg = runner->config();
+    list.push_back(json::object{{"name", cfg.name},
+                                {"warehouse", runner->warehouse().describe()},
+                                {"store", runner->store().describe()},
+                                {"schedule_s", cfg.inventory.schedule.count()},
+                                {"automatic", to_string(cfg.inventory.automatic)},
+                                {"state", runner->syncing() ? "syncing" : "idle"}});
+  }
+  co_return Reply::success(json::object{{"connections", std::move(list)}});
+}
+
+asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind kind,
+                                             control::EventSink& events) {
+  const std::string name(args.at(control::kConnectionArg).as_string());
+  const auto runner = service_.runner(name);
+  if (!runner)
+    co_return Reply::failure(Status::unknown_connection,
+                             "no connection named '" + name + "' (" + known_connections(service_) + ")");
+  const auto ticket = runner->request(kind, Trigger::manual);
+  spdlog::info("{}: {} sync requested on the control socket: run {}{}", name, to_string(kind),
+               ticket.run_id, ticket.queued ? " (queued)" : "");
+  const auto wait = args.find("wait");
+  if (wait == args.end() || !wait->value().as_bool())
+    co_return Reply::success(json::object{{"connection", name},
+                                          {"run_id", ticket.run_id},
+                                          {"kind", to_string(ticket.kind)},
+                                          {"queued", ticket.queued}});
+
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!runner->finished(ticket.run_id)) {
+    if (const auto& progress = runner->current()) {
+      control::Event event{"progress", progress_json(*progress, ticket.run_id)};
+      if (!co_await events.send(std::move(event))) co_return Reply::success();  // client gone
+    }
+    timer.expires_after(kProgressInterval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  std::optional<state::RunRecord> run;
+  service_.db().read(name, [&](state::ConnectionTxn& txn) { run = txn.run(ticket.run_id); });
+  if (!run)
+    co_return Reply::failure(Status::internal,
+                             "run " + std::to_string(ticket.run_id) + " ended without a record");
+  co_return Reply::success(run_json(name, *run));
+}
+
+asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
+  const std::string name(args.at(control::kConnectionArg).as_string());
+  if (!service_.runner(name))
+    co_return Reply::failure(Status::unknown_connection,
+                             "no connection named '" + name + "' (" + known_connections(service_) + ")");
+  std::string glob;
+  if (auto it = args.find("sku"); it != args.end()) glob = std::string(it->value().as_string());
+  const bool changed_only = args.contains("changed") && args.at("changed").as_bool();
+  std::uint64_t limit = kDefaultInventoryLimit;
+  if (auto it = args.find("limit"); it != args.end()) limit = it->value().to_number<std::uint64_t>();
+
+  // A glob over a million SKUs is a catalogue scan: off the loop.
+  auto result = co_await sys::offload(service_.pool(), [&] {
+    json::array items;
+    bool truncated = false;
+    service_.db().read(name, [&](state::ConnectionTxn& txn) {
+      auto cursor = changed_only ? txn.pending_cursor() : txn.item_cursor();
+      for (bool ok = cursor.seek(); ok; ok = cursor.next()) {
+        const std::string sku(cursor.key());
+        if (!glob.empty() && fnmatch(glob.c_str(), sku.c_str(), 0) != 0) continue;
+        if (limit != 0 && items.size() >= limit) {
+          truncated = true;
+          break;
+        }
+        const auto item = changed_only ? txn.item(sku) : state::decode_item(cursor.value());
+        if (!item) continue;
+        items.push_back(item_json(sku, *item, changed_only || txn.is_pending(sku)));
+      }
+    });
+    return json::object{{"connection", name}, {"items", std::move(items)}, {"truncated", truncated}};
+  });
+  co_return Reply::success(std::move(result));
+}
+
+}  // namespace pb::service

@@ -2,10 +2,17 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pb::sync {
 namespace {
+
+// Writes per transaction while applying a feed. Bounds the dirty pages LMDB
+// holds in memory (a first sync of a million SKUs would otherwise keep ~200 MB
+// of them until commit); each chunk still writes items and the change index
+// together, so a kill between chunks leaves the index true.
+constexpr std::uint64_t kWritesPerTransaction = 50'000;
 
 bool is_held(const connectors::Feed& feed, std::string_view sku) {
   return std::binary_search(feed.held_skus.begin(), feed.held_skus.end(), sku,
@@ -37,35 +44,50 @@ bool update_item(state::ItemRecord& item, Quantity quantity, const Rules& rules,
   return dirty;
 }
 
-}  // namespace
+// Where a merge walk stopped: the next feed row, and the last SKU handled.
+struct Position {
+  std::size_t row = 0;
+  std::string last_sku;
+  bool started = false;
+  bool done = false;
+};
 
-DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
-                        const connectors::Feed& feed, const Rules& rules, UnixMillis now) {
-  if (feed.rows.empty())
-    throw FeedRefused("feed " + feed.origin + " has no usable rows; refusing it (nothing changed)");
-
-  DetectResult result;
-  db.write(connection, [&](state::ConnectionTxn& txn) {
-    result = DetectResult{};
-    result.rows = feed.rows.size();
-    // Rows are sorted like LMDB's keys, so one cursor walk merges the feed
-    // with the stored items instead of a random lookup per row.
-    std::vector<std::size_t> new_rows;
-    auto cursor = txn.item_cursor();
-    bool more = cursor.seek();
-    std::size_t i = 0;
-    while (more || i < feed.rows.size()) {
-      const int order = !more                    ? 1
-                        : i == feed.rows.size() ? -1
-                                                : cursor.key().compare(feed.rows[i].sku);
-      if (order > 0) {  // in the feed only
-        new_rows.push_back(i++);
-        continue;
-      }
-      const std::string sku(cursor.key());
-      auto item = state::decode_item(cursor.value());
+// One merge of the feed with the stored items, in SKU order (the feed is
+// sorted like LMDB's keys, so a cursor walk replaces a lookup per row), from
+// `from` until the end or until `max_writes` items were written. With
+// `write` false nothing is written: the pass that decides the guards.
+Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Rules& rules,
+               UnixMillis now, Position from, bool write, std::uint64_t max_writes,
+               DetectResult& result) {
+  // Writes wait until the walk is over: LMDB does not keep a cursor's place
+  // reliably across inserts into the table it walks (a unit test caught
+  // skipped keys). A chunk's writes are bounded, so holding them is cheap.
+  std::vector<std::pair<std::string, state::ItemRecord>> writes;
+  auto cursor = txn.item_cursor();
+  bool more = cursor.seek(from.last_sku);
+  if (more && from.started && cursor.key() == from.last_sku) more = cursor.next();
+  std::size_t i = from.row;
+  Position at = from;
+  while ((more || i < feed.rows.size()) && writes.size() < max_writes) {
+    const int order = !more                    ? 1
+                      : i == feed.rows.size() ? -1
+                                              : cursor.key().compare(feed.rows[i].sku);
+    std::string sku;
+    state::ItemRecord item;
+    bool dirty = false;
+    if (order > 0) {  // in the feed only: a new SKU
+      sku = feed.rows[i].sku;
+      item.quantity = feed.rows[i].quantity;
+      item.updated_at = now;
+      item.wanted = wanted_quantity(item.quantity, rules);
+      ++result.added;
+      ++result.changed;
+      dirty = true;
+      ++i;
+    } else {
+      sku = cursor.key();
+      item = state::decode_item(cursor.value());
       if (item.listed) ++result.known_before;
-      bool dirty = false;
       if (order == 0) {
         dirty = update_item(item, feed.rows[i].quantity, rules, now, result);
         ++i;
@@ -78,31 +100,60 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
         ++result.unlisted;
         dirty = true;
       }
-      if (dirty) txn.put_item(sku, item);
-      if (item.listed) ++result.listed;
-      if (item.needs_push()) ++result.pending;
-      more = cursor.next();
     }
-    for (const std::size_t row : new_rows) {
-      state::ItemRecord item;
-      item.quantity = feed.rows[row].quantity;
-      item.updated_at = now;
-      item.wanted = wanted_quantity(item.quantity, rules);
-      txn.put_item(feed.rows[row].sku, item);
-      ++result.added;
-      ++result.changed;
-      ++result.listed;
-      ++result.pending;
-    }
-    if (result.known_before > 0 &&
-        static_cast<double>(result.zeroed) >
-            kMaxZeroedShare * static_cast<double>(result.known_before)) {
-      throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(result.zeroed) +
-                        " of " + std::to_string(result.known_before) +
-                        " known SKUs to 0 (more than half); refusing it (nothing changed)");
-    }
+    if (item.listed) ++result.listed;
+    if (item.needs_push()) ++result.pending;
+    if (order <= 0) more = cursor.next();
+    at.row = i;
+    at.last_sku = sku;
+    at.started = true;
+    if (dirty && write) writes.emplace_back(std::move(sku), std::move(item));
+  }
+  at.done = !more && i == feed.rows.size();
+  for (const auto& [key, record] : writes) txn.put_item(key, record);
+  return at;
+}
+
+}  // namespace
+
+DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
+                        const connectors::Feed& feed, const Rules& rules, UnixMillis now) {
+  if (feed.rows.empty())
+    throw FeedRefused("feed " + feed.origin + " has no usable rows; refusing it (nothing changed)");
+
+  // Pass 1, read-only: what would this feed do? The guards decide before
+  // anything is written, so a refused feed changes nothing.
+  DetectResult preview;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    merge(txn, feed, rules, now, Position{}, false, UINT64_MAX, preview);
   });
-  return result;
+  if (preview.known_before > 0 &&
+      static_cast<double>(preview.zeroed) > kMaxZeroedShare * static_cast<double>(preview.known_before))
+    throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
+                      " of " + std::to_string(preview.known_before) +
+                      " known SKUs to 0 (more than half); refusing it (nothing changed)");
+
+  // Pass 2: apply, a bounded number of writes per transaction.
+  DetectResult total;
+  total.rows = feed.rows.size();
+  Position at;
+  while (!at.done) {
+    DetectResult part;
+    Position next;
+    db.write(connection, [&](state::ConnectionTxn& txn) {
+      part = DetectResult{};  // the body runs again if the map had to grow
+      next = merge(txn, feed, rules, now, at, true, kWritesPerTransaction, part);
+    });
+    total.known_before += part.known_before;
+    total.added += part.added;
+    total.changed += part.changed;
+    total.zeroed += part.zeroed;
+    total.unlisted += part.unlisted;
+    total.listed += part.listed;
+    total.pending += part.pending;
+    at = std::move(next);
+  }
+  return total;
 }
 
 }  // namespace pb::sync

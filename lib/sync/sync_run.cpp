@@ -116,20 +116,26 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
   std::string first_problem;
   try {
     progress.phase = "reading";
-    const auto feed = co_await env.warehouse.read_snapshot(env.pool);
-    run.read = feed.rows.size();
-    run.bad_rows = feed.problems.size();
-    log_feed_problems(reference, feed);
-    if (!feed.problems.empty())
-      first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
-                      feed.problems.front().message;
+    {
+      // Scoped: the snapshot can be a million rows; it is gone before the
+      // push phase, which works from LMDB alone.
+      auto feed = co_await env.warehouse.read_snapshot(env.pool);
+      run.read = feed.rows.size();
+      run.bad_rows = feed.problems.size();
+      log_feed_problems(reference, feed);
+      if (!feed.problems.empty())
+        first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
+                        feed.problems.front().message;
 
-    progress.phase = "detecting";
-    const auto detected = co_await sys::offload(env.pool, [&] {
-      return apply_feed(env.db, connection, feed, rules, now_millis());
-    });
-    run.changed = detected.changed;
-    progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
+      progress.phase = "detecting";
+      const auto detected = co_await sys::offload(env.pool, [&] {
+        auto result = apply_feed(env.db, connection, feed, rules, now_millis());
+        feed = connectors::Feed{};  // free it on the pool, not on the loop
+        return result;
+      });
+      run.changed = detected.changed;
+      progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
+    }
 
     progress.phase = "pushing";
     const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
