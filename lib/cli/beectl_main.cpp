@@ -1,1 +1,111 @@
-// placeholder
+#include "cli/beectl_main.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include "cli/command_line.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+#include "control/client.hpp"
+
+namespace pb::cli {
+namespace {
+
+using control::Status;
+
+bool wants_wait(const control::Request& request) {
+  const boost::json::value* wait = request.args.if_contains("wait");
+  return wait != nullptr && wait->is_bool() && wait->get_bool();
+}
+
+std::string human_output(std::string_view command, bool wait, const boost::json::value& data) {
+  if (command == "status") return format_status(data);
+  if (command == "inventory") return format_inventory(data);
+  if (command == "connections") return format_connections(data);
+  if (command == "full-sync" || command == "sync")
+    return wait ? format_run_summary(data) : format_sync_started(data);
+  // A command added to the table before beectl learnt to format it.
+  return data.is_null() ? std::string() : format_json(data);
+}
+
+int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  const bool wait = wants_wait(inv.request);
+  ProgressPrinter progress;
+  control::Reply reply;
+  try {
+    control::Client client;
+    client.connect(inv.socket);
+    reply = client.call(inv.request, [&](const control::Event& event) {
+      if (inv.json || event.name != "progress") return;
+      // Flushed per line: under systemd stdout is a pipe to the journal.
+      if (std::optional<std::string> line = progress.line(event.data)) out << *line << std::flush;
+    });
+  } catch (const control::ClientError& e) {
+    err << "beectl: " << e.what() << "\n";
+    return to_int(e.kind() == control::ClientError::Kind::permission_denied
+                      ? ExitCode::permission_denied
+                      : ExitCode::unreachable);
+  }
+
+  if (reply.status != Status::ok) {
+    if (inv.json) {
+      boost::json::object o;
+      o["status"] = control::to_string(reply.status);
+      o["code"] = static_cast<int>(reply.status);
+      o["error"] = reply.error;
+      out << format_json(o);
+    }
+    err << "beectl: "
+        << (reply.error.empty() ? std::string(control::to_string(reply.status)) : reply.error)
+        << "\n";
+    return to_int(reply.status == Status::permission_denied ? ExitCode::permission_denied
+                                                            : ExitCode::daemon_error);
+  }
+
+  out << (inv.json ? format_json(reply.data) : human_output(inv.command->name, wait, reply.data));
+  if (!wait) return to_int(ExitCode::ok);
+  const ExitCode code = exit_code_for_run(reply.data);
+  if (code == ExitCode::daemon_error) err << "beectl: the run's record has no final result\n";
+  return to_int(code);
+}
+
+}  // namespace
+
+int run_beectl(std::span<const std::string> args, const char* socket_env, std::ostream& out,
+               std::ostream& err) {
+  Invocation inv;
+  try {
+    inv = parse_command_line(args, socket_env);
+  } catch (const UsageError& e) {
+    err << "beectl: " << e.what() << "\nsee " << e.help_hint() << "\n";
+    return to_int(ExitCode::usage);
+  }
+  switch (inv.action) {
+    case Invocation::Action::help:
+      out << global_help();
+      return to_int(ExitCode::ok);
+    case Invocation::Action::command_help:
+      out << command_help(*inv.command);
+      return to_int(ExitCode::ok);
+    case Invocation::Action::version:
+      out << "beectl " << version() << " (control protocol " << control::kProtocolVersion << ")\n";
+      return to_int(ExitCode::ok);
+    case Invocation::Action::run:
+      break;
+  }
+  try {
+    return run(inv, out, err);
+  } catch (const std::exception& e) {
+    err << "beectl: " << e.what() << "\n";
+    return to_int(ExitCode::daemon_error);
+  }
+}
+
+int beectl_main(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return run_beectl(args, std::getenv(kSocketEnv), std::cout, std::cerr);
+}
+
+}  // namespace pb::cli

@@ -1,1 +1,108 @@
-// placeholder
+#include "control/commands.hpp"
+
+#include <array>
+
+#include "core/types.hpp"
+
+namespace pb::control {
+namespace {
+
+constexpr OptionSpec kWait{
+    "wait", ArgType::flag, "",
+    "wait for the run to end, printing progress; the exit status is its result"};
+
+constexpr std::array<OptionSpec, 1> kSyncOptions{kWait};
+
+constexpr std::array<OptionSpec, 3> kInventoryOptions{{
+    {"sku", ArgType::string, "GLOB", "only SKUs matching GLOB (* and ? wildcards)"},
+    {"changed", ArgType::flag, "", "only SKUs whose store quantity is not confirmed yet"},
+    {"limit", ArgType::count, "N", "list at most N items"},
+}};
+
+constexpr std::array<CommandSpec, 5> kCommands{{
+    {"status", "show beed's connections, their last sync and the next one", false, false, {}},
+    {"full-sync", "start a Full Sync: push every SKU's quantity to the store", true, true,
+     kSyncOptions},
+    {"sync", "start a Smart Sync (\"Update inventory\"): push only what changed", true, true,
+     kSyncOptions},
+    {"inventory", "show what beed knows of a connection's SKUs", false, true, kInventoryOptions},
+    {"connections", "list the configured connections", false, false, {}},
+}};
+
+std::string_view type_name(ArgType t) {
+  switch (t) {
+    case ArgType::flag:
+      return "a boolean";
+    case ArgType::string:
+      return "a string";
+    case ArgType::count:
+      return "a non-negative integer";
+  }
+  return "?";
+}
+
+bool has_type(const boost::json::value& v, ArgType t) {
+  switch (t) {
+    case ArgType::flag:
+      return v.is_bool();
+    case ArgType::string:
+      return v.is_string();
+    case ArgType::count:
+      return (v.is_int64() && v.get_int64() >= 0) || v.is_uint64();
+  }
+  return false;
+}
+
+}  // namespace
+
+std::span<const CommandSpec> commands() {
+  return kCommands;
+}
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const OptionSpec* find_option(const CommandSpec& command, std::string_view name) {
+  for (const OptionSpec& o : command.options)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+std::string usage(const CommandSpec& command) {
+  std::string u(command.name);
+  if (command.takes_connection) u += " CONNECTION";
+  for (const OptionSpec& o : command.options) {
+    u += " [--";
+    u += o.name;
+    if (o.type != ArgType::flag) {
+      u += ' ';
+      u += o.value_name;
+    }
+    u += ']';
+  }
+  return u;
+}
+
+std::string validate_args(const CommandSpec& command, const boost::json::object& args) {
+  const std::string where = " for '" + std::string(command.name) + "'";
+  for (const auto& [key, value] : args) {
+    if (command.takes_connection && key == kConnectionArg) {
+      if (!value.is_string()) return "argument 'connection' must be a string";
+      if (!is_valid_connection_name(value.get_string()))
+        return "invalid connection name '" + std::string(value.get_string()) + "'";
+      continue;
+    }
+    const OptionSpec* option = find_option(command, key);
+    if (option == nullptr) return "unknown argument '" + std::string(key) + "'" + where;
+    if (!has_type(value, option->type))
+      return "argument '" + std::string(key) + "' must be " + std::string(type_name(option->type));
+  }
+  if (command.takes_connection && !args.contains(kConnectionArg))
+    return "missing argument 'connection'" + where;
+  return {};
+}
+
+}  // namespace pb::control

@@ -2,6 +2,7 @@
 // beectl use these types; the wire form is one JSON object per frame.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,14 +16,15 @@ inline constexpr int kProtocolVersion = 1;
 // Reply status codes. Stable: scripts see them in `beectl --json` output.
 enum class Status {
   ok = 0,
-  bad_request = 1,         // malformed frame/JSON, missing or wrong-typed argument
+  bad_request = 1,  // malformed frame/JSON, missing or wrong-typed argument
   unknown_command = 2,
   unknown_connection = 3,
-  permission_denied = 4,   // mutating command from a peer without rights
-  refused = 5,             // understood but not possible now (e.g. shutting down)
-  internal = 6,            // a bug or an unexpected failure inside beed
+  permission_denied = 4,  // mutating command from a peer without rights
+  refused = 5,            // understood but not possible now (e.g. shutting down)
+  internal = 6,           // a bug or an unexpected failure inside beed
 };
 std::string_view to_string(Status s);
+std::optional<Status> parse_status(std::string_view name);
 
 // {"v":1,"command":"full-sync","args":{"connection":"acme","wait":true}}
 struct Request {
@@ -38,7 +40,9 @@ struct Reply {
   std::string error;
   boost::json::value data;  // null unless the command returns something
 
-  static Reply success(boost::json::value data = nullptr) { return {Status::ok, {}, std::move(data)}; }
+  static Reply success(boost::json::value data = nullptr) {
+    return {Status::ok, {}, std::move(data)};
+  }
   static Reply failure(Status s, std::string message) { return {s, std::move(message), nullptr}; }
 };
 
@@ -55,6 +59,8 @@ boost::json::object to_json(const Event& e);
 
 // Throws ProtocolError (frame.hpp) with a message fit for the peer.
 Request request_from_json(const boost::json::value& v);
+// A frame's payload: JSON text → Request. Throws ProtocolError.
+Request parse_request(std::string_view payload);
 
 // A frame from beed is either an Event or the final Reply.
 struct ServerMessage {
@@ -63,5 +69,6 @@ struct ServerMessage {
   Reply reply;
 };
 ServerMessage server_message_from_json(const boost::json::value& v);
+ServerMessage parse_server_message(std::string_view payload);
 
 }  // namespace pb::control

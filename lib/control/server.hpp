@@ -29,8 +29,9 @@ struct PeerCredentials {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Sends one event frame; returns false if the client is gone (the handler
-  // should then stop waiting and return).
+  // Sends one event frame within the write timeout; returns false if the
+  // client is gone or too slow (the handler should then stop waiting and
+  // return). One send at a time: await each before the next.
   virtual boost::asio::awaitable<bool> send(Event event) = 0;
 };
 
@@ -38,19 +39,25 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   // Called on the io_context for each well-formed request. Must not block.
+  // The server checks framing and message shape only: the command, its args
+  // (find_command, validate_args in control/commands.hpp) and the peer's right
+  // to run a mutating command are the handler's to check.
   virtual boost::asio::awaitable<Reply> handle(const Request& request, const PeerCredentials& peer,
                                                EventSink& events) = 0;
 };
 
 struct ServerOptions {
   std::filesystem::path socket_path;
-  std::size_t max_message_bytes = 16u << 20;           // 16 MiB, as systemd's varlink
-  std::chrono::milliseconds read_timeout{10'000};      // per request frame
-  std::chrono::milliseconds write_timeout{10'000};     // per reply/event frame
-  std::size_t max_clients = 64;                        // concurrent sessions
+  std::size_t max_message_bytes = 16u << 20;        // 16 MiB, as systemd's varlink
+  std::chrono::milliseconds read_timeout{10'000};   // per request frame
+  std::chrono::milliseconds write_timeout{10'000};  // per reply/event frame
+  std::size_t max_clients = 64;                     // concurrent sessions
   unsigned socket_mode = 0660;
 };
 
+// Runs on one io_context thread; call start() and stop() from that thread (or
+// before it runs). Sessions keep the server's state alive, so the Server may be
+// destroyed while they finish; the RequestHandler must outlive the io_context.
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, RequestHandler& handler);
@@ -62,7 +69,9 @@ class Server {
   // process still accepts on it), then accepts until stop(). Throws
   // std::system_error with a message naming the path on failure.
   void start();
-  // Closes the acceptor and removes the socket file; open sessions finish.
+  // Closes the acceptor, removes the socket file (if it is still ours) and
+  // hangs up on sessions waiting for a request; a request already being
+  // handled gets its reply. Idempotent; the destructor calls it.
   void stop();
 
  private:

@@ -102,16 +102,6 @@ void ConnectionTxn::put_run(const RunRecord& run) {
   for (const auto& suffix : surplus) txn_.del(dbs_.runs, key(suffix));
 }
 
-void ConnectionTxn::erase_all() {
-  for (MDB_dbi dbi : {dbs_.items, dbs_.pending, dbs_.runs}) {
-    std::vector<std::string> keys;
-    lmdb::Cursor c(txn_, dbi, prefix_);
-    for (bool ok = c.seek(); ok; ok = c.next()) keys.emplace_back(c.key());
-    for (const auto& k : keys) txn_.del(dbi, key(k));
-  }
-  txn_.del(dbs_.connections, std::string_view(prefix_.data(), prefix_.size() - 1));
-}
-
 InventoryDb::InventoryDb(const std::filesystem::path& state_dir, std::size_t initial_map_size)
     : env_(state_dir, 8, initial_map_size) {
   env_.write([&](lmdb::Txn& txn) {

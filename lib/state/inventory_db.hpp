@@ -57,9 +57,6 @@ class ConnectionTxn {
   // Writes the run and drops the oldest beyond kRunsKept.
   void put_run(const RunRecord& run);
 
-  // Removes everything stored for this connection.
-  void erase_all();
-
   lmdb::Txn& txn() { return txn_; }
 
  private:

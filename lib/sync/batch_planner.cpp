@@ -23,21 +23,6 @@ std::vector<connectors::PushItem> next_batch(state::InventoryDb& db, std::string
   return batch;
 }
 
-std::uint64_t count_to_push(state::InventoryDb& db, std::string_view connection, SyncKind kind) {
-  std::uint64_t n = 0;
-  db.read(connection, [&](state::ConnectionTxn& txn) {
-    if (kind == SyncKind::full) {
-      auto c = txn.item_cursor();
-      for (bool ok = c.seek(); ok; ok = c.next())
-        if (state::decode_item(c.value()).listed) ++n;
-    } else {
-      auto c = txn.pending_cursor();
-      for (bool ok = c.seek(); ok; ok = c.next()) ++n;
-    }
-  });
-  return n;
-}
-
 RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection,
                              const std::vector<connectors::PushItem>& batch,
                              const std::vector<ItemVerdict>& verdicts, UnixMillis now) {

@@ -22,9 +22,6 @@ std::vector<connectors::PushItem> next_batch(state::InventoryDb& db, std::string
                                              SyncKind kind, const std::string& after,
                                              std::size_t max);
 
-// Counts SKUs a run of `kind` would push now (Smart: the change index size).
-std::uint64_t count_to_push(state::InventoryDb& db, std::string_view connection, SyncKind kind);
-
 // The final word on one pushed SKU after retries.
 enum class Verdict { confirmed, rejected, failed };
 struct ItemVerdict {

@@ -105,18 +105,3 @@ TEST_CASE("a run left running by a killed process is marked failed at startup") 
   });
   db.read("b", [](ConnectionTxn& t) { CHECK(t.last_run()->result == RunResult::ok); });
 }
-
-TEST_CASE("erasing a connection removes only its data") {
-  pb::test::TempDir dir;
-  InventoryDb db(dir.path());
-  for (const char* conn : {"a", "b"})
-    db.write(conn, [](ConnectionTxn& t) {
-      t.put_connection({});
-      t.put_item("X", ItemRecord{1, 1, 1, true, {}, 0, ""});
-      t.put_run(RunRecord{});
-    });
-  db.write("a", [](ConnectionTxn& t) { t.erase_all(); });
-  CHECK(db.connection_names() == std::vector<std::string>{"b"});
-  CHECK(pending_skus(db, "a").empty());
-  CHECK(pending_skus(db, "b").size() == 1);
-}

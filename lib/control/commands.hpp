@@ -1,0 +1,50 @@
+// The control command table, declared once: beed checks arguments and the
+// mutating flag from it before dispatch; beectl builds its --help, its argument
+// parsing and the request arguments from it.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+namespace pb::control {
+
+// Request argument key of the positional CONNECTION.
+inline constexpr std::string_view kConnectionArg = "connection";
+
+enum class ArgType {
+  flag,    // JSON true/false; `--name` on the command line
+  string,  // JSON string; `--name VALUE`
+  count,   // JSON non-negative integer; `--name N`
+};
+
+struct OptionSpec {
+  std::string_view name;  // request arg key; `--name` for beectl
+  ArgType type;
+  std::string_view value_name;  // "GLOB", "N"; empty for flags
+  std::string_view help;
+};
+
+struct CommandSpec {
+  std::string_view name;
+  std::string_view summary;  // one line, for `beectl --help`
+  bool mutates;              // needs write rights (STYLE item 6)
+  bool takes_connection;     // positional CONNECTION → args["connection"], required
+  std::span<const OptionSpec> options;
+};
+
+std::span<const CommandSpec> commands();
+const CommandSpec* find_command(std::string_view name);
+const OptionSpec* find_option(const CommandSpec& command, std::string_view name);
+
+// "full-sync CONNECTION [--wait]", derived from the entry so it cannot drift.
+std::string usage(const CommandSpec& command);
+
+// Empty when `args` fits the command; otherwise a message for a bad_request
+// reply. Rejects unknown keys, wrong types and a missing or malformed
+// connection name.
+std::string validate_args(const CommandSpec& command, const boost::json::object& args);
+
+}  // namespace pb::control

@@ -1,0 +1,181 @@
+// beectl end to end against a real control Server with a scripted handler:
+// what a user or a systemd unit sees, exit status included.
+#include <doctest/doctest.h>
+
+#include <mutex>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "../control/server_fixture.hpp"
+#include "cli/beectl_main.hpp"
+
+using namespace pb::control;
+using boost::asio::awaitable;
+namespace json = boost::json;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class FakeBeed {
+ public:
+  FakeBeed()
+      : fixture_([this](const Request& r, const PeerCredentials&, EventSink& events) {
+          return handle(r, events);
+        }) {
+    fixture_.start();
+  }
+
+  Run beectl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--socket", fixture_.socket_path().string()});
+    std::ostringstream out, err;
+    const int code = pb::cli::run_beectl(args, nullptr, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::string last_request() {
+    std::lock_guard lock(mutex_);
+    return last_request_;
+  }
+  void set_run_result(std::string result) {
+    std::lock_guard lock(mutex_);
+    run_result_ = std::move(result);
+  }
+
+ private:
+  awaitable<Reply> handle(const Request& r, EventSink& events) {
+    std::string result;
+    {
+      std::lock_guard lock(mutex_);
+      last_request_ = json::serialize(to_json(r));
+      result = run_result_;
+    }
+    const json::value* connection = r.args.if_contains("connection");
+    if (connection != nullptr && *connection == "nope")
+      co_return Reply::failure(Status::unknown_connection, "no connection named 'nope'");
+    if (connection != nullptr && *connection == "locked")
+      co_return Reply::failure(Status::permission_denied, "full-sync needs write access");
+    if (r.command == "status")
+      co_return Reply::success(json::parse(
+          R"({"version":"0.1.0","uptime_s":12,"connections":[{"name":"acme","state":"idle",)"
+          R"("last_sync":null,"next_sync_at":null}]})"));
+    if (r.command == "inventory")
+      co_return Reply::success(
+          json::parse(R"({"connection":"acme","items":[],"truncated":false})"));
+    if (r.command != "full-sync")
+      co_return Reply::failure(Status::unknown_command, "unknown command");
+    if (!r.args.contains("wait"))
+      co_return Reply::success(
+          json::parse(R"({"connection":"acme","run_id":12,"kind":"full","queued":false})"));
+    for (
+        const char* progress :
+        {R"({"run_id":12,"phase":"queued","total":0,"pushed":0,"rejected":0,"elapsed_ms":0})",
+         R"({"run_id":12,"phase":"pushing","total":10,"pushed":0,"rejected":0,"elapsed_ms":100})",
+         R"({"run_id":12,"phase":"pushing","total":10,"pushed":10,"rejected":0,"elapsed_ms":1100})"}) {
+      Event event{"progress", json::parse(progress)};
+      if (!co_await events.send(std::move(event)))
+        co_return Reply::failure(Status::internal, "gone");
+    }
+    json::value run = json::parse(
+        R"({"id":12,"connection":"acme","kind":"full","trigger":"manual","started_at":"x",)"
+        R"("finished_at":"y","result":"","read":10,"changed":10,"pushed":10,"rejected":0,)"
+        R"("bad_rows":0,"duration_ms":1100,"error":""})");
+    run.as_object()["result"] = result;
+    co_return Reply::success(std::move(run));
+  }
+
+  std::mutex mutex_;
+  std::string last_request_;
+  std::string run_result_ = "ok";
+  pb::test::ServerFixture fixture_;
+};
+
+}  // namespace
+
+TEST_CASE("beectl sends the request the table describes") {
+  FakeBeed beed;
+  CHECK(beed.beectl({"inventory", "acme", "--sku", "A*", "--changed", "--limit", "5"}).code == 0);
+  CHECK(
+      beed.last_request() ==
+      R"({"v":1,"command":"inventory","args":{"connection":"acme","sku":"A*","changed":true,"limit":5}})");
+}
+
+TEST_CASE("beectl status prints a table and exits 0") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"status"});
+  CHECK(r.code == 0);
+  CHECK(r.err == "");
+  CHECK(r.out ==
+        "beed 0.1.0, up 12s\n"
+        "CONNECTION  STATE  LAST-SYNC  RESULT  PUSHED  REJECTED  NEXT-SYNC\n"
+        "acme        idle   -          -            -         -  -\n");
+}
+
+TEST_CASE("beectl --json prints the reply's data") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"--json", "inventory", "acme"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "{\n  \"connection\": \"acme\",\n  \"items\": [],\n  \"truncated\": false\n}\n");
+}
+
+TEST_CASE("beectl full-sync without --wait reports the run it started") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"full-sync", "acme"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "full sync of acme started as run 12\n");
+}
+
+TEST_CASE("beectl --wait prints progress, a summary, and exits with the run's result") {
+  FakeBeed beed;
+  const std::string progress =
+      "run 12: queued\n"
+      "run 12: pushing 0/10\n"
+      "run 12: pushing 10/10 (10/s)\n";
+  const Run ok = beed.beectl({"full-sync", "acme", "--wait"});
+  CHECK(ok.code == 0);
+  CHECK(ok.out == progress +
+                      "run 12 (full sync of acme) finished ok in 1.1 s: read 10, changed 10, "
+                      "pushed 10, rejected 0, bad rows 0\n");
+  beed.set_run_result("partial");
+  CHECK(beed.beectl({"full-sync", "acme", "--wait"}).code == 3);
+  beed.set_run_result("failed");
+  const Run failed = beed.beectl({"full-sync", "acme", "--wait"});
+  CHECK(failed.code == 4);
+  CHECK(failed.err == "");
+  beed.set_run_result("failed");
+  const Run json = beed.beectl({"full-sync", "acme", "--wait", "--json"});
+  CHECK(json.code == 4);
+  CHECK(json.out.rfind("{\n  \"id\": 12,\n", 0) == 0);  // no progress lines mixed in
+}
+
+TEST_CASE("an error reply exits 1 with beed's message; permission_denied exits 6") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"sync", "nope"});
+  CHECK(r.code == 1);
+  CHECK(r.out == "");
+  CHECK(r.err == "beectl: no connection named 'nope'\n");
+  const Run j = beed.beectl({"sync", "nope", "--json"});
+  CHECK(j.code == 1);
+  CHECK(j.out ==
+        "{\n  \"status\": \"unknown_connection\",\n  \"code\": 3,\n"
+        "  \"error\": \"no connection named 'nope'\"\n}\n");
+  const Run denied = beed.beectl({"full-sync", "locked"});
+  CHECK(denied.code == 6);
+  CHECK(denied.err == "beectl: full-sync needs write access\n");
+}
+
+TEST_CASE("beectl exits 5 when beed is not running") {
+  pb::test::TempDir dir;
+  const std::string path = (dir.path() / "beed.sock").string();
+  std::ostringstream out, err;
+  const std::vector<std::string> args{"status"};
+  CHECK(pb::cli::run_beectl(args, path.c_str(), out, err) == 5);
+  CHECK(err.str() == "beectl: cannot connect to beed at " + path +
+                         ": No such file or directory \u2014 is beed running?\n");
+}

@@ -1,0 +1,167 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "cli/beectl_main.hpp"
+#include "cli/command_line.hpp"
+
+using namespace pb::cli;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Run beectl(std::vector<std::string> args, const char* env = nullptr) {
+  std::ostringstream out, err;
+  const int code = run_beectl(args, env, out, err);
+  return {code, out.str(), err.str()};
+}
+
+Invocation parse(std::vector<std::string> args, const char* env = nullptr) {
+  return parse_command_line(args, env);
+}
+
+std::string args_of(const Invocation& inv) {
+  return boost::json::serialize(inv.request.args);
+}
+
+}  // namespace
+
+TEST_CASE("commands and their arguments become requests") {
+  const Invocation status = parse({"status"});
+  CHECK(status.action == Invocation::Action::run);
+  CHECK(status.request.command == "status");
+  CHECK(args_of(status) == "{}");
+  CHECK_FALSE(status.json);
+
+  const Invocation sync = parse({"full-sync", "acme", "--wait"});
+  CHECK(sync.request.command == "full-sync");
+  CHECK(args_of(sync) == R"({"connection":"acme","wait":true})");
+
+  CHECK(args_of(parse({"inventory", "--sku", "A*", "acme", "--changed", "--limit", "5"})) ==
+        R"({"sku":"A*","connection":"acme","changed":true,"limit":5})");
+  CHECK(args_of(parse({"inventory", "acme", "--limit=0", "--sku=-x"})) ==
+        R"({"connection":"acme","limit":0,"sku":"-x"})");
+  // After "--", a name that looks like an option is still a connection name.
+  CHECK_THROWS_AS(parse({"sync", "--", "--wait"}), UsageError);
+  CHECK(args_of(parse({"sync", "--", "acme"})) == R"({"connection":"acme"})");
+}
+
+TEST_CASE("global options go anywhere; --socket beats $BEECTL_SOCKET beats the default") {
+  CHECK(parse({"status"}).socket == "/run/packagebee/beed.sock");
+  CHECK(parse({"status"}, "").socket == "/run/packagebee/beed.sock");
+  CHECK(parse({"status"}, "/tmp/env.sock").socket == "/tmp/env.sock");
+  CHECK(parse({"--socket", "/tmp/flag.sock", "status"}, "/tmp/env.sock").socket ==
+        "/tmp/flag.sock");
+  CHECK(parse({"status", "--socket=/tmp/eq.sock"}, "/tmp/env.sock").socket == "/tmp/eq.sock");
+  CHECK(parse({"status", "--json"}).json);
+  CHECK(parse({"--json", "connections"}).json);
+}
+
+TEST_CASE("argument errors print one line and a pointer to help, and exit 2") {
+  const auto usage = [](std::vector<std::string> args) {
+    const Run r = beectl(std::move(args));
+    CHECK(r.code == 2);
+    CHECK(r.out == "");
+    return r.err;
+  };
+  CHECK(usage({}) == "beectl: missing COMMAND\nsee beectl --help\n");
+  CHECK(usage({"--bogus"}) == "beectl: unknown option '--bogus'\nsee beectl --help\n");
+  CHECK(usage({"-x"}) == "beectl: unknown option '-x'\nsee beectl --help\n");
+  CHECK(usage({"frobnicate"}) == "beectl: unknown command 'frobnicate'\nsee beectl --help\n");
+  CHECK(usage({"status", "--bogus"}) ==
+        "beectl: unknown option '--bogus' for 'status'\nsee beectl status --help\n");
+  CHECK(usage({"inventory", "acme", "--wait"}) ==
+        "beectl: unknown option '--wait' for 'inventory'\nsee beectl inventory --help\n");
+  CHECK(usage({"status", "extra"}) ==
+        "beectl: unexpected argument 'extra'\nsee beectl status --help\n");
+  CHECK(usage({"sync"}) == "beectl: missing CONNECTION for 'sync'\nsee beectl sync --help\n");
+  CHECK(usage({"full-sync", "--wait"}) ==
+        "beectl: missing CONNECTION for 'full-sync'\nsee beectl full-sync --help\n");
+  CHECK(usage({"sync", "acme", "other"}) ==
+        "beectl: unexpected argument 'other'\nsee beectl sync --help\n");
+  CHECK(usage({"sync", "../x"}) ==
+        "beectl: invalid connection name '../x' (1-64 of A-Z a-z 0-9 _ . -, starting with a letter "
+        "or digit)\nsee beectl sync --help\n");
+  CHECK(usage({"sync", "acme", "--wait=yes"}) ==
+        "beectl: --wait takes no value\nsee beectl sync --help\n");
+  CHECK(usage({"sync", "acme", "--wait", "--wait"}) ==
+        "beectl: --wait given twice\nsee beectl sync --help\n");
+  CHECK(usage({"inventory", "acme", "--limit", "-3"}) ==
+        "beectl: --limit must be a non-negative integer, got '-3'\nsee beectl inventory --help\n");
+  CHECK(usage({"inventory", "acme", "--limit=abc"}) ==
+        "beectl: --limit must be a non-negative integer, got 'abc'\nsee beectl inventory --help\n");
+  CHECK(usage({"inventory", "acme", "--limit", "+5"}) ==
+        "beectl: --limit must be a non-negative integer, got '+5'\nsee beectl inventory --help\n");
+  CHECK(usage({"inventory", "acme", "--limit", "99999999999999999999"}) ==
+        "beectl: --limit must be a non-negative integer, got '99999999999999999999'\n"
+        "see beectl inventory --help\n");
+  CHECK(usage({"inventory", "acme", "--limit"}) ==
+        "beectl: missing N after --limit\nsee beectl inventory --help\n");
+  CHECK(usage({"status", "--socket"}) ==
+        "beectl: missing PATH after --socket\nsee beectl status --help\n");
+}
+
+TEST_CASE("--help lists every command from the table and the exit statuses") {
+  const Run r = beectl({"--help"});
+  CHECK(r.code == 0);
+  CHECK(r.err == "");
+  CHECK(r.out.rfind("Usage: beectl [--socket PATH] [--json] COMMAND [ARGS...]\n", 0) == 0);
+  for (const auto* line : {
+           "  status\n      show beed's connections, their last sync and the next one\n",
+           "  full-sync CONNECTION [--wait]\n      start a Full Sync: push every SKU's quantity to "
+           "the store (changes state)\n",
+           "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N]\n      show what beed "
+           "knows "
+           "of a connection's SKUs\n",
+           "  --socket PATH  control socket (default /run/packagebee/beed.sock, or "
+           "$BEECTL_SOCKET)\n",
+           "  0  success (with --wait: the run finished ok)\n",
+           "  5  cannot reach beed (no socket, refused, timeout, protocol error)\n",
+           "  6  permission denied (socket access, or a mutating command)\n",
+       })
+    CHECK_MESSAGE(r.out.find(line) != std::string::npos, line);
+  CHECK(beectl({"status", "-h"}).out.rfind("Usage: beectl status\n", 0) == 0);
+}
+
+TEST_CASE("COMMAND --help shows that command's usage, even without its arguments") {
+  const Run r = beectl({"sync", "--help"});
+  CHECK(r.code == 0);
+  CHECK(r.out ==
+        "Usage: beectl sync CONNECTION [--wait]\n"
+        "\n"
+        "Start a Smart Sync (\"Update inventory\"): push only what changed.\n"
+        "Changes state: needs write access to beed.\n"
+        "\n"
+        "Arguments:\n"
+        "  CONNECTION  the connection's name, as in beed's configuration\n"
+        "  --wait      wait for the run to end, printing progress; the exit status is its result\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
+  CHECK(beectl({"inventory", "--help"}).out ==
+        "Usage: beectl inventory CONNECTION [--sku GLOB] [--changed] [--limit N]\n"
+        "\n"
+        "Show what beed knows of a connection's SKUs.\n"
+        "\n"
+        "Arguments:\n"
+        "  CONNECTION  the connection's name, as in beed's configuration\n"
+        "  --sku GLOB  only SKUs matching GLOB (* and ? wildcards)\n"
+        "  --changed   only SKUs whose store quantity is not confirmed yet\n"
+        "  --limit N   list at most N items\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
+}
+
+TEST_CASE("--version prints the version") {
+  const Run r = beectl({"--version"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "beectl 0.1.0 (control protocol 1)\n");
+}

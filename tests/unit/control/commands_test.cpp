@@ -1,0 +1,69 @@
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "control/commands.hpp"
+
+using namespace pb::control;
+
+namespace {
+
+std::string check(std::string_view command, std::string_view args_json) {
+  const CommandSpec* c = find_command(command);
+  REQUIRE(c != nullptr);
+  return validate_args(*c, boost::json::parse(args_json).as_object());
+}
+
+}  // namespace
+
+TEST_CASE("the table lists each command once, with its mutating flag") {
+  std::vector<std::string_view> names;
+  for (const CommandSpec& c : commands()) names.push_back(c.name);
+  CHECK(names ==
+        std::vector<std::string_view>{"status", "full-sync", "sync", "inventory", "connections"});
+  CHECK_FALSE(find_command("status")->mutates);
+  CHECK(find_command("full-sync")->mutates);
+  CHECK(find_command("sync")->mutates);
+  CHECK_FALSE(find_command("inventory")->mutates);
+  CHECK_FALSE(find_command("connections")->mutates);
+  CHECK(find_command("Status") == nullptr);
+  CHECK(find_command("") == nullptr);
+}
+
+TEST_CASE("usage lines are derived from the table") {
+  CHECK(usage(*find_command("status")) == "status");
+  CHECK(usage(*find_command("full-sync")) == "full-sync CONNECTION [--wait]");
+  CHECK(usage(*find_command("sync")) == "sync CONNECTION [--wait]");
+  CHECK(usage(*find_command("inventory")) ==
+        "inventory CONNECTION [--sku GLOB] [--changed] [--limit N]");
+}
+
+TEST_CASE("validate_args accepts what the table allows") {
+  CHECK(check("status", "{}") == "");
+  CHECK(check("full-sync", R"({"connection":"acme"})") == "");
+  CHECK(check("sync", R"({"connection":"acme","wait":false})") == "");
+  CHECK(check("inventory", R"({"connection":"acme","sku":"A*","changed":true,"limit":0})") == "");
+  CHECK(check("inventory", R"({"connection":"acme","limit":18446744073709551615})") == "");
+}
+
+TEST_CASE("validate_args rejects unknown arguments, wrong types and bad connections") {
+  CHECK(check("status", R"({"verbose":true})") == "unknown argument 'verbose' for 'status'");
+  CHECK(check("status", R"({"connection":"acme"})") ==
+        "unknown argument 'connection' for 'status'");
+  CHECK(check("full-sync", "{}") == "missing argument 'connection' for 'full-sync'");
+  CHECK(check("full-sync", R"({"connection":5})") == "argument 'connection' must be a string");
+  CHECK(check("full-sync", R"({"connection":"../etc"})") == "invalid connection name '../etc'");
+  CHECK(check("sync", R"({"connection":"acme","wait":"yes"})") ==
+        "argument 'wait' must be a boolean");
+  CHECK(check("sync", R"({"connection":"acme","wait":1})") == "argument 'wait' must be a boolean");
+  CHECK(check("inventory", R"({"connection":"acme","sku":3})") ==
+        "argument 'sku' must be a string");
+  CHECK(check("inventory", R"({"connection":"acme","limit":-1})") ==
+        "argument 'limit' must be a non-negative integer");
+  CHECK(check("inventory", R"({"connection":"acme","limit":1.5})") ==
+        "argument 'limit' must be a non-negative integer");
+  CHECK(check("inventory", R"({"connection":"acme","limit":"5"})") ==
+        "argument 'limit' must be a non-negative integer");
+  CHECK(check("inventory", R"({"connection":"acme","wait":true})") ==
+        "unknown argument 'wait' for 'inventory'");
+}
