@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -51,7 +51,8 @@ std::vector<pb::Quantity> write_feed(const fs::path& file, std::vector<pb::Quant
   out << "sku,quantity\n";
   char line[64];
   for (std::size_t i = 0; i < qty.size(); ++i) {
-    const int n = std::snprintf(line, sizeof line, "SKU-%07zu,%lld\n", i, static_cast<long long>(qty[i]));
+    const int n =
+        std::snprintf(line, sizeof line, "SKU-%07zu,%lld\n", i, static_cast<long long>(qty[i]));
     out.write(line, n);
   }
   return qty;
@@ -167,7 +168,8 @@ int main(int argc, char** argv) {
 
   qty = write_feed(dir / "feeds" / "inv_1.csv", qty, 0, rng);
   report("full sync (first)", SyncKind::full);
-  fs::last_write_time(dir / "feeds" / "inv_1.csv", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  fs::last_write_time(dir / "feeds" / "inv_1.csv",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
   qty = write_feed(dir / "feeds" / "inv_2.csv", qty, changed, rng);
   report("smart sync (1% changed)", SyncKind::smart);
   report("smart sync (no change)", SyncKind::smart);

@@ -22,7 +22,8 @@ std::string format_time(UnixMillis t) {
 
 namespace {
 template <class E, std::size_t N>
-std::optional<E> lookup(std::string_view s, const std::array<std::pair<std::string_view, E>, N>& table) {
+std::optional<E> lookup(std::string_view s,
+                        const std::array<std::pair<std::string_view, E>, N>& table) {
   for (const auto& [name, value] : table)
     if (name == s) return value;
   return std::nullopt;
@@ -49,16 +50,34 @@ std::string_view name_of(E value, const std::array<std::pair<std::string_view, E
 }
 }  // namespace
 
-std::string_view to_string(SyncKind k) { return name_of(k, kSyncKinds); }
-std::string_view to_string(Trigger t) { return name_of(t, kTriggers); }
-std::string_view to_string(RunResult r) { return name_of(r, kRunResults); }
-std::string_view to_string(MissingSkus m) { return name_of(m, kMissing); }
-std::string_view to_string(DuplicatePolicy d) { return name_of(d, kDuplicates); }
+std::string_view to_string(SyncKind k) {
+  return name_of(k, kSyncKinds);
+}
+std::string_view to_string(Trigger t) {
+  return name_of(t, kTriggers);
+}
+std::string_view to_string(RunResult r) {
+  return name_of(r, kRunResults);
+}
+std::string_view to_string(MissingSkus m) {
+  return name_of(m, kMissing);
+}
+std::string_view to_string(DuplicatePolicy d) {
+  return name_of(d, kDuplicates);
+}
 
-std::optional<SyncKind> parse_sync_kind(std::string_view s) { return lookup(s, kSyncKinds); }
-std::optional<Trigger> parse_trigger(std::string_view s) { return lookup(s, kTriggers); }
-std::optional<RunResult> parse_run_result(std::string_view s) { return lookup(s, kRunResults); }
-std::optional<MissingSkus> parse_missing_skus(std::string_view s) { return lookup(s, kMissing); }
+std::optional<SyncKind> parse_sync_kind(std::string_view s) {
+  return lookup(s, kSyncKinds);
+}
+std::optional<Trigger> parse_trigger(std::string_view s) {
+  return lookup(s, kTriggers);
+}
+std::optional<RunResult> parse_run_result(std::string_view s) {
+  return lookup(s, kRunResults);
+}
+std::optional<MissingSkus> parse_missing_skus(std::string_view s) {
+  return lookup(s, kMissing);
+}
 std::optional<DuplicatePolicy> parse_duplicate_policy(std::string_view s) {
   return lookup(s, kDuplicates);
 }

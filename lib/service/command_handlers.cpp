@@ -3,11 +3,11 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
-#include <spdlog/spdlog.h>
 
 #include "control/commands.hpp"
 #include "service/json_views.hpp"
@@ -54,8 +54,9 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
     spdlog::warn("refused '{}' from uid {} (pid {}): mutating commands need root or uid {}",
                  request.command, peer.uid, peer.pid, geteuid());
     co_return Reply::failure(Status::permission_denied,
-                             "'" + request.command + "' changes state and needs root or the user "
-                             "beed runs as");
+                             "'" + request.command +
+                                 "' changes state and needs root or the user "
+                                 "beed runs as");
   }
 
   if (request.command == "status") co_return co_await status();
@@ -82,10 +83,9 @@ asio::awaitable<Reply> CommandHandlers::status() {
       c["progress"] = progress_json(*progress, progress->run_id);
     connections.push_back(std::move(c));
   }
-  co_return Reply::success(json::object{
-      {"version", PACKAGEBEE_VERSION},
-      {"uptime_s", (now_millis() - service_.started_at()) / 1000},
-      {"connections", std::move(connections)}});
+  co_return Reply::success(json::object{{"version", PACKAGEBEE_VERSION},
+                                        {"uptime_s", (now_millis() - service_.started_at()) / 1000},
+                                        {"connections", std::move(connections)}});
 }
 
 asio::awaitable<Reply> CommandHandlers::connections() {
@@ -107,8 +107,8 @@ asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind 
   const std::string name(args.at(control::kConnectionArg).as_string());
   const auto runner = service_.runner(name);
   if (!runner)
-    co_return Reply::failure(Status::unknown_connection,
-                             "no connection named '" + name + "' (" + known_connections(service_) + ")");
+    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                             known_connections(service_) + ")");
   const auto ticket = runner->request(kind, Trigger::manual);
   spdlog::info("{}: {} sync requested on the control socket: run {}{}", name, to_string(kind),
                ticket.run_id, ticket.queued ? " (queued)" : "");
@@ -139,13 +139,14 @@ asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind 
 asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
   const std::string name(args.at(control::kConnectionArg).as_string());
   if (!service_.runner(name))
-    co_return Reply::failure(Status::unknown_connection,
-                             "no connection named '" + name + "' (" + known_connections(service_) + ")");
+    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                             known_connections(service_) + ")");
   std::string glob;
   if (auto it = args.find("sku"); it != args.end()) glob = std::string(it->value().as_string());
   const bool changed_only = args.contains("changed") && args.at("changed").as_bool();
   std::uint64_t limit = kDefaultInventoryLimit;
-  if (auto it = args.find("limit"); it != args.end()) limit = it->value().to_number<std::uint64_t>();
+  if (auto it = args.find("limit"); it != args.end())
+    limit = it->value().to_number<std::uint64_t>();
 
   // A glob over a million SKUs is a catalogue scan: off the loop.
   auto result = co_await sys::offload(service_.pool(), [&] {
@@ -165,7 +166,8 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
         items.push_back(item_json(sku, *item, changed_only || txn.is_pending(sku)));
       }
     });
-    return json::object{{"connection", name}, {"items", std::move(items)}, {"truncated", truncated}};
+    return json::object{
+        {"connection", name}, {"items", std::move(items)}, {"truncated", truncated}};
   });
   co_return Reply::success(std::move(result));
 }

@@ -5,11 +5,11 @@
 #include <csignal>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "config/config_loader.hpp"
 #include "service/service.hpp"
@@ -38,6 +38,7 @@ void setup_logging(const std::string& level) {
 
 int daemon_main(int argc, char** argv) {
   po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("config,c", po::value<std::string>()->default_value(kDefaultConfig)->value_name("PATH"),
        "configuration file")
@@ -46,6 +47,7 @@ int daemon_main(int argc, char** argv) {
        "override daemon.log_level: trace|debug|info|warning|error|critical|off")
       ("version,V", "print the version and exit")
       ("help,h", "print this help and exit");
+  // clang-format on
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);

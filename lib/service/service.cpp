@@ -29,16 +29,18 @@ void Service::start() {
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
   const auto interrupted = db_->fail_interrupted_runs(now_millis());
   for (const auto& name : interrupted)
-    spdlog::warn("{}: the last run was interrupted (beed stopped during it); it is marked failed "
-                 "and a new run is due now",
-                 name);
+    spdlog::warn(
+        "{}: the last run was interrupted (beed stopped during it); it is marked failed "
+        "and a new run is due now",
+        name);
 
-  slots_ = std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
+  slots_ =
+      std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
   for (const auto& connection : config_.connections) {
     sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_};
     auto runner = std::make_shared<sync::ConnectionRunner>(deps, connection);
-    const bool resume = std::find(interrupted.begin(), interrupted.end(), connection.name) !=
-                        interrupted.end();
+    const bool resume =
+        std::find(interrupted.begin(), interrupted.end(), connection.name) != interrupted.end();
     runner->start(resume);
     spdlog::info("{}: warehouse {}, store {}, automatic {} sync every {} s", connection.name,
                  runner->warehouse().describe(), runner->store().describe(),

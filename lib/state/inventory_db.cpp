@@ -51,7 +51,9 @@ void ConnectionTxn::put_item(std::string_view sku, const ItemRecord& item) {
     txn_.del(dbs_.pending, k);
 }
 
-lmdb::Cursor ConnectionTxn::item_cursor() const { return lmdb::Cursor(txn_, dbs_.items, prefix_); }
+lmdb::Cursor ConnectionTxn::item_cursor() const {
+  return lmdb::Cursor(txn_, dbs_.items, prefix_);
+}
 lmdb::Cursor ConnectionTxn::pending_cursor() const {
   return lmdb::Cursor(txn_, dbs_.pending, prefix_);
 }
@@ -86,7 +88,8 @@ std::optional<RunRecord> ConnectionTxn::last_run() const {
 std::vector<RunRecord> ConnectionTxn::runs(std::size_t limit) const {
   std::vector<RunRecord> out;
   lmdb::Cursor c(txn_, dbs_.runs, prefix_);
-  for (bool ok = c.last(); ok && out.size() < limit; ok = c.prev()) out.push_back(decode_run(c.value()));
+  for (bool ok = c.last(); ok && out.size() < limit; ok = c.prev())
+    out.push_back(decode_run(c.value()));
   return out;
 }
 

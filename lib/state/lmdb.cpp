@@ -14,7 +14,8 @@ void check(int rc, const char* what) {
 Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial_map_size) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(ec.value(), "cannot create state directory " + dir.string() + ": " + ec.message());
+  if (ec)
+    throw Error(ec.value(), "cannot create state directory " + dir.string() + ": " + ec.message());
   check(mdb_env_create(&env_), "mdb_env_create");
   try {
     check(mdb_env_set_maxdbs(env_, max_dbs), "mdb_env_set_maxdbs");
@@ -80,7 +81,9 @@ Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), writable_(write) {
   check(rc, "mdb_txn_begin");
 }
 
-Txn::~Txn() { abort(); }
+Txn::~Txn() {
+  abort();
+}
 
 void Txn::commit() {
   MDB_txn* t = txn_;
@@ -126,7 +129,9 @@ Cursor::Cursor(Txn& txn, MDB_dbi dbi, std::string prefix) : prefix_(std::move(pr
   check(mdb_cursor_open(txn.get(), dbi, &cursor_), "mdb_cursor_open");
 }
 
-Cursor::~Cursor() { mdb_cursor_close(cursor_); }
+Cursor::~Cursor() {
+  mdb_cursor_close(cursor_);
+}
 
 bool Cursor::settle(int rc) {
   if (rc == MDB_NOTFOUND) return valid_ = false;
@@ -160,10 +165,16 @@ bool Cursor::last() {
   return settle(rc);
 }
 
-bool Cursor::next() { return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT)); }
-bool Cursor::prev() { return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_PREV)); }
+bool Cursor::next() {
+  return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT));
+}
+bool Cursor::prev() {
+  return settle(mdb_cursor_get(cursor_, &key_, &value_, MDB_PREV));
+}
 
-std::string_view Cursor::key() const { return to_view(key_).substr(prefix_.size()); }
+std::string_view Cursor::key() const {
+  return to_view(key_).substr(prefix_.size());
+}
 
 void Cursor::replace(std::string_view value) {
   MDB_val v = to_val(value);

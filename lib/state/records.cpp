@@ -62,7 +62,8 @@ class Reader {
 
  private:
   void need(std::uint64_t n) {
-    if (in_.size() - pos_ < n) throw std::runtime_error(std::string(what_) + " record is truncated");
+    if (in_.size() - pos_ < n)
+      throw std::runtime_error(std::string(what_) + " record is truncated");
   }
   std::string_view in_;
   std::size_t pos_ = 0;

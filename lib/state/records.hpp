@@ -31,9 +31,9 @@ struct ItemRecord {
 // Per-connection bookkeeping.
 struct ConnectionRecord {
   std::uint64_t next_run_id = 1;
-  UnixMillis next_due_at = 0;       // next automatic run; 0 = not scheduled yet
-  UnixMillis last_full_ok_at = 0;   // last Full Sync that finished ok; 0 = never
-  bool paused = false;              // automatic runs paused (beectl pause)
+  UnixMillis next_due_at = 0;      // next automatic run; 0 = not scheduled yet
+  UnixMillis last_full_ok_at = 0;  // last Full Sync that finished ok; 0 = never
+  bool paused = false;             // automatic runs paused (beectl pause)
 };
 
 struct RunRecord {

@@ -15,8 +15,9 @@ namespace {
 constexpr std::uint64_t kWritesPerTransaction = 50'000;
 
 bool is_held(const connectors::Feed& feed, std::string_view sku) {
-  return std::binary_search(feed.held_skus.begin(), feed.held_skus.end(), sku,
-                            [](auto a, auto b) { return std::string_view(a) < std::string_view(b); });
+  return std::binary_search(feed.held_skus.begin(), feed.held_skus.end(), sku, [](auto a, auto b) {
+    return std::string_view(a) < std::string_view(b);
+  });
 }
 
 // Applies the warehouse figure `quantity` to `item`; returns whether anything
@@ -69,7 +70,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   std::size_t i = from.row;
   Position at = from;
   while ((more || i < feed.rows.size()) && writes.size() < max_writes) {
-    const int order = !more                    ? 1
+    const int order = !more                   ? 1
                       : i == feed.rows.size() ? -1
                                               : cursor.key().compare(feed.rows[i].sku);
     std::string sku;
@@ -127,8 +128,8 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
   db.read(connection, [&](state::ConnectionTxn& txn) {
     merge(txn, feed, rules, now, Position{}, false, UINT64_MAX, preview);
   });
-  if (preview.known_before > 0 &&
-      static_cast<double>(preview.zeroed) > kMaxZeroedShare * static_cast<double>(preview.known_before))
+  if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
+                                      kMaxZeroedShare * static_cast<double>(preview.known_before))
     throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
                       " of " + std::to_string(preview.known_before) +
                       " known SKUs to 0 (more than half); refusing it (nothing changed)");

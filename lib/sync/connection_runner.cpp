@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <spdlog/spdlog.h>
 
 #include "sys/offload.hpp"
 
@@ -57,9 +57,9 @@ void ConnectionRunner::arm_timer() {
 }
 
 void ConnectionRunner::on_due() {
-  next_due_at_ = now_millis() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    config_.inventory.schedule)
-                                    .count();
+  next_due_at_ =
+      now_millis() +
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.inventory.schedule).count();
   const SyncKind kind = full_done_ ? config_.inventory.automatic : SyncKind::full;
   request(kind, Trigger::schedule);
   arm_timer();
@@ -91,8 +91,8 @@ void ConnectionRunner::launch(Queued run) {
   current_->kind = run.kind;
   current_->trigger = run.trigger;
   current_->started_at = now_millis();
-  asio::co_spawn(deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); },
-                 asio::detached);
+  asio::co_spawn(
+      deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); }, asio::detached);
 }
 
 asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
@@ -122,12 +122,13 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     const auto level = run.result == RunResult::ok        ? spdlog::level::info
                        : run.result == RunResult::partial ? spdlog::level::warn
                                                           : spdlog::level::err;
-    spdlog::log(level,
-                "{}: run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
-                "{}, {} ms{}{}",
-                config_.name, run.id, to_string(run.result), to_string(run.kind),
-                to_string(run.trigger), run.read, run.changed, run.pushed, run.rejected,
-                run.bad_rows, duration_ms, run.error.empty() ? "" : ": ", run.error);
+    spdlog::log(
+        level,
+        "{}: run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
+        "{}, {} ms{}{}",
+        config_.name, run.id, to_string(run.result), to_string(run.kind), to_string(run.trigger),
+        run.read, run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
+        run.error.empty() ? "" : ": ", run.error);
     if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
   } catch (const std::exception& e) {
     spdlog::error("{}: run {} could not be recorded: {}", config_.name, run.id, e.what());

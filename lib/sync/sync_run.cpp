@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <random>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
@@ -27,7 +27,8 @@ std::chrono::milliseconds backoff_for(const RetryPolicy& policy, int attempt) {
   // bound, so runs of many connections retrying together spread out.
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const auto bound = std::min<std::int64_t>(
-      policy.max_backoff.count(), policy.initial_backoff.count() * (std::int64_t{1} << std::min(attempt, 20)));
+      policy.max_backoff.count(),
+      policy.initial_backoff.count() * (std::int64_t{1} << std::min(attempt, 20)));
   std::uniform_int_distribution<std::int64_t> pick(bound / 2, std::max<std::int64_t>(bound, 1));
   return std::chrono::milliseconds(pick(rng));
 }
@@ -39,7 +40,8 @@ struct BatchOutcome {
 };
 
 // Pushes `batch`, retrying the transient part, and gives every item its verdict.
-asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env, const std::string& reference,
+asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
+                                                const std::string& reference,
                                                 const std::vector<PushItem>& batch) {
   BatchOutcome out;
   out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
@@ -110,8 +112,9 @@ void log_feed_problems(const std::string& reference, const connectors::Feed& fee
 
 }  // namespace
 
-asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string connection, Rules rules,
-                                              state::RunRecord run, RunProgress& progress) {
+asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string connection,
+                                              Rules rules, state::RunRecord run,
+                                              RunProgress& progress) {
   const std::string reference = connection + "/" + std::to_string(run.id);
   std::string first_problem;
   try {
@@ -141,9 +144,8 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
     const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
     std::string after;
     for (;;) {
-      auto batch = co_await sys::offload(env.pool, [&] {
-        return next_batch(env.db, connection, run.kind, after, max_batch);
-      });
+      auto batch = co_await sys::offload(
+          env.pool, [&] { return next_batch(env.db, connection, run.kind, after, max_batch); });
       if (batch.empty()) break;
       after = batch.back().sku;
       auto outcome = co_await push_with_retries(env, reference, batch);

@@ -36,7 +36,9 @@ TEST_CASE("the change index follows every item write") {
   });
   CHECK(pending_skus(db, "shop") == std::vector<std::string>{"C"});
   // Another connection's SKUs never show through.
-  db.write("other", [](ConnectionTxn& t) { t.put_item("A", ItemRecord{1, 1, 1, true, {}, 0, ""}); });
+  db.write("other", [](ConnectionTxn& t) {
+    t.put_item("A", ItemRecord{1, 1, 1, true, {}, 0, ""});
+  });
   CHECK(pending_skus(db, "shop") == std::vector<std::string>{"C"});
   CHECK(pending_skus(db, "other") == std::vector<std::string>{"A"});
 }
@@ -92,11 +94,13 @@ TEST_CASE("a run left running by a killed process is marked failed at startup") 
   InventoryDb db(dir.path());
   db.write("a", [](ConnectionTxn& t) {
     t.put_connection({});
-    t.put_run(RunRecord{1, SyncKind::full, Trigger::manual, 10, 0, RunResult::running, 0, 0, 0, 0, 0, ""});
+    t.put_run(RunRecord{1, SyncKind::full, Trigger::manual, 10, 0, RunResult::running, 0, 0, 0, 0,
+                        0, ""});
   });
   db.write("b", [](ConnectionTxn& t) {
     t.put_connection({});
-    t.put_run(RunRecord{1, SyncKind::full, Trigger::manual, 10, 20, RunResult::ok, 0, 0, 0, 0, 0, ""});
+    t.put_run(
+        RunRecord{1, SyncKind::full, Trigger::manual, 10, 20, RunResult::ok, 0, 0, 0, 0, 0, ""});
   });
   CHECK(db.fail_interrupted_runs(99) == std::vector<std::string>{"a"});
   db.read("a", [](ConnectionTxn& t) {

@@ -21,7 +21,8 @@ TEST_CASE("records round-trip through their encodings") {
   CHECK_FALSE(decode_item(encode(never)).store_quantity.has_value());
   CHECK_FALSE(decode_item(encode(never)).listed);
 
-  RunRecord run{42, SyncKind::full, Trigger::schedule, 1, 2, RunResult::partial, 10, 9, 8, 1, 3, "x"};
+  RunRecord run{42, SyncKind::full, Trigger::schedule, 1, 2, RunResult::partial, 10, 9, 8, 1, 3,
+                "x"};
   const auto r = decode_run(encode(run));
   CHECK(r.id == 42);
   CHECK(r.kind == SyncKind::full);

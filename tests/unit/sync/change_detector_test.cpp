@@ -94,8 +94,8 @@ TEST_CASE("missing SKUs are left alone with keep and pushed as 0 with zero") {
     CHECK(pending(db) == std::vector<std::string>{"D"});
   }
   SUBCASE("zero") {
-    const auto r =
-        apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), Rules{0, MissingSkus::zero}, 2);
+    const auto r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}),
+                              Rules{0, MissingSkus::zero}, 2);
     CHECK(r.zeroed == 1);
     CHECK(item(db, "D").quantity == 0);
     CHECK(item(db, "D").wanted == 0);
@@ -120,8 +120,8 @@ TEST_CASE("held SKUs (bad rows) keep their previous state even with missing_skus
 TEST_CASE("an empty feed or one that zeroes most of the catalogue is refused and changes nothing") {
   pb::test::TempDir dir;
   state::InventoryDb db(dir.path());
-  CHECK_THROWS_WITH_AS(apply_feed(db, "c", make_feed({}), keep, 1), doctest::Contains("no usable rows"),
-                       FeedRefused);
+  CHECK_THROWS_WITH_AS(apply_feed(db, "c", make_feed({}), keep, 1),
+                       doctest::Contains("no usable rows"), FeedRefused);
   apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}}), keep, 1);
   confirm_all(db);
 
@@ -143,7 +143,8 @@ TEST_CASE("a changed buffer re-marks SKUs whose wanted quantity moves") {
   state::InventoryDb db(dir.path());
   apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), keep, 1);
   confirm_all(db);
-  const auto r = apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), Rules{2, MissingSkus::keep}, 2);
+  const auto r =
+      apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), Rules{2, MissingSkus::keep}, 2);
   CHECK(r.changed == 0);
   CHECK(item(db, "A").wanted == 8);
   CHECK(item(db, "B").wanted == 0);

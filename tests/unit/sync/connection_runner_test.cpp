@@ -64,7 +64,7 @@ TEST_CASE("one run at a time; requests during a run are queued once") {
   CHECK_FALSE(first.queued);
   CHECK(second.run_id == 2);
   CHECK(second.queued);
-  CHECK(third.run_id == 2);  // joined the queued run ...
+  CHECK(third.run_id == 2);             // joined the queued run ...
   CHECK(third.kind == SyncKind::full);  // ... and upgraded it
   CHECK(h.runner->syncing());
   CHECK_FALSE(h.runner->finished(1));

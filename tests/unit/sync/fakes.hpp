@@ -25,7 +25,8 @@ class MemoryWarehouse : public connectors::Warehouse {
   connectors::Feed feed;
   bool fail = false;
 
-  boost::asio::awaitable<connectors::Feed> read_snapshot(boost::asio::any_io_executor pool) override {
+  boost::asio::awaitable<connectors::Feed> read_snapshot(
+      boost::asio::any_io_executor pool) override {
     (void)pool;
     if (fail) throw connectors::WarehouseError("warehouse unreachable");
     co_return feed;
@@ -35,10 +36,10 @@ class MemoryWarehouse : public connectors::Warehouse {
 
 class MemoryStore : public connectors::Store {
  public:
-  std::map<std::string, Quantity> quantities;   // what the store holds
+  std::map<std::string, Quantity> quantities;            // what the store holds
   std::vector<std::vector<connectors::PushItem>> calls;  // every push, in order
-  std::set<std::string> unknown_skus;           // rejected
-  int transient_failures = 0;                   // next N calls throw StoreError
+  std::set<std::string> unknown_skus;                    // rejected
+  int transient_failures = 0;                            // next N calls throw StoreError
   std::size_t batch_limit = 1000;
 
   std::size_t max_batch() const override { return batch_limit; }

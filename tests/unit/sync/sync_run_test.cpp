@@ -38,7 +38,8 @@ struct Harness {
     RunProgress progress;
     RunEnvironment env{db, warehouse, store, pool.get_executor(), retry};
     const std::string connection = "shop";  // an lvalue: see the note in sync_run.cpp
-    auto fut = asio::co_spawn(io, execute_run(env, connection, rules, r, progress), asio::use_future);
+    auto fut =
+        asio::co_spawn(io, execute_run(env, connection, rules, r, progress), asio::use_future);
     io.restart();
     io.run();
     return fut.get();
@@ -90,7 +91,8 @@ TEST_CASE("the product's example: the 3 PM Smart Sync pushes only A") {
   CHECK(h.store.pushed_skus(2) == std::set<std::string>{"A", "B", "C"});
 }
 
-TEST_CASE("a rejected SKU makes the run partial, stays pending and is retried by the next Smart Sync") {
+TEST_CASE(
+    "a rejected SKU makes the run partial, stays pending and is retried by the next Smart Sync") {
   Harness h;
   h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
   h.store.unknown_skus = {"B"};
@@ -175,7 +177,8 @@ TEST_CASE("an unreadable warehouse or a refused feed fails the run and changes n
   CHECK(r.result == RunResult::failed);
   CHECK(r.error.find("no usable rows") != std::string::npos);
   CHECK(h.store.calls.empty());
-  h.db.read("shop", [](state::ConnectionTxn& t) { CHECK(t.last_run()->result == RunResult::failed); });
+  h.db.read("shop",
+            [](state::ConnectionTxn& t) { CHECK(t.last_run()->result == RunResult::failed); });
 }
 
 TEST_CASE("bad feed rows make the run partial and name the first row") {
