@@ -1,0 +1,1 @@
+# installation rules and CPack (owned by the packaging work)
