@@ -1,6 +1,10 @@
 #include "cli/beectl_main.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <vector>
 
@@ -25,28 +29,47 @@ std::string human_output(std::string_view command, bool wait, const boost::json:
   if (command == "connections") return format_connections(data);
   if (command == "full-sync" || command == "sync")
     return wait ? format_run_summary(data) : format_sync_started(data);
+  if (command == "history") return format_history(data);
+  if (command == "diff") return format_diff(data);
+  if (command == "pause" || command == "resume") return format_pause_state(data);
+  if (command == "reload") return format_reload(data);
   // A command added to the table before beectl learnt to format it.
   return data.is_null() ? std::string() : format_json(data);
 }
 
-int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
+int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std::ostream& err) {
   const bool wait = wants_wait(inv.request);
-  ProgressPrinter progress;
+  const bool bar = terminal.is_tty;
+  ProgressPrinter lines;
+  ProgressBar progress_bar(terminal.columns);
+  // Ends the progress line being redrawn, before anything else is printed.
+  const auto end_progress = [&] {
+    if (bar) out << progress_bar.finish() << std::flush;
+  };
   control::Reply reply;
   try {
     control::Client client;
     client.connect(inv.socket);
     reply = client.call(inv.request, [&](const control::Event& event) {
       if (inv.json || event.name != "progress") return;
-      // Flushed per line: under systemd stdout is a pipe to the journal.
-      if (std::optional<std::string> line = progress.line(event.data)) out << *line << std::flush;
+      // Flushed per write: under systemd stdout is a pipe to the journal, and a
+      // redrawn line must show at once.
+      if (bar)
+        out << progress_bar.update(event.data) << std::flush;
+      else if (std::optional<std::string> line = lines.line(event.data))
+        out << *line << std::flush;
     });
   } catch (const control::ClientError& e) {
+    end_progress();
     err << "beectl: " << e.what() << "\n";
     return to_int(e.kind() == control::ClientError::Kind::permission_denied
                       ? ExitCode::permission_denied
                       : ExitCode::unreachable);
+  } catch (...) {
+    end_progress();
+    throw;
   }
+  end_progress();
 
   if (reply.status != Status::ok) {
     if (inv.json) {
@@ -72,8 +95,19 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
+Terminal detect_terminal() {
+  Terminal t;
+  const char* term = std::getenv("TERM");
+  // A dumb terminal has no "clear to end of line".
+  t.is_tty = ::isatty(STDOUT_FILENO) == 1 && !(term != nullptr && std::strcmp(term, "dumb") == 0);
+  winsize size{};
+  if (t.is_tty && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    t.columns = size.ws_col;
+  return t;
+}
+
 int run_beectl(std::span<const std::string> args, const char* socket_env, std::ostream& out,
-               std::ostream& err) {
+               std::ostream& err, const Terminal& terminal) {
   Invocation inv;
   try {
     inv = parse_command_line(args, socket_env);
@@ -95,7 +129,7 @@ int run_beectl(std::span<const std::string> args, const char* socket_env, std::o
       break;
   }
   try {
-    return run(inv, out, err);
+    return run(inv, terminal, out, err);
   } catch (const std::exception& e) {
     err << "beectl: " << e.what() << "\n";
     return to_int(ExitCode::daemon_error);
@@ -105,7 +139,7 @@ int run_beectl(std::span<const std::string> args, const char* socket_env, std::o
 int beectl_main(int argc, char** argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  return run_beectl(args, std::getenv(kSocketEnv), std::cout, std::cerr);
+  return run_beectl(args, std::getenv(kSocketEnv), std::cout, std::cerr, detect_terminal());
 }
 
 }  // namespace pb::cli

@@ -3,6 +3,7 @@
 // the exact text. Every returned string ends with a newline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,15 +20,39 @@ std::string format_json(const boost::json::value& v);
 std::string format_status(const boost::json::value& data);
 std::string format_inventory(const boost::json::value& data);
 std::string format_connections(const boost::json::value& data);
+// history: a table of runs, newest first; an ERROR column when a failed or
+// partial run has an error to show.
+std::string format_history(const boost::json::value& data);
+// diff: a table of the SKUs a Smart Sync would push, then a summary line.
+std::string format_diff(const boost::json::value& data);
+// pause/resume: "acme: automatic syncs paused".
+std::string format_pause_state(const boost::json::value& data);
+// reload: one line per non-empty list, or "configuration reloaded, nothing changed".
+std::string format_reload(const boost::json::value& data);
 // Reply of full-sync/sync without --wait: "full sync of acme started as run 12".
 std::string format_sync_started(const boost::json::value& data);
 // The run record a --wait reply carries.
 std::string format_run_summary(const boost::json::value& run);
 ExitCode exit_code_for_run(const boost::json::value& run);
 
+// The push rate of a run, measured from its first "pushing" event so that
+// reading and change detection do not dilute it. Feed it every event.
+class PushRate {
+ public:
+  void observe(const boost::json::value& progress);
+  // SKUs per second so far; nullopt until some run time has passed.
+  std::optional<std::int64_t> per_second(const boost::json::value& progress) const;
+  // Seconds left at that rate, rounded up; nullopt if it cannot be estimated.
+  std::optional<std::int64_t> eta_s(const boost::json::value& progress) const;
+
+ private:
+  std::int64_t start_ms_ = -1;
+  std::int64_t start_count_ = 0;
+};
+
 // Turns progress events into lines, printing each phase change and otherwise
 // at most one line per `interval` of run time, so a long run stays readable in
-// the journal.
+// the journal. For a stdout that is not a terminal.
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(std::int64_t interval_ms = 1000) : interval_ms_(interval_ms) {}
@@ -38,9 +63,35 @@ class ProgressPrinter {
   std::int64_t interval_ms_;
   std::string phase_;
   std::int64_t last_printed_ms_ = 0;
-  // Where pushing began, so the rate excludes reading and detection time.
-  std::int64_t push_start_ms_ = -1;
-  std::int64_t push_start_count_ = 0;
+  PushRate rate_;
+};
+
+// Progress on a terminal: one line redrawn in place ("\r", the line, then
+// clear to end of line) with the phase, a bar, SKUs pushed/total, the rate and
+// an ETA. Redraws on each phase change and otherwise at most once per
+// `interval` of run time (beed stamps each event with the run's elapsed time,
+// so the output is a pure function of the events). The line never reaches the
+// terminal's last column, so it cannot wrap and break the redraw.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::size_t columns = 80, std::int64_t interval_ms = 100)
+      : columns_(columns), interval_ms_(interval_ms) {}
+  // What to write for this event; empty if throttled.
+  std::string update(const boost::json::value& progress);
+  // What to write before anything else is printed: the latest state if its
+  // redraw was throttled, then a newline. Empty if nothing was drawn.
+  std::string finish();
+
+ private:
+  std::string render(const boost::json::value& progress) const;
+
+  std::size_t columns_;
+  std::int64_t interval_ms_;
+  std::string phase_;
+  std::int64_t last_drawn_ms_ = 0;
+  bool drawn_ = false;
+  std::string pending_;  // the latest line, when its redraw was throttled
+  PushRate rate_;
 };
 
 // 3200 → "3,200".

@@ -18,6 +18,10 @@ struct DaemonConfig {
   std::filesystem::path state_dir = "/var/lib/packagebee";
   std::string log_level = "info";  // trace|debug|info|warning|error|critical|off
   unsigned max_concurrent_syncs = 4;
+  std::string socket_group;  // empty: beed's own group
+  std::string admin_group;   // empty: only root and beed's user may mutate
+
+  bool operator==(const DaemonConfig&) const = default;
 };
 
 // Warehouse `type: csv`: one file, or a directory whose newest file matching
@@ -29,12 +33,16 @@ struct CsvWarehouseConfig {
   std::string quantity_column = "quantity";
   char delimiter = ',';
   DuplicatePolicy duplicates = DuplicatePolicy::error;
+
+  bool operator==(const CsvWarehouseConfig&) const = default;
 };
 using WarehouseConfig = std::variant<CsvWarehouseConfig>;
 
 // Store `type: csv`: a `sku,quantity` feed file, rewritten atomically.
 struct CsvStoreConfig {
   std::filesystem::path path;
+
+  bool operator==(const CsvStoreConfig&) const = default;
 };
 using StoreConfig = std::variant<CsvStoreConfig>;
 
@@ -43,6 +51,8 @@ struct InventoryConfig {
   SyncKind automatic = SyncKind::smart;
   MissingSkus missing_skus = MissingSkus::keep;
   Quantity buffer = 0;
+
+  bool operator==(const InventoryConfig&) const = default;
 };
 
 struct ConnectionConfig {
@@ -50,6 +60,8 @@ struct ConnectionConfig {
   WarehouseConfig warehouse;
   StoreConfig store;
   InventoryConfig inventory;
+
+  bool operator==(const ConnectionConfig&) const = default;
 };
 
 struct Config {

@@ -64,6 +64,15 @@ constexpr Field<DaemonConfig> kDaemon[] = {
      .description = "how many connections may sync at the same time",
      .set = [](DaemonConfig& d,
                const Value& v) { d.max_concurrent_syncs = static_cast<unsigned>(integer(v)); }},
+    {.key = "socket_group",
+     .kind = Kind::string,
+     .reload = Reload::restart,
+     .description = "the group that owns the control socket (read commands); default: beed's group",
+     .set = [](DaemonConfig& d, const Value& v) { d.socket_group = text(v); }},
+    {.key = "admin_group",
+     .kind = Kind::string,
+     .description = "members may also run mutating commands (root and beed's user always may)",
+     .set = [](DaemonConfig& d, const Value& v) { d.admin_group = text(v); }},
 };
 
 constexpr Field<CsvWarehouseConfig> kCsvWarehouse[] = {

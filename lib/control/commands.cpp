@@ -19,7 +19,17 @@ constexpr std::array<OptionSpec, 3> kInventoryOptions{{
     {"limit", ArgType::count, "N", "list at most N items"},
 }};
 
-constexpr std::array<CommandSpec, 5> kCommands{{
+// The defaults are beed's (service/command_handlers.cpp); the help repeats
+// them so `beectl history --help` tells the truth without asking beed.
+constexpr std::array<OptionSpec, 1> kHistoryOptions{{
+    {"limit", ArgType::count, "N", "list the N newest runs (default 20)"},
+}};
+
+constexpr std::array<OptionSpec, 1> kDiffOptions{{
+    {"limit", ArgType::count, "N", "list at most N changes (default 1000; 0: no limit)"},
+}};
+
+constexpr std::array<CommandSpec, 10> kCommands{{
     {"status", "show beed's connections, their last sync and the next one", false, false, {}},
     {"full-sync", "start a Full Sync: push every SKU's quantity to the store", true, true,
      kSyncOptions},
@@ -27,6 +37,16 @@ constexpr std::array<CommandSpec, 5> kCommands{{
      kSyncOptions},
     {"inventory", "show what beed knows of a connection's SKUs", false, true, kInventoryOptions},
     {"connections", "list the configured connections", false, false, {}},
+    {"history", "list a connection's recent sync runs, newest first", false, true, kHistoryOptions},
+    {"diff", "show what a Smart Sync would push now, without pushing anything", false, true,
+     kDiffOptions},
+    {"pause", "pause a connection's automatic syncs; manual syncs still run", true, true, {}},
+    {"resume", "resume a connection's automatic syncs", true, true, {}},
+    {"reload",
+     "re-read beed's configuration; if it is invalid, keep the running one",
+     true,
+     false,
+     {}},
 }};
 
 std::string_view type_name(ArgType t) {

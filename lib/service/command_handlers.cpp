@@ -12,6 +12,8 @@
 #include "control/commands.hpp"
 #include "service/json_views.hpp"
 #include "service/service.hpp"
+#include "sync/change_detector.hpp"
+#include "sys/groups.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::service {
@@ -25,10 +27,16 @@ namespace {
 constexpr std::chrono::milliseconds kProgressInterval{250};
 constexpr std::uint64_t kDefaultInventoryLimit = 1000;
 
-// Mutating commands: root or the user beed runs as. (Read access is the
-// socket's 0660 mode: owner and group.)
-bool may_mutate(const control::PeerCredentials& peer) {
-  return peer.uid == 0 || peer.uid == geteuid();
+constexpr std::uint64_t kDefaultHistoryLimit = 20;
+constexpr std::uint64_t kDefaultDiffLimit = 1000;
+
+std::uint64_t limit_arg(const json::object& args, std::uint64_t fallback) {
+  if (auto it = args.find("limit"); it != args.end()) return it->value().to_number<std::uint64_t>();
+  return fallback;
+}
+
+json::value optional_json(const std::optional<Quantity>& q) {
+  return q ? json::value(*q) : json::value(nullptr);
 }
 
 std::string known_connections(const Service& service) {
@@ -42,6 +50,17 @@ std::string known_connections(const Service& service) {
 
 }  // namespace
 
+// Mutating commands: root, the user beed runs as, or a member of
+// daemon.admin_group. (Read access is the socket's 0660 mode: its owner and
+// group.)
+bool CommandHandlers::may_mutate(const control::PeerCredentials& peer) const {
+  if (peer.uid == 0 || peer.uid == geteuid()) return true;
+  const auto& admin = service_.config().daemon.admin_group;
+  if (admin.empty()) return false;
+  const auto gid = sys::lookup_group(admin);
+  return gid && (peer.gid == *gid || sys::user_in_group(peer.uid, *gid));
+}
+
 asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
                                                const control::PeerCredentials& peer,
                                                control::EventSink& events) {
@@ -51,19 +70,27 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
   if (auto problem = control::validate_args(*command, request.args); !problem.empty())
     co_return Reply::failure(Status::bad_request, problem);
   if (command->mutates && !may_mutate(peer)) {
-    spdlog::warn("refused '{}' from uid {} (pid {}): mutating commands need root or uid {}",
+    spdlog::warn("refused '{}' from uid {} (pid {}): mutating commands need root, uid {} or the "
+                 "admin group",
                  request.command, peer.uid, peer.pid, geteuid());
     co_return Reply::failure(Status::permission_denied,
                              "'" + request.command +
-                                 "' changes state and needs root or the user "
-                                 "beed runs as");
+                                 "' changes state and needs root, the user beed runs as, or "
+                                 "membership of daemon.admin_group");
   }
+  if (command->mutates && service_.stopping())
+    co_return Reply::failure(Status::refused, "beed is shutting down");
 
   if (request.command == "status") co_return co_await status();
   if (request.command == "connections") co_return co_await connections();
   if (request.command == "full-sync") co_return co_await sync(request.args, SyncKind::full, events);
   if (request.command == "sync") co_return co_await sync(request.args, SyncKind::smart, events);
   if (request.command == "inventory") co_return co_await inventory(request.args);
+  if (request.command == "history") co_return co_await history(request.args);
+  if (request.command == "diff") co_return co_await diff(request.args);
+  if (request.command == "pause") co_return co_await pause(request.args, true);
+  if (request.command == "resume") co_return co_await pause(request.args, false);
+  if (request.command == "reload") co_return co_await reload();
   co_return Reply::failure(Status::unknown_command,
                            "command '" + request.command + "' is not served by this beed");
 }
@@ -76,7 +103,8 @@ asio::awaitable<Reply> CommandHandlers::status() {
     // One LMDB lookup: microseconds, fine on the loop.
     service_.db().read(name, [&](state::ConnectionTxn& txn) { last = txn.last_run(); });
     json::object c{{"name", name},
-                   {"state", runner->syncing() ? "syncing" : "idle"},
+                   {"state", runner->state_name()},
+                   {"paused", runner->paused()},
                    {"next_sync_at", time_json(runner->next_due_at())}};
     c["last_sync"] = last ? json::value(run_summary_json(*last)) : json::value(nullptr);
     if (const auto& progress = runner->current())
@@ -93,11 +121,12 @@ asio::awaitable<Reply> CommandHandlers::connections() {
   for (const auto& runner : service_.runners()) {
     const auto& cfg = runner->config();
     list.push_back(json::object{{"name", cfg.name},
-                                {"warehouse", runner->warehouse().describe()},
-                                {"store", runner->store().describe()},
+                                {"warehouse", runner->warehouse()->describe()},
+                                {"store", runner->store()->describe()},
                                 {"schedule_s", cfg.inventory.schedule.count()},
                                 {"automatic", to_string(cfg.inventory.automatic)},
-                                {"state", runner->syncing() ? "syncing" : "idle"}});
+                                {"state", runner->state_name()},
+                                {"paused", runner->paused()}});
   }
   co_return Reply::success(json::object{{"connections", std::move(list)}});
 }
@@ -170,6 +199,95 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
         {"connection", name}, {"items", std::move(items)}, {"truncated", truncated}};
   });
   co_return Reply::success(std::move(result));
+}
+
+}  // namespace pb::service
+
+namespace pb::service {
+
+asio::awaitable<Reply> CommandHandlers::history(const json::object& args) {
+  const std::string name(args.at(control::kConnectionArg).as_string());
+  if (!service_.runner(name))
+    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                             known_connections(service_) + ")");
+  auto limit = limit_arg(args, kDefaultHistoryLimit);
+  if (limit == 0) limit = state::kRunsKept;
+  std::vector<state::RunRecord> runs;
+  // At most kRunsKept records: a bounded read, fine on the loop.
+  service_.db().read(name, [&](state::ConnectionTxn& txn) { runs = txn.runs(limit); });
+  json::array list;
+  for (const auto& run : runs) list.push_back(run_json(name, run));
+  co_return Reply::success(json::object{{"connection", name}, {"runs", std::move(list)}});
+}
+
+asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
+  const std::string name(args.at(control::kConnectionArg).as_string());
+  const auto runner = service_.runner(name);
+  if (!runner)
+    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                             known_connections(service_) + ")");
+  const auto limit = limit_arg(args, kDefaultDiffLimit);
+  const auto warehouse = runner->warehouse();
+  const auto rules = sync::Rules::from(runner->config().inventory);
+  connectors::Feed feed;
+  try {
+    feed = co_await warehouse->read_snapshot(service_.pool());
+  } catch (const connectors::WarehouseError& e) {
+    co_return Reply::failure(Status::refused, std::string("cannot read the warehouse: ") + e.what());
+  }
+  auto result = co_await sys::offload(service_.pool(), [&] {
+    const auto preview = sync::preview_feed(service_.db(), name, feed, rules, limit);
+    json::array changes;
+    for (const auto& c : preview.changes)
+      changes.push_back(json::object{{"sku", c.sku},
+                                     {"quantity", c.quantity},
+                                     {"previous_quantity", optional_json(c.previous_quantity)},
+                                     {"wanted", c.wanted},
+                                     {"store_quantity", optional_json(c.store_quantity)},
+                                     {"reason", c.reason}});
+    return json::object{{"connection", name},
+                        {"feed", feed.origin},
+                        {"read", feed.rows.size()},
+                        {"bad_rows", feed.problems.size()},
+                        {"total", preview.total},
+                        {"truncated", preview.total > preview.changes.size()},
+                        {"changes", std::move(changes)}};
+  });
+  co_return Reply::success(std::move(result));
+}
+
+asio::awaitable<Reply> CommandHandlers::pause(const json::object& args, bool paused) {
+  const std::string name(args.at(control::kConnectionArg).as_string());
+  const auto runner = service_.runner(name);
+  if (!runner)
+    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                             known_connections(service_) + ")");
+  co_await runner->set_paused(paused);
+  spdlog::info("{}: automatic syncs {}", name, paused ? "paused" : "resumed");
+  co_return Reply::success(json::object{{"connection", name},
+                                        {"paused", runner->paused()},
+                                        {"next_sync_at", paused ? json::value(nullptr)
+                                                                : time_json(runner->next_due_at())}});
+}
+
+asio::awaitable<Reply> CommandHandlers::reload() {
+  ReloadSummary summary;
+  try {
+    summary = co_await service_.reload();
+  } catch (const std::exception& e) {
+    spdlog::error("reload refused, the running configuration stays: {}", e.what());
+    co_return Reply::failure(Status::refused, e.what());
+  }
+  auto names = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+  };
+  co_return Reply::success(json::object{{"added", names(summary.added)},
+                                        {"removed", names(summary.removed)},
+                                        {"changed", names(summary.changed)},
+                                        {"unchanged", summary.unchanged},
+                                        {"restart_required", names(summary.restart_required)}});
 }
 
 }  // namespace pb::service

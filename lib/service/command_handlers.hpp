@@ -27,6 +27,11 @@ class CommandHandlers : public control::RequestHandler {
   boost::asio::awaitable<control::Reply> sync(const boost::json::object& args, SyncKind kind,
                                               control::EventSink& events);
   boost::asio::awaitable<control::Reply> inventory(const boost::json::object& args);
+  boost::asio::awaitable<control::Reply> history(const boost::json::object& args);
+  boost::asio::awaitable<control::Reply> diff(const boost::json::object& args);
+  boost::asio::awaitable<control::Reply> pause(const boost::json::object& args, bool paused);
+  boost::asio::awaitable<control::Reply> reload();
+  bool may_mutate(const control::PeerCredentials& peer) const;
 
   Service& service_;
 };

@@ -5,14 +5,18 @@
 #include <csignal>
 #include <iostream>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 
 #include "config/config_loader.hpp"
+#include "log/setup.hpp"
 #include "service/service.hpp"
+#include "sys/notify.hpp"
 
 namespace pb::service {
 namespace po = boost::program_options;
@@ -21,18 +25,9 @@ namespace {
 
 constexpr const char* kDefaultConfig = "/etc/packagebee/packagebee.yaml";
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("beed");
-  // Under systemd the journal stamps each line itself; on a terminal a
-  // timestamp helps.
-  if (isatty(STDERR_FILENO))
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-  else
-    logger->set_pattern("%l: %v");
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
-}
+// How long a stop waits for runs in flight to finish their current step.
+// Below systemd's TimeoutStopSec (see systemd/beed.service).
+constexpr std::chrono::seconds kStopDeadline{20};
 
 }  // namespace
 
@@ -89,10 +84,11 @@ int daemon_main(int argc, char** argv) {
     std::cerr << "beed: unknown log level '" << level << "'\n";
     return 2;
   }
-  setup_logging(level);
+  pb::log::setup("beed", spdlog::level::from_str(level));
 
   boost::asio::io_context io;
   Service service(io, config);
+  const sys::Notifier notifier;
   try {
     service.start();
   } catch (const std::exception& e) {
@@ -100,32 +96,72 @@ int daemon_main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("beed {} started (pid {})", PACKAGEBEE_VERSION, getpid());
+  // READY only now: the control socket accepts, so `systemctl start` returns
+  // when beectl can talk to beed.
+  notifier.ready();
+  notifier.status(service.status_line());
+  service.on_status_change([&] { notifier.status(service.status_line()); });
+  service.on_reload([&](bool begins) {
+    if (begins) {
+      notifier.reloading();
+    } else {
+      notifier.ready();
+      notifier.status(service.status_line());
+    }
+  });
 
-  // First SIGTERM/SIGINT: stop the schedules and the socket, let the loop
-  // wind down. A second one exits at once; the state is safe either way
-  // because every confirmation is committed batch by batch.
+  // WATCHDOG=1 from the loop itself: if the loop is stuck, systemd notices.
+  boost::asio::steady_timer watchdog(io);
+  std::function<void()> pet;
+  if (const auto interval = notifier.watchdog_interval()) {
+    pet = [&, every = *interval] {
+      notifier.watchdog();
+      watchdog.expires_after(every);
+      watchdog.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) pet();
+      });
+    };
+    pet();
+  }
+
+  // First SIGTERM/SIGINT: stop accepting, let runs end after their current
+  // step (bounded by kStopDeadline), then leave the loop. A second one exits
+  // at once; the state is safe either way because every confirmation is
+  // committed batch by batch.
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
-  bool stopping = false;
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
-        if (stopping) {
+        if (service.stopping()) {
           spdlog::warn("second signal ({}): exiting now", strsignal(signo));
           std::_Exit(0);
         }
-        stopping = true;
         spdlog::info("{}: stopping", strsignal(signo));
-        service.stop();
-        io.stop();
+        notifier.stopping();
+        service.shutdown(kStopDeadline, [&] {
+          watchdog.cancel();
+          io.stop();
+        });
+        stop_signals.async_wait(on_signal);
       };
   stop_signals.async_wait(on_signal);
-  // Reloading arrives with the full lifecycle work; until then SIGHUP must not
-  // kill the daemon (its default action).
+
+  // SIGHUP: reload, as `beectl reload` does; the outcome goes to the log.
   boost::asio::signal_set hup(io, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hup =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
-        spdlog::warn("SIGHUP: configuration reload is not supported yet; restart beed instead");
+        boost::asio::co_spawn(
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+              try {
+                co_await service.reload();
+              } catch (const std::exception& e) {
+                spdlog::error("SIGHUP: reload refused, the running configuration stays: {}",
+                              e.what());
+              }
+            },
+            boost::asio::detached);
         hup.async_wait(on_hup);
       };
   hup.async_wait(on_hup);

@@ -1,10 +1,21 @@
 #include "service/service.hpp"
 
-#include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "config/config_loader.hpp"
 #include "service/command_handlers.hpp"
+#include "sys/groups.hpp"
+#include "sys/offload.hpp"
 
 namespace pb::service {
 
@@ -14,37 +25,57 @@ namespace {
 unsigned pool_threads(const config::Config& config) {
   return std::clamp(config.daemon.max_concurrent_syncs + 1, 2u, 8u);
 }
+
+constexpr std::chrono::milliseconds kShutdownPoll{50};
 }  // namespace
 
 Service::Service(boost::asio::io_context& io, config::Config config, sync::RetryPolicy retry)
     : io_(io), config_(std::move(config)), retry_(retry), pool_(pool_threads(config_)) {}
 
 Service::~Service() {
-  stop();
+  if (server_) server_->stop();
+  for (auto& runner : runners_) runner->stop();
   pool_.join();
+}
+
+std::shared_ptr<sync::ConnectionRunner> Service::make_runner(
+    const config::ConnectionConfig& connection) {
+  sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_};
+  auto runner = std::make_shared<sync::ConnectionRunner>(deps, connection);
+  runner->on_change([this] {
+    if (status_changed_) status_changed_();
+  });
+  return runner;
 }
 
 void Service::start() {
   started_at_ = now_millis();
+  // Two daemons on one state would each believe their change index; the
+  // lock file says which process holds it.
+  std::error_code ec;
+  std::filesystem::create_directories(config_.daemon.state_dir, ec);
+  if (ec)
+    throw std::runtime_error("cannot create state directory " + config_.daemon.state_dir.string() +
+                             ": " + ec.message());
+  instance_lock_ = std::make_unique<sys::InstanceLock>(config_.daemon.state_dir);
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
   const auto interrupted = db_->fail_interrupted_runs(now_millis());
   for (const auto& name : interrupted)
-    spdlog::warn(
-        "{}: the last run was interrupted (beed stopped during it); it is marked failed "
-        "and a new run is due now",
-        name);
+    spdlog::warn("{}: the last run was interrupted (beed stopped during it); it is marked failed "
+                 "and a new run is due now",
+                 name);
 
   slots_ =
       std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
   for (const auto& connection : config_.connections) {
-    sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_};
-    auto runner = std::make_shared<sync::ConnectionRunner>(deps, connection);
-    const bool resume =
-        std::find(interrupted.begin(), interrupted.end(), connection.name) != interrupted.end();
+    auto runner = make_runner(connection);
+    const bool resume = std::find(interrupted.begin(), interrupted.end(), connection.name) !=
+                        interrupted.end();
     runner->start(resume);
-    spdlog::info("{}: warehouse {}, store {}, automatic {} sync every {} s", connection.name,
-                 runner->warehouse().describe(), runner->store().describe(),
-                 to_string(connection.inventory.automatic), connection.inventory.schedule.count());
+    spdlog::info("{}: warehouse {}, store {}, automatic {} sync every {} s{}", connection.name,
+                 runner->warehouse()->describe(), runner->store()->describe(),
+                 to_string(connection.inventory.automatic), connection.inventory.schedule.count(),
+                 runner->paused() ? " (paused)" : "");
     runners_.push_back(std::move(runner));
   }
 
@@ -53,13 +84,135 @@ void Service::start() {
   options.socket_path = config_.daemon.socket;
   server_ = std::make_unique<control::Server>(io_, options, *handlers_);
   server_->start();
-  spdlog::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
-               runners_.size(), config_.daemon.state_dir.string());
+  chown_socket();
+  spdlog::info("listening on {} with {} connection(s); state in {}",
+               config_.daemon.socket.string(), runners_.size(),
+               config_.daemon.state_dir.string());
 }
 
-void Service::stop() {
+void Service::chown_socket() const {
+  if (config_.daemon.socket_group.empty()) return;
+  const auto gid = sys::lookup_group(config_.daemon.socket_group);
+  if (!gid)
+    throw std::runtime_error("daemon.socket_group: no group named '" +
+                             config_.daemon.socket_group + "'");
+  if (chown(config_.daemon.socket.c_str(), static_cast<uid_t>(-1), *gid) != 0)
+    throw std::runtime_error("cannot give " + config_.daemon.socket.string() + " to group '" +
+                             config_.daemon.socket_group + "': " + std::strerror(errno));
+}
+
+boost::asio::awaitable<ReloadSummary> Service::reload() {
+  if (reloading_) throw std::runtime_error("a reload is already in progress");
+  if (stopping_) throw std::runtime_error("beed is shutting down");
+  reloading_ = true;
+  if (reload_hook_) reload_hook_(true);
+  struct Done {
+    Service& self;
+    ~Done() {
+      self.reloading_ = false;
+      if (self.reload_hook_) self.reload_hook_(false);
+    }
+  } done{*this};
+
+  const auto source = config_.source;
+  auto next = co_await sys::offload(pool(), [&] { return config::load_config_file(source); });
+
+  ReloadSummary summary;
+  // Settings the running daemon is built around wait for a restart; the
+  // running values stay in config_ so that status and the next reload
+  // compare against what is really in effect.
+  auto& old = config_.daemon;
+  const auto& neu = next.daemon;
+  if (neu.socket != old.socket) summary.restart_required.push_back("daemon.socket");
+  if (neu.state_dir != old.state_dir) summary.restart_required.push_back("daemon.state_dir");
+  if (neu.socket_group != old.socket_group)
+    summary.restart_required.push_back("daemon.socket_group");
+  if (neu.max_concurrent_syncs != old.max_concurrent_syncs)
+    summary.restart_required.push_back("daemon.max_concurrent_syncs");
+  if (neu.log_level != old.log_level) {
+    spdlog::set_level(spdlog::level::from_str(neu.log_level));
+    old.log_level = neu.log_level;
+  }
+  old.admin_group = neu.admin_group;
+
+  std::vector<std::shared_ptr<sync::ConnectionRunner>> runners;
+  for (const auto& connection : next.connections) {
+    auto existing = runner(connection.name);
+    if (!existing) {
+      auto fresh = make_runner(connection);
+      fresh->start(false);
+      summary.added.push_back(connection.name);
+      runners.push_back(std::move(fresh));
+    } else {
+      if (existing->config() == connection) {
+        ++summary.unchanged;
+      } else {
+        existing->reconfigure(connection);
+        summary.changed.push_back(connection.name);
+      }
+      runners.push_back(std::move(existing));
+    }
+  }
+  for (const auto& r : runners_) {
+    if (!next.find(r->config().name)) {
+      r->stop();  // a run in flight ends after its current step, its runner kept alive by it
+      summary.removed.push_back(r->config().name);
+    }
+  }
+  runners_ = std::move(runners);
+  config_.connections = std::move(next.connections);
+
+  spdlog::info("configuration reloaded from {}: {} added, {} removed, {} changed, {} unchanged{}{}",
+               source.string(), summary.added.size(), summary.removed.size(),
+               summary.changed.size(), summary.unchanged,
+               summary.restart_required.empty() ? "" : "; needs a restart: ",
+               fmt::join(summary.restart_required, ", "));
+  if (status_changed_) status_changed_();
+  co_return summary;
+}
+
+void Service::shutdown(std::chrono::milliseconds deadline, std::function<void()> done) {
+  if (stopping_) return;
+  stopping_ = true;
   if (server_) server_->stop();
   for (auto& runner : runners_) runner->stop();
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  shutdown_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, until, done = std::move(done), poll] {
+    const bool busy = std::any_of(runners_.begin(), runners_.end(),
+                                  [](const auto& r) { return r->syncing(); });
+    if (!busy || std::chrono::steady_clock::now() >= until) {
+      if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
+      done();
+      return;
+    }
+    shutdown_timer_->expires_after(kShutdownPoll);
+    shutdown_timer_->async_wait([poll](const boost::system::error_code& ec) {
+      if (!ec) (*poll)();
+    });
+  };
+  (*poll)();
+}
+
+std::string Service::status_line() const {
+  std::size_t syncing = 0, paused = 0;
+  UnixMillis next = 0;
+  for (const auto& r : runners_) {
+    if (r->syncing()) ++syncing;
+    if (r->paused()) {
+      ++paused;
+      continue;
+    }
+    if (r->next_due_at() != 0 && (next == 0 || r->next_due_at() < next)) next = r->next_due_at();
+  }
+  std::string line = std::to_string(runners_.size()) + " connection" +
+                     (runners_.size() == 1 ? "" : "s") + ", " + std::to_string(syncing) +
+                     " syncing";
+  if (paused) line += ", " + std::to_string(paused) + " paused";
+  if (stopping_) return line + ", stopping";
+  if (next) line += ", next run " + format_time(next);
+  return line;
 }
 
 std::shared_ptr<sync::ConnectionRunner> Service::runner(std::string_view name) const {

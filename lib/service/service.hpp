@@ -3,22 +3,35 @@
 // wired around one io_context.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "config/config.hpp"
 #include "control/server.hpp"
 #include "state/inventory_db.hpp"
+#include "sys/instance_lock.hpp"
 #include "sync/connection_runner.hpp"
 #include "sync/sync_slots.hpp"
 
 namespace pb::service {
 
 class CommandHandlers;
+
+// What a reload changed.
+struct ReloadSummary {
+  std::vector<std::string> added, removed, changed;
+  std::size_t unchanged = 0;
+  std::vector<std::string> restart_required;  // keys whose new value waits for a restart
+};
 
 class Service {
  public:
@@ -31,9 +44,26 @@ class Service {
   // starts every connection's schedule and then the control socket. Throws
   // with a message for the operator on failure.
   void start();
-  // Closes the control socket and stops the schedules. Runs in flight stop
-  // where they are when the loop stops; what they confirmed is committed.
-  void stop();
+
+  // Reads the configuration file again and, if it is valid, applies it:
+  // added connections start, removed ones stop (a run in flight finishes),
+  // changed ones take their new settings (a run in flight finishes with the
+  // old). Throws config::ConfigError, std::runtime_error: nothing changed.
+  boost::asio::awaitable<ReloadSummary> reload();
+
+  // Staged stop: closes the control socket, stops the schedules, asks runs
+  // in flight to end after their current step (what they confirmed is
+  // committed), then calls `done` once none is left or `deadline` passed.
+  void shutdown(std::chrono::milliseconds deadline, std::function<void()> done);
+  bool stopping() const { return stopping_; }
+
+  // "3 connections, 1 syncing, next run 14:00" for sd_notify's STATUS=.
+  std::string status_line() const;
+  // Called whenever status_line() may have changed.
+  void on_status_change(std::function<void()> callback) { status_changed_ = std::move(callback); }
+  // Called with true when a reload begins and false when it ends (for
+  // sd_notify's RELOADING=1 / READY=1), whoever asked for it.
+  void on_reload(std::function<void(bool)> callback) { reload_hook_ = std::move(callback); }
 
   const config::Config& config() const { return config_; }
   state::InventoryDb& db() { return *db_; }
@@ -43,6 +73,9 @@ class Service {
   UnixMillis started_at() const { return started_at_; }
 
  private:
+  std::shared_ptr<sync::ConnectionRunner> make_runner(const config::ConnectionConfig& connection);
+  void chown_socket() const;
+
   boost::asio::io_context& io_;
   config::Config config_;
   sync::RetryPolicy retry_;
@@ -52,7 +85,13 @@ class Service {
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::unique_ptr<CommandHandlers> handlers_;
   std::unique_ptr<control::Server> server_;
+  std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+  std::function<void()> status_changed_;
+  std::function<void(bool)> reload_hook_;
+  std::unique_ptr<sys::InstanceLock> instance_lock_;
   UnixMillis started_at_ = 0;
+  bool reloading_ = false;
+  bool stopping_ = false;
 };
 
 }  // namespace pb::service

@@ -7,7 +7,8 @@ namespace pb::state {
 namespace {
 
 constexpr std::uint8_t kItemV1 = 1;
-constexpr std::uint8_t kConnectionV1 = 1;
+constexpr std::uint8_t kConnectionV1 = 1;  // up to next_run_id..paused
+constexpr std::uint8_t kConnectionV2 = 2;  // + the batch in flight
 constexpr std::uint8_t kRunV1 = 1;
 
 // Little-endian fixed-width fields: records are read far more than written,
@@ -53,6 +54,13 @@ class Reader {
     pos_ += n;
     return s;
   }
+  std::uint8_t version_in(std::uint8_t oldest, std::uint8_t newest) {
+    const auto v = u8();
+    if (v < oldest || v > newest)
+      throw std::runtime_error(std::string(what_) + " record has unknown version " +
+                               std::to_string(v));
+    return v;
+  }
   void version(std::uint8_t expected) {
     const auto v = u8();
     if (v != expected)
@@ -81,7 +89,8 @@ E enum_from(std::uint8_t v, std::uint8_t count, const char* what) {
 std::string encode(const ItemRecord& r) {
   Writer w;
   w.u8(kItemV1);
-  w.u8(static_cast<std::uint8_t>((r.listed ? 1 : 0) | (r.store_quantity ? 2 : 0)));
+  w.u8(static_cast<std::uint8_t>((r.listed ? 1 : 0) | (r.store_quantity ? 2 : 0) |
+                                 (r.in_doubt ? 4 : 0)));
   w.i64(r.quantity);
   w.i64(r.updated_at);
   w.i64(r.wanted);
@@ -97,6 +106,7 @@ ItemRecord decode_item(std::string_view bytes) {
   ItemRecord r;
   const auto flags = in.u8();
   r.listed = (flags & 1) != 0;
+  r.in_doubt = (flags & 4) != 0;
   r.quantity = in.i64();
   r.updated_at = in.i64();
   r.wanted = in.i64();
@@ -109,22 +119,28 @@ ItemRecord decode_item(std::string_view bytes) {
 
 std::string encode(const ConnectionRecord& r) {
   Writer w;
-  w.u8(kConnectionV1);
+  w.u8(kConnectionV2);
   w.u64(r.next_run_id);
   w.i64(r.next_due_at);
   w.i64(r.last_full_ok_at);
   w.u8(r.paused ? 1 : 0);
+  w.str(r.in_flight_first);
+  w.str(r.in_flight_last);
   return w.take();
 }
 
 ConnectionRecord decode_connection(std::string_view bytes) {
   Reader in(bytes, "connection");
-  in.version(kConnectionV1);
+  const auto version = in.version_in(kConnectionV1, kConnectionV2);
   ConnectionRecord r;
   r.next_run_id = in.u64();
   r.next_due_at = in.i64();
   r.last_full_ok_at = in.i64();
   r.paused = in.u8() != 0;
+  if (version >= kConnectionV2) {
+    r.in_flight_first = in.str();
+    r.in_flight_last = in.str();
+  }
   return r;
 }
 

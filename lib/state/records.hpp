@@ -20,11 +20,15 @@ struct ItemRecord {
   std::optional<Quantity> store_quantity;  // last quantity the store confirmed
   UnixMillis confirmed_at = 0;
   std::string error;  // the store's last rejection or failure for this SKU; empty if none
+  // A push of this SKU may have reached the store without its answer being
+  // recorded (beed died, or gave up): `store_quantity` may be wrong.
+  bool in_doubt = false;
 
-  // The store may not hold `wanted`, or refused it last time: the SKU belongs
-  // in the change index.
+  // The store may not hold `wanted`, refused it last time, or may hold
+  // something else than we know: the SKU belongs in the change index.
   bool needs_push() const {
-    return listed && (!store_quantity || *store_quantity != wanted || !error.empty());
+    return listed &&
+           (!store_quantity || *store_quantity != wanted || !error.empty() || in_doubt);
   }
 };
 
@@ -34,6 +38,12 @@ struct ConnectionRecord {
   UnixMillis next_due_at = 0;      // next automatic run; 0 = not scheduled yet
   UnixMillis last_full_ok_at = 0;  // last Full Sync that finished ok; 0 = never
   bool paused = false;             // automatic runs paused (beectl pause)
+  // The SKU range of the batch being pushed, written before the call and
+  // cleared in the transaction that records the store's answer. Left set, it
+  // means a push may have applied unrecorded; see sync/batch_planner.hpp.
+  std::string in_flight_first;
+  std::string in_flight_last;
+  bool has_batch_in_flight() const { return !in_flight_first.empty(); }
 };
 
 struct RunRecord {

@@ -22,6 +22,18 @@ std::vector<connectors::PushItem> next_batch(state::InventoryDb& db, std::string
                                              SyncKind kind, const std::string& after,
                                              std::size_t max);
 
+// Records [first, last] as the batch in flight, before it is pushed. One
+// small write per batch: the price of knowing, after a kill, which SKUs the
+// store may hold unrecorded quantities for.
+void mark_in_flight(state::InventoryDb& db, std::string_view connection, const std::string& first,
+                    const std::string& last);
+
+// If a batch was left in flight (beed died between the push and its record,
+// or recording failed), marks every listed SKU in its range as in doubt, so
+// they stay in the change index until the store confirms them again, and
+// clears the mark. Returns how many SKUs it marked. Runs before every run.
+std::uint64_t recover_in_flight(state::InventoryDb& db, std::string_view connection);
+
 // The final word on one pushed SKU after retries.
 enum class Verdict { confirmed, rejected, failed };
 struct ItemVerdict {
@@ -34,10 +46,12 @@ struct RecordCounts {
   std::uint64_t rejected = 0;  // rejected or failed
 };
 
-// In one transaction: a confirmed SKU takes the pushed quantity as its store
-// quantity (and leaves the change index if that is still what is wanted); a
-// rejected or failed one keeps its store quantity, records the message and
-// stays in the change index.
+// In one transaction, which also clears the batch in flight: a confirmed SKU
+// takes the pushed quantity as its store quantity (and leaves the change
+// index if that is still what is wanted); a rejected one keeps its store
+// quantity, records the message and stays in the change index; a failed one
+// (transient until the retries ran out) does too, and is in doubt: the store
+// may have applied it.
 RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection,
                              const std::vector<connectors::PushItem>& batch,
                              const std::vector<ItemVerdict>& verdicts, UnixMillis now);

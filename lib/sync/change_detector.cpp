@@ -1,6 +1,7 @@
 #include "sync/change_detector.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,9 +58,14 @@ struct Position {
 // sorted like LMDB's keys, so a cursor walk replaces a lookup per row), from
 // `from` until the end or until `max_writes` items were written. With
 // `write` false nothing is written: the pass that decides the guards.
+// `visit` (optional) sees every SKU the walk touches: its stored record (null
+// for a new SKU) and the record after this feed.
+using Visitor = std::function<void(std::string_view sku, const state::ItemRecord* before,
+                                   const state::ItemRecord& after)>;
+
 Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Rules& rules,
                UnixMillis now, Position from, bool write, std::uint64_t max_writes,
-               DetectResult& result) {
+               DetectResult& result, const Visitor& visit = {}) {
   // Writes wait until the walk is over: LMDB does not keep a cursor's place
   // reliably across inserts into the table it walks (a unit test caught
   // skipped keys). A chunk's writes are bounded, so holding them is cheap.
@@ -75,6 +81,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
                                               : cursor.key().compare(feed.rows[i].sku);
     std::string sku;
     state::ItemRecord item;
+    std::optional<state::ItemRecord> before;
     bool dirty = false;
     if (order > 0) {  // in the feed only: a new SKU
       sku = feed.rows[i].sku;
@@ -88,6 +95,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     } else {
       sku = cursor.key();
       item = state::decode_item(cursor.value());
+      if (visit) before = item;
       if (item.listed) ++result.known_before;
       if (order == 0) {
         dirty = update_item(item, feed.rows[i].quantity, rules, now, result);
@@ -104,6 +112,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     }
     if (item.listed) ++result.listed;
     if (item.needs_push()) ++result.pending;
+    if (visit) visit(sku, before ? &*before : nullptr, item);
     if (order <= 0) more = cursor.next();
     at.row = i;
     at.last_sku = sku;
@@ -115,7 +124,36 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   return at;
 }
 
+std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after) {
+  if (!before) return "new";
+  if (before->quantity != after.quantity) return after.quantity == 0 ? "zeroed" : "changed";
+  if (!after.error.empty()) return "rejected";
+  return "unconfirmed";
+}
+
 }  // namespace
+
+Preview preview_feed(state::InventoryDb& db, std::string_view connection,
+                     const connectors::Feed& feed, const Rules& rules, std::size_t limit) {
+  Preview preview;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    merge(txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
+          [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after) {
+            if (!after.needs_push()) return;
+            ++preview.total;
+            if (limit != 0 && preview.changes.size() >= limit) return;
+            PlannedChange change;
+            change.sku = sku;
+            change.quantity = after.quantity;
+            if (before) change.previous_quantity = before->quantity;
+            change.wanted = after.wanted;
+            change.store_quantity = after.store_quantity;
+            change.reason = reason_for(before, after);
+            preview.changes.push_back(std::move(change));
+          });
+  });
+  return preview;
+}
 
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
                         const connectors::Feed& feed, const Rules& rules, UnixMillis now) {

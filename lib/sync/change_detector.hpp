@@ -4,7 +4,11 @@
 // index true. Blocking; the engine runs it off the event loop.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 #include <stdexcept>
 #include <string_view>
 
@@ -35,6 +39,27 @@ struct DetectResult {
 
 // Refuses a feed that would bring more than this share of the known SKUs to 0.
 inline constexpr double kMaxZeroedShare = 0.5;
+
+// One SKU a Smart Sync would push after `feed`, and why.
+struct PlannedChange {
+  std::string sku;
+  Quantity quantity = 0;                     // warehouse quantity after the feed
+  std::optional<Quantity> previous_quantity;  // stored before; none for a new SKU
+  Quantity wanted = 0;                       // what would be pushed
+  std::optional<Quantity> store_quantity;    // what the store last confirmed
+  std::string_view reason;                   // new|changed|zeroed|rejected|unconfirmed
+};
+
+struct Preview {
+  DetectResult counts;
+  std::uint64_t total = 0;             // SKUs that would be pushed
+  std::vector<PlannedChange> changes;  // the first `limit` of them, in SKU order
+};
+
+// A dry run of apply_feed followed by a Smart Sync: reads only. `limit` 0 =
+// all. Does not apply the guards (the caller can see counts.zeroed).
+Preview preview_feed(state::InventoryDb& db, std::string_view connection,
+                     const connectors::Feed& feed, const Rules& rules, std::size_t limit);
 
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);

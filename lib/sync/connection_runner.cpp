@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "log/log.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {
@@ -17,8 +17,8 @@ ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig con
                        connectors::make_store(config.store)) {}
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
-                                   std::unique_ptr<connectors::Warehouse> warehouse,
-                                   std::unique_ptr<connectors::Store> store)
+                                   std::shared_ptr<connectors::Warehouse> warehouse,
+                                   std::shared_ptr<connectors::Store> store)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       warehouse_(std::move(warehouse)),
@@ -31,6 +31,7 @@ void ConnectionRunner::start(bool run_soon) {
   deps_.db.read(config_.name, [&](state::ConnectionTxn& txn) { record = txn.connection(); });
   next_run_id_ = record.next_run_id;
   full_done_ = record.last_full_ok_at != 0;
+  paused_ = record.paused;
   // A connection never scheduled before starts right away with its first
   // (Full) run; so does one whose last run was cut short.
   next_due_at_ = (record.next_due_at == 0 || run_soon) ? now_millis() : record.next_due_at;
@@ -40,18 +41,64 @@ void ConnectionRunner::start(bool run_soon) {
 
 void ConnectionRunner::stop() {
   stopped_ = true;
+  cancel_run_ = true;
+  queued_.reset();
   timer_.cancel();
 }
 
+void ConnectionRunner::reconfigure(config::ConnectionConfig config) {
+  auto warehouse = connectors::make_warehouse(config.warehouse);
+  auto store = connectors::make_store(config.store);
+  reconfigure(std::move(config), std::move(warehouse), std::move(store));
+}
+
+void ConnectionRunner::reconfigure(config::ConnectionConfig config,
+                                   std::shared_ptr<connectors::Warehouse> warehouse,
+                                   std::shared_ptr<connectors::Store> store) {
+  const auto old_schedule = config_.inventory.schedule;
+  config_ = std::move(config);
+  warehouse_ = std::move(warehouse);
+  store_ = std::move(store);
+  if (config_.inventory.schedule != old_schedule) {
+    // A shorter schedule takes effect now rather than after the old interval.
+    const auto sooner = now_millis() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           config_.inventory.schedule)
+                                           .count();
+    next_due_at_ = std::min(next_due_at_, sooner);
+    arm_timer();
+  }
+}
+
+std::string_view ConnectionRunner::state_name() const {
+  if (current_) return "syncing";
+  return paused_ ? "paused" : "idle";
+}
+
+boost::asio::awaitable<void> ConnectionRunner::set_paused(bool paused) {
+  co_await sys::offload(deps_.pool, [&] {
+    deps_.db.write(config_.name, [&](state::ConnectionTxn& txn) {
+      auto record = txn.connection();
+      record.paused = paused;
+      txn.put_connection(record);
+    });
+  });
+  paused_ = paused;
+  if (paused)
+    timer_.cancel();
+  else
+    arm_timer();
+  changed();
+}
+
 void ConnectionRunner::arm_timer() {
-  if (stopped_) return;
+  if (stopped_ || paused_) return;
   const auto delay = std::max<UnixMillis>(0, next_due_at_ - now_millis());
   // The timer is steady (immune to clock steps); the due time kept in LMDB
   // is wall-clock so that it means the same after a restart.
   timer_.expires_after(std::chrono::milliseconds(delay));
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     const auto self = weak.lock();
-    if (ec || !self || self->stopped_) return;
+    if (ec || !self || self->stopped_ || self->paused_) return;
     self->on_due();
   });
 }
@@ -63,6 +110,7 @@ void ConnectionRunner::on_due() {
   const SyncKind kind = full_done_ ? config_.inventory.automatic : SyncKind::full;
   request(kind, Trigger::schedule);
   arm_timer();
+  changed();
 }
 
 RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
@@ -86,6 +134,7 @@ bool ConnectionRunner::finished(std::uint64_t id) const {
 }
 
 void ConnectionRunner::launch(Queued run) {
+  cancel_run_ = false;
   current_ = RunProgress{};
   current_->run_id = run.id;
   current_->kind = run.kind;
@@ -93,6 +142,7 @@ void ConnectionRunner::launch(Queued run) {
   current_->started_at = now_millis();
   asio::co_spawn(
       deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); }, asio::detached);
+  changed();
 }
 
 asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
@@ -114,24 +164,31 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
         txn.put_run(run);
       });
     });
-    spdlog::info("{}: run {} started: {} sync ({})", config_.name, run.id, to_string(run.kind),
-                 to_string(run.trigger));
-    RunEnvironment env{deps_.db, *warehouse_, *store_, deps_.pool, deps_.retry};
-    run = co_await execute_run(env, config_.name, Rules::from(config_.inventory), run, *current_);
+    const log::Fields fields{config_.name, to_string(run.kind), run.id};
+    log::info(fields, "run {} started: {} sync ({})", run.id, to_string(run.kind),
+              to_string(run.trigger));
+    // The run holds its own references: a reload may swap the runner's.
+    const auto warehouse = warehouse_;
+    const auto store = store_;
+    const auto rules = Rules::from(config_.inventory);
+    const auto name = config_.name;
+    RunEnvironment env{deps_.db, *warehouse, *store, deps_.pool, deps_.retry, &cancel_run_};
+    run = co_await execute_run(env, name, rules, run, *current_);
     const auto duration_ms = run.finished_at - run.started_at;
     const auto level = run.result == RunResult::ok        ? spdlog::level::info
                        : run.result == RunResult::partial ? spdlog::level::warn
                                                           : spdlog::level::err;
-    spdlog::log(
-        level,
-        "{}: run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
+    log::log(
+        level, fields,
+        "run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
         "{}, {} ms{}{}",
-        config_.name, run.id, to_string(run.result), to_string(run.kind), to_string(run.trigger),
+        run.id, to_string(run.result), to_string(run.kind), to_string(run.trigger),
         run.read, run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
         run.error.empty() ? "" : ": ", run.error);
     if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
   } catch (const std::exception& e) {
-    spdlog::error("{}: run {} could not be recorded: {}", config_.name, run.id, e.what());
+    log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},
+               "run {} could not be recorded: {}", run.id, e.what());
   }
   deps_.slots.release();
   current_.reset();
@@ -139,6 +196,8 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     const auto next = *queued_;
     queued_.reset();
     launch(next);
+  } else {
+    changed();
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,28 +44,48 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // Builds the connectors the configuration names.
   ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config);
   ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
-                   std::unique_ptr<connectors::Warehouse> warehouse,
-                   std::unique_ptr<connectors::Store> store);
+                   std::shared_ptr<connectors::Warehouse> warehouse,
+                   std::shared_ptr<connectors::Store> store);
   ConnectionRunner(const ConnectionRunner&) = delete;
   ConnectionRunner& operator=(const ConnectionRunner&) = delete;
 
   // Reads the connection's record and arms the timer. `run_soon`: the last
   // run was interrupted, so the next automatic run is due now.
   void start(bool run_soon);
+  // Stops the timer and asks the run in flight to end after its current
+  // batch; the queued run, if any, is dropped.
   void stop();
+
+  // A changed configuration: new connectors and schedule. A run in flight
+  // finishes with the connectors it started with.
+  void reconfigure(config::ConnectionConfig config);
+  void reconfigure(config::ConnectionConfig config, std::shared_ptr<connectors::Warehouse> warehouse,
+                   std::shared_ptr<connectors::Store> store);
+
+  // Pauses or resumes automatic runs (manual ones still run); persisted, so
+  // a restart keeps it. A resumed connection whose run fell due meanwhile
+  // runs at once.
+  boost::asio::awaitable<void> set_paused(bool paused);
+  bool paused() const { return paused_; }
 
   // Starts a run, or queues one behind the run in flight. A second request
   // while one is queued joins it (a Full request upgrades a queued Smart one).
   RunTicket request(SyncKind kind, Trigger trigger);
 
   const config::ConnectionConfig& config() const { return config_; }
-  const connectors::Warehouse& warehouse() const { return *warehouse_; }
-  const connectors::Store& store() const { return *store_; }
+  const std::shared_ptr<connectors::Warehouse>& warehouse() const { return warehouse_; }
+  const std::shared_ptr<connectors::Store>& store() const { return store_; }
+  // "syncing", "paused" or "idle".
+  std::string_view state_name() const;
   bool syncing() const { return current_.has_value(); }
   const std::optional<RunProgress>& current() const { return current_; }
   UnixMillis next_due_at() const { return next_due_at_; }
   // Whether run `id` has ended (its record holds the result).
   bool finished(std::uint64_t id) const;
+
+  // Called on the loop whenever what `beectl status` shows of this runner
+  // changes: a run starts or ends, a pause, a new due time.
+  void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
 
  private:
   struct Queued {
@@ -79,15 +100,21 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
 
   RunnerDeps deps_;
   config::ConnectionConfig config_;
-  std::unique_ptr<connectors::Warehouse> warehouse_;
-  std::unique_ptr<connectors::Store> store_;
+  std::shared_ptr<connectors::Warehouse> warehouse_;
+  std::shared_ptr<connectors::Store> store_;
   boost::asio::steady_timer timer_;
   std::optional<RunProgress> current_;
   std::optional<Queued> queued_;
   std::uint64_t next_run_id_ = 1;
   UnixMillis next_due_at_ = 0;
   bool full_done_ = false;  // a Full Sync has completed at least once
+  bool paused_ = false;
   bool stopped_ = false;
+  bool cancel_run_ = false;  // read by the run in flight between batches
+  std::function<void()> on_change_;
+  void changed() const {
+    if (on_change_) on_change_();
+  }
 };
 
 }  // namespace pb::sync

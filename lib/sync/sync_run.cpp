@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <random>
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "log/log.hpp"
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
 #include "sys/offload.hpp"
@@ -42,6 +42,7 @@ struct BatchOutcome {
 // Pushes `batch`, retrying the transient part, and gives every item its verdict.
 asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
                                                 const std::string& reference,
+                                                const log::Fields& fields,
                                                 const std::vector<PushItem>& batch) {
   BatchOutcome out;
   out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
@@ -88,8 +89,9 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
     todo = std::move(again);
     if (todo.empty() || attempt >= env.retry.max_attempts) break;
     const auto delay = backoff_for(env.retry, attempt - 1);
-    spdlog::warn("{}: {} SKUs failed transiently ({}); retry {} of {} in {} ms", reference,
-                 todo.size(), out.last_error, attempt, env.retry.max_attempts - 1, delay.count());
+    log::warn(fields, "run {}: {} SKUs failed transiently ({}); retry {} of {} in {} ms",
+              fields.run, todo.size(), out.last_error, attempt, env.retry.max_attempts - 1,
+              delay.count());
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -100,14 +102,14 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
   co_return out;
 }
 
-void log_feed_problems(const std::string& reference, const connectors::Feed& feed) {
+void log_feed_problems(const log::Fields& fields, const connectors::Feed& feed) {
   for (std::size_t i = 0; i < feed.problems.size() && i < kProblemsLogged; ++i) {
     const auto& p = feed.problems[i];
-    spdlog::warn("{}: {} line {}: {}", reference, feed.origin, p.line, p.message);
+    log::warn(fields, "run {}: {} line {}: {}", fields.run, feed.origin, p.line, p.message);
   }
   if (feed.problems.size() > kProblemsLogged)
-    spdlog::warn("{}: {} more bad rows in {}", reference, feed.problems.size() - kProblemsLogged,
-                 feed.origin);
+    log::warn(fields, "run {}: {} more bad rows in {}", fields.run,
+              feed.problems.size() - kProblemsLogged, feed.origin);
 }
 
 }  // namespace
@@ -116,8 +118,21 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
                                               Rules rules, state::RunRecord run,
                                               RunProgress& progress) {
   const std::string reference = connection + "/" + std::to_string(run.id);
+  const log::Fields fields{connection, to_string(run.kind), run.id};
   std::string first_problem;
+  const auto cancelled = [&] { return env.cancel != nullptr && *env.cancel; };
+  constexpr std::string_view kStopped =
+      "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
   try {
+    // A batch a previous run left unrecorded: its SKUs become in doubt first.
+    const auto doubtful =
+        co_await sys::offload(env.pool, [&] { return recover_in_flight(env.db, connection); });
+    if (doubtful > 0)
+      log::warn(fields,
+                "run {}: a previous push of {} SKUs may have reached the store unrecorded; they "
+                "will be pushed again",
+                run.id, doubtful);
+
     progress.phase = "reading";
     {
       // Scoped: the snapshot can be a million rows; it is gone before the
@@ -125,7 +140,7 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       auto feed = co_await env.warehouse.read_snapshot(env.pool);
       run.read = feed.rows.size();
       run.bad_rows = feed.problems.size();
-      log_feed_problems(reference, feed);
+      log_feed_problems(fields, feed);
       if (!feed.problems.empty())
         first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
                         feed.problems.front().message;
@@ -140,15 +155,24 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
     }
 
+    if (cancelled()) throw std::runtime_error(std::string(kStopped));
     progress.phase = "pushing";
     const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
     std::string after;
     for (;;) {
+      if (cancelled()) {
+        run.result = RunResult::failed;
+        run.error = kStopped;
+        break;
+      }
       auto batch = co_await sys::offload(
           env.pool, [&] { return next_batch(env.db, connection, run.kind, after, max_batch); });
       if (batch.empty()) break;
       after = batch.back().sku;
-      auto outcome = co_await push_with_retries(env, reference, batch);
+      co_await sys::offload(env.pool, [&] {
+        mark_in_flight(env.db, connection, batch.front().sku, batch.back().sku);
+      });
+      auto outcome = co_await push_with_retries(env, reference, fields, batch);
       const auto counts = co_await sys::offload(env.pool, [&] {
         return record_verdicts(env.db, connection, batch, outcome.verdicts, now_millis());
       });

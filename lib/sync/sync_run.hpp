@@ -46,6 +46,9 @@ struct RunEnvironment {
   connectors::Store& store;
   boost::asio::any_io_executor pool;
   RetryPolicy retry;
+  // When set (on the loop), the run ends after the step in progress, as
+  // failed, with every unconfirmed SKU still pending. Null: never.
+  const bool* cancel = nullptr;
 };
 
 // Runs `run` (already recorded as running) to its end and records the result.

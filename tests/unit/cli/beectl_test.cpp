@@ -32,10 +32,10 @@ class FakeBeed {
     fixture_.start();
   }
 
-  Run beectl(std::vector<std::string> args) {
+  Run beectl(std::vector<std::string> args, pb::cli::Terminal terminal = {}) {
     args.insert(args.begin(), {"--socket", fixture_.socket_path().string()});
     std::ostringstream out, err;
-    const int code = pb::cli::run_beectl(args, nullptr, out, err);
+    const int code = pb::cli::run_beectl(args, nullptr, out, err, terminal);
     return {code, out.str(), err.str()};
   }
 
@@ -47,14 +47,20 @@ class FakeBeed {
     std::lock_guard lock(mutex_);
     run_result_ = std::move(result);
   }
+  void set_config_error(std::string error) {
+    std::lock_guard lock(mutex_);
+    config_error_ = std::move(error);
+  }
 
  private:
   awaitable<Reply> handle(const Request& r, EventSink& events) {
     std::string result;
+    std::string config_error;
     {
       std::lock_guard lock(mutex_);
       last_request_ = json::serialize(to_json(r));
       result = run_result_;
+      config_error = config_error_;
     }
     const json::value* connection = r.args.if_contains("connection");
     if (connection != nullptr && *connection == "nope")
@@ -68,6 +74,29 @@ class FakeBeed {
     if (r.command == "inventory")
       co_return Reply::success(
           json::parse(R"({"connection":"acme","items":[],"truncated":false})"));
+    if (r.command == "history")
+      co_return Reply::success(json::parse(
+          R"({"connection":"acme","runs":[{"id":12,"connection":"acme","kind":"full",)"
+          R"("trigger":"schedule","started_at":"2026-11-26T17:41:12Z",)"
+          R"("finished_at":"2026-11-26T17:41:12Z","result":"ok","read":1000,"changed":3,)"
+          R"("pushed":3,"rejected":0,"bad_rows":0,"duration_ms":85,"error":""}]})"));
+    if (r.command == "diff")
+      co_return Reply::success(json::parse(
+          R"({"connection":"acme","feed":"/srv/feeds/acme/inv_3.csv","read":1000,"bad_rows":0,)"
+          R"("total":1,"truncated":false,"changes":[{"sku":"A","quantity":5,)"
+          R"("previous_quantity":7,"wanted":5,"store_quantity":7,"reason":"changed"}]})"));
+    if (r.command == "pause")
+      co_return Reply::success(
+          json::parse(R"({"connection":"acme","paused":true,"next_sync_at":null})"));
+    if (r.command == "resume")
+      co_return Reply::success(json::parse(
+          R"({"connection":"acme","paused":false,"next_sync_at":"2026-11-26T18:41:12Z"})"));
+    if (r.command == "reload") {
+      if (!config_error.empty()) co_return Reply::failure(Status::refused, config_error);
+      co_return Reply::success(
+          json::parse(R"({"added":["b"],"removed":[],"changed":["a"],"unchanged":1,)"
+                      R"("restart_required":["daemon.socket"]})"));
+    }
     if (r.command != "full-sync")
       co_return Reply::failure(Status::unknown_command, "unknown command");
     if (!r.args.contains("wait"))
@@ -93,6 +122,7 @@ class FakeBeed {
   std::mutex mutex_;
   std::string last_request_;
   std::string run_result_ = "ok";
+  std::string config_error_;
   pb::test::ServerFixture fixture_;
 };
 
@@ -178,4 +208,77 @@ TEST_CASE("beectl exits 5 when beed is not running") {
   CHECK(pb::cli::run_beectl(args, path.c_str(), out, err) == 5);
   CHECK(err.str() == "beectl: cannot connect to beed at " + path +
                          ": No such file or directory \u2014 is beed running?\n");
+}
+
+TEST_CASE("beectl --wait on a terminal redraws one progress line, then the summary") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"full-sync", "acme", "--wait"}, {.is_tty = true, .columns = 80});
+  CHECK(r.code == 0);
+  CHECK(r.err == "");
+  CHECK(r.out ==
+        "\rrun 12: queued\x1b[K"
+        "\rrun 12: pushing [-----------------------------]   0%   0/10\x1b[K"
+        "\rrun 12: pushing [#############################] 100%  10/10  10/s\x1b[K"
+        "\n"
+        "run 12 (full sync of acme) finished ok in 1.1 s: read 10, changed 10, pushed 10, "
+        "rejected 0, bad rows 0\n");
+  // --json stays clean on a terminal too.
+  const Run json = beed.beectl({"full-sync", "acme", "--wait", "--json"}, {.is_tty = true});
+  CHECK(json.out.rfind("{\n  \"id\": 12,\n", 0) == 0);
+  // Without --wait there is no progress line to end.
+  CHECK(beed.beectl({"full-sync", "acme"}, {.is_tty = true}).out ==
+        "full sync of acme started as run 12\n");
+}
+
+TEST_CASE("beectl history, diff, pause, resume and reload print their replies") {
+  FakeBeed beed;
+  const Run history = beed.beectl({"history", "acme", "--limit", "1"});
+  CHECK(history.code == 0);
+  CHECK(beed.last_request() ==
+        R"({"v":1,"command":"history","args":{"connection":"acme","limit":1}})");
+  CHECK(history.out ==
+        "RUN  STARTED               KIND  TRIGGER   RESULT  PUSHED  REJECTED  DURATION\n"
+        " 12  2026-11-26T17:41:12Z  full  schedule  ok           3         0     85 ms\n");
+
+  const Run diff = beed.beectl({"diff", "acme"});
+  CHECK(diff.code == 0);
+  CHECK(beed.last_request() == R"({"v":1,"command":"diff","args":{"connection":"acme"}})");
+  CHECK(diff.out ==
+        "SKU  WAREHOUSE  PUSH  STORE  REASON\n"
+        "A    7\u21925           5      7  changed\n"
+        "1 SKU would be pushed (feed inv_3.csv, 1000 rows)\n");
+
+  const Run pause = beed.beectl({"pause", "acme"});
+  CHECK(pause.code == 0);
+  CHECK(beed.last_request() == R"({"v":1,"command":"pause","args":{"connection":"acme"}})");
+  CHECK(pause.out == "acme: automatic syncs paused\n");
+  const Run resume = beed.beectl({"resume", "acme"});
+  CHECK(resume.code == 0);
+  CHECK(resume.out == "acme: automatic syncs resumed, next at 2026-11-26T18:41:12Z\n");
+  CHECK(beed.beectl({"pause", "nope"}).code == 1);
+
+  const Run reload = beed.beectl({"reload"});
+  CHECK(reload.code == 0);
+  CHECK(beed.last_request() == R"({"v":1,"command":"reload","args":{}})");
+  CHECK(reload.out ==
+        "added: b\n"
+        "changed: a\n"
+        "needs a restart to take effect: daemon.socket\n");
+}
+
+TEST_CASE("a reload beed refuses exits 1 with the loader's message on stderr") {
+  FakeBeed beed;
+  beed.set_config_error(
+      "/etc/packagebee/beed.yaml:12:5: connections.acme.schedule: must be at least 60s");
+  const Run r = beed.beectl({"reload"});
+  CHECK(r.code == 1);
+  CHECK(r.out == "");
+  CHECK(r.err ==
+        "beectl: /etc/packagebee/beed.yaml:12:5: connections.acme.schedule: must be at least "
+        "60s\n");
+  const Run json = beed.beectl({"reload", "--json"});
+  CHECK(json.code == 1);
+  CHECK(json.out ==
+        "{\n  \"status\": \"refused\",\n  \"code\": 5,\n  \"error\": "
+        "\"/etc/packagebee/beed.yaml:12:5: connections.acme.schedule: must be at least 60s\"\n}\n");
 }

@@ -55,6 +55,22 @@ TEST_CASE("commands and their arguments become requests") {
   CHECK(args_of(parse({"sync", "--", "acme"})) == R"({"connection":"acme"})");
 }
 
+TEST_CASE("history, diff, pause, resume and reload become requests") {
+  const Invocation history = parse({"history", "acme"});
+  CHECK(history.request.command == "history");
+  CHECK(args_of(history) == R"({"connection":"acme"})");  // beed's default limit applies
+  CHECK(args_of(parse({"history", "--limit", "5", "acme"})) ==
+        R"({"limit":5,"connection":"acme"})");
+  CHECK(args_of(parse({"diff", "acme"})) == R"({"connection":"acme"})");
+  CHECK(args_of(parse({"diff", "acme", "--limit=0"})) == R"({"connection":"acme","limit":0})");
+  CHECK(parse({"pause", "acme"}).request.command == "pause");
+  CHECK(args_of(parse({"pause", "acme"})) == R"({"connection":"acme"})");
+  CHECK(args_of(parse({"resume", "acme"})) == R"({"connection":"acme"})");
+  const Invocation reload = parse({"reload"});
+  CHECK(reload.request.command == "reload");
+  CHECK(args_of(reload) == "{}");
+}
+
 TEST_CASE("global options go anywhere; --socket beats $BEECTL_SOCKET beats the default") {
   CHECK(parse({"status"}).socket == "/run/packagebee/beed.sock");
   CHECK(parse({"status"}, "").socket == "/run/packagebee/beed.sock");
@@ -110,6 +126,36 @@ TEST_CASE("argument errors print one line and a pointer to help, and exit 2") {
         "beectl: missing PATH after --socket\nsee beectl status --help\n");
 }
 
+TEST_CASE("the new commands' argument errors exit 2") {
+  const auto usage = [](std::vector<std::string> args) {
+    const Run r = beectl(std::move(args));
+    CHECK(r.code == 2);
+    CHECK(r.out == "");
+    return r.err;
+  };
+  CHECK(usage({"history"}) ==
+        "beectl: missing CONNECTION for 'history'\nsee beectl history --help\n");
+  CHECK(usage({"history", "acme", "--limit", "x"}) ==
+        "beectl: --limit must be a non-negative integer, got 'x'\nsee beectl history --help\n");
+  CHECK(usage({"history", "acme", "--limit"}) ==
+        "beectl: missing N after --limit\nsee beectl history --help\n");
+  CHECK(usage({"history", "acme", "--wait"}) ==
+        "beectl: unknown option '--wait' for 'history'\nsee beectl history --help\n");
+  CHECK(usage({"diff"}) == "beectl: missing CONNECTION for 'diff'\nsee beectl diff --help\n");
+  CHECK(usage({"diff", "acme", "--limit=-1"}) ==
+        "beectl: --limit must be a non-negative integer, got '-1'\nsee beectl diff --help\n");
+  CHECK(usage({"pause"}) == "beectl: missing CONNECTION for 'pause'\nsee beectl pause --help\n");
+  CHECK(usage({"pause", "acme", "now"}) ==
+        "beectl: unexpected argument 'now'\nsee beectl pause --help\n");
+  CHECK(usage({"resume", "a b"}) ==
+        "beectl: invalid connection name 'a b' (1-64 of A-Z a-z 0-9 _ . -, starting with a letter "
+        "or digit)\nsee beectl resume --help\n");
+  CHECK(usage({"reload", "extra"}) ==
+        "beectl: unexpected argument 'extra'\nsee beectl reload --help\n");
+  CHECK(usage({"reload", "--limit", "3"}) ==
+        "beectl: unknown option '--limit' for 'reload'\nsee beectl reload --help\n");
+}
+
 TEST_CASE("--help lists every command from the table and the exit statuses") {
   const Run r = beectl({"--help"});
   CHECK(r.code == 0);
@@ -130,6 +176,70 @@ TEST_CASE("--help lists every command from the table and the exit statuses") {
        })
     CHECK_MESSAGE(r.out.find(line) != std::string::npos, line);
   CHECK(beectl({"status", "-h"}).out.rfind("Usage: beectl status\n", 0) == 0);
+}
+
+TEST_CASE("--help shows the new commands with their summaries") {
+  const std::string out = beectl({"--help"}).out;
+  for (const auto* line : {
+           "  history CONNECTION [--limit N]\n      list a connection's recent sync runs, newest "
+           "first\n",
+           "  diff CONNECTION [--limit N]\n      show what a Smart Sync would push now, without "
+           "pushing anything\n",
+           "  pause CONNECTION\n      pause a connection's automatic syncs; manual syncs still run "
+           "(changes state)\n",
+           "  resume CONNECTION\n      resume a connection's automatic syncs (changes state)\n",
+           "  reload\n      re-read beed's configuration; if it is invalid, keep the running one "
+           "(changes state)\n",
+           "Exit status:\n",
+       })
+    CHECK_MESSAGE(out.find(line) != std::string::npos, line);
+  // Every command in the table, and each one's own help.
+  for (const pb::control::CommandSpec& c : pb::control::commands()) {
+    CHECK_MESSAGE(out.find("  " + pb::control::usage(c) + "\n") != std::string::npos, c.name);
+    const Run help = beectl({std::string(c.name), "--help"});
+    CHECK_MESSAGE(help.code == 0, c.name);
+    CHECK_MESSAGE(help.out.rfind("Usage: beectl " + pb::control::usage(c) + "\n", 0) == 0, c.name);
+  }
+}
+
+TEST_CASE("the new commands' own help") {
+  CHECK(beectl({"history", "--help"}).out ==
+        "Usage: beectl history CONNECTION [--limit N]\n"
+        "\n"
+        "List a connection's recent sync runs, newest first.\n"
+        "\n"
+        "Arguments:\n"
+        "  CONNECTION  the connection's name, as in beed's configuration\n"
+        "  --limit N   list the N newest runs (default 20)\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
+  CHECK(beectl({"diff", "-h"}).out ==
+        "Usage: beectl diff CONNECTION [--limit N]\n"
+        "\n"
+        "Show what a Smart Sync would push now, without pushing anything.\n"
+        "\n"
+        "Arguments:\n"
+        "  CONNECTION  the connection's name, as in beed's configuration\n"
+        "  --limit N   list at most N changes (default 1000; 0: no limit)\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
+  CHECK(beectl({"reload", "--help"}).out ==
+        "Usage: beectl reload\n"
+        "\n"
+        "Re-read beed's configuration; if it is invalid, keep the running one.\n"
+        "Changes state: needs write access to beed.\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
+  CHECK(beectl({"pause", "--help"}).out ==
+        "Usage: beectl pause CONNECTION\n"
+        "\n"
+        "Pause a connection's automatic syncs; manual syncs still run.\n"
+        "Changes state: needs write access to beed.\n"
+        "\n"
+        "Arguments:\n"
+        "  CONNECTION  the connection's name, as in beed's configuration\n"
+        "\n"
+        "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
 }
 
 TEST_CASE("COMMAND --help shows that command's usage, even without its arguments") {

@@ -156,3 +156,217 @@ TEST_CASE("numbers and durations read well") {
   CHECK(format_interval_s(90061) == "1d1h1m1s");
   CHECK(format_interval_s(0) == "-");
 }
+
+TEST_CASE("status shows a run in flight and paused connections in STATE") {
+  const json::value data = json::parse(R"({"version":"0.1.0","uptime_s":12,"connections":[
+    {"name":"acme","state":"syncing","paused":false,"last_sync":{"id":4,"kind":"smart",
+     "trigger":"manual","started_at":"2026-11-26T17:50:00Z","finished_at":null,"result":"running",
+     "pushed":4000,"rejected":0},"next_sync_at":null,
+     "progress":{"run_id":4,"phase":"pushing","total":10000,"pushed":4000,"rejected":0,
+                 "elapsed_ms":1200}},
+    {"name":"b","state":"syncing","paused":false,"last_sync":null,"next_sync_at":null,
+     "progress":{"run_id":5,"phase":"reading","total":0,"pushed":0,"rejected":0,"elapsed_ms":90}},
+    {"name":"c","state":"paused","paused":true,"last_sync":null,"next_sync_at":null},
+    {"name":"d","state":"syncing","paused":true,"last_sync":null,"next_sync_at":null,
+     "progress":{"run_id":9,"phase":"pushing","total":20,"pushed":10,"rejected":0,"elapsed_ms":5}},
+    {"name":"e","state":"idle","paused":false,"last_sync":null,
+     "next_sync_at":"2026-11-26T18:41:12Z"}]})");
+  CHECK(format_status(data) ==
+        "beed 0.1.0, up 12s\n"
+        "CONNECTION  STATE                  LAST-SYNC             RESULT   PUSHED  REJECTED  "
+        "NEXT-SYNC\n"
+        "acme        syncing 4000/10000     2026-11-26T17:50:00Z  running    4000         0  -\n"
+        "b           syncing (reading)      -                     -             -         -  -\n"
+        "c           paused                 -                     -             -         -  -\n"
+        "d           syncing 10/20, paused  -                     -             -         -  -\n"
+        "e           idle                   -                     -             -         -  "
+        "2026-11-26T18:41:12Z\n");
+}
+
+TEST_CASE("history is a table of runs, newest first, with the errors of failed runs") {
+  const json::value data = json::parse(R"({"connection":"acme","runs":[
+    {"id":14,"connection":"acme","kind":"smart","trigger":"manual",
+     "started_at":"2026-11-26T18:02:00Z","finished_at":null,"result":"running","read":1000,
+     "changed":300,"pushed":120,"rejected":0,"bad_rows":0,"duration_ms":0,"error":""},
+    {"id":13,"connection":"acme","kind":"smart","trigger":"schedule",
+     "started_at":"2026-11-26T17:50:00Z","finished_at":"2026-11-26T17:50:12Z","result":"partial",
+     "read":10,"changed":5,"pushed":3,"rejected":2,"bad_rows":1,"duration_ms":12345,
+     "error":"2 SKUs rejected by the store"},
+    {"id":12,"connection":"acme","kind":"full","trigger":"schedule",
+     "started_at":"2026-11-26T17:41:12Z","finished_at":"2026-11-26T17:41:12Z","result":"ok",
+     "read":1000,"changed":3,"pushed":1000,"rejected":0,"bad_rows":0,"duration_ms":85,"error":""},
+    {"id":9,"connection":"acme","kind":"full","trigger":"manual",
+     "started_at":"2026-11-25T09:00:00Z","finished_at":"2026-11-25T09:02:05Z","result":"failed",
+     "read":0,"changed":0,"pushed":0,"rejected":0,"bad_rows":0,"duration_ms":125000,
+     "error":"store answered 503 Service Unavailable: <html><body>upstream overloaded\nretry later</body></html>"}]})");
+  CHECK(format_history(data) ==
+        "RUN  STARTED               KIND   TRIGGER   RESULT   PUSHED  REJECTED  DURATION  ERROR\n"
+        " 14  2026-11-26T18:02:00Z  smart  manual    running     120         0         -  -\n"
+        " 13  2026-11-26T17:50:00Z  smart  schedule  partial       3         2    12.3 s  2 SKUs "
+        "rejected by the store\n"
+        " 12  2026-11-26T17:41:12Z  full   schedule  ok         1000         0     85 ms  -\n"
+        "  9  2026-11-25T09:00:00Z  full   manual    failed        0         0    2m 05s  store "
+        "answered 503 Service Unavailable: <html><body>upstrea\u2026\n");
+}
+
+TEST_CASE("history without errors has no ERROR column; without runs it says so") {
+  CHECK(format_history(json::parse(R"({"connection":"acme","runs":[
+    {"id":3,"connection":"acme","kind":"full","trigger":"manual","started_at":"2026-11-26T17:41:12Z",
+     "finished_at":"2026-11-26T17:41:12Z","result":"ok","read":10,"changed":3,"pushed":3,
+     "rejected":0,"bad_rows":0,"duration_ms":1000,"error":""},
+    {"id":2,"connection":"acme","kind":"smart","trigger":"schedule",
+     "started_at":"2026-11-26T16:41:12Z","finished_at":"2026-11-26T16:41:12Z","result":"failed",
+     "read":0,"changed":0,"pushed":0,"rejected":0,"bad_rows":0,"duration_ms":5,"error":""}]})")) ==
+        "RUN  STARTED               KIND   TRIGGER   RESULT  PUSHED  REJECTED  DURATION\n"
+        "  3  2026-11-26T17:41:12Z  full   manual    ok           3         0     1.0 s\n"
+        "  2  2026-11-26T16:41:12Z  smart  schedule  failed       0         0      5 ms\n");
+  CHECK(format_history(json::parse(R"({"connection":"acme","runs":[]})")) ==
+        "no runs recorded for acme\n");
+}
+
+TEST_CASE("diff is a table of what would be pushed and a summary line") {
+  const json::value data = json::parse(R"({"connection":"acme","feed":"/srv/feeds/acme/inv_3.csv",
+    "read":1000,"bad_rows":0,"total":4,"truncated":false,"changes":[
+    {"sku":"A-1","quantity":5,"previous_quantity":7,"wanted":5,"store_quantity":7,"reason":"changed"},
+    {"sku":"B-22","quantity":12,"previous_quantity":null,"wanted":12,"store_quantity":null,
+     "reason":"new"},
+    {"sku":"C-3","quantity":-2,"previous_quantity":4,"wanted":0,"store_quantity":4,
+     "reason":"zeroed"},
+    {"sku":"D","quantity":9,"previous_quantity":9,"wanted":9,"store_quantity":8,
+     "reason":"unconfirmed"}]})");
+  CHECK(format_diff(data) ==
+        "SKU   WAREHOUSE  PUSH  STORE  REASON\n"
+        "A-1   7\u21925           5      7  changed\n"
+        "B-22  -\u219212         12      -  new\n"
+        "C-3   4\u2192-2          0      4  zeroed\n"
+        "D     9             9      8  unconfirmed\n"
+        "4 SKUs would be pushed (feed inv_3.csv, 1000 rows)\n");
+}
+
+TEST_CASE("diff says when nothing would be pushed, and when the list is cut short") {
+  CHECK(format_diff(json::parse(R"({"connection":"acme","feed":"/srv/feeds/acme/inv_3.csv",
+    "read":1000,"bad_rows":0,"total":0,"truncated":false,"changes":[]})")) ==
+        "nothing to push (feed inv_3.csv, 1000 rows)\n");
+  CHECK(format_diff(json::parse(R"({"connection":"acme","feed":"inv_4.csv","read":3000,
+    "bad_rows":2,"total":2500,"truncated":true,"changes":[
+    {"sku":"A","quantity":1,"previous_quantity":0,"wanted":1,"store_quantity":0,"reason":"changed"},
+    {"sku":"B","quantity":1,"previous_quantity":null,"wanted":1,"store_quantity":1,
+     "reason":"rejected"}]})")) ==
+        "SKU  WAREHOUSE  PUSH  STORE  REASON\n"
+        "A    0\u21921           1      0  changed\n"
+        "B    -\u21921           1      1  rejected\n"
+        "(only the first 2 shown; raise --limit, or use --limit 0, to see all)\n"
+        "2500 SKUs would be pushed (feed inv_4.csv, 3000 rows, 2 bad rows)\n");
+  CHECK(format_diff(json::parse(R"({"connection":"acme","feed":"/a/b.csv","read":1,"bad_rows":1,
+    "total":1,"truncated":false,"changes":[{"sku":"A","quantity":3,"previous_quantity":2,
+    "wanted":3,"store_quantity":2,"reason":"changed"}]})"))
+            .ends_with("1 SKU would be pushed (feed b.csv, 1 row, 1 bad row)\n"));
+}
+
+TEST_CASE("pause and resume are one line") {
+  CHECK(format_pause_state(
+            json::parse(R"({"connection":"acme","paused":true,"next_sync_at":null})")) ==
+        "acme: automatic syncs paused\n");
+  CHECK(format_pause_state(json::parse(
+            R"({"connection":"acme","paused":false,"next_sync_at":"2026-11-26T18:41:12Z"})")) ==
+        "acme: automatic syncs resumed, next at 2026-11-26T18:41:12Z\n");
+  // No schedule (automatic: off): nothing is due.
+  CHECK(format_pause_state(
+            json::parse(R"({"connection":"acme","paused":false,"next_sync_at":null})")) ==
+        "acme: automatic syncs resumed\n");
+}
+
+TEST_CASE("reload prints a line per non-empty list") {
+  CHECK(format_reload(json::parse(R"({"added":["b"],"removed":[],"changed":["a"],"unchanged":1,
+    "restart_required":["daemon.socket"]})")) ==
+        "added: b\n"
+        "changed: a\n"
+        "needs a restart to take effect: daemon.socket\n");
+  CHECK(format_reload(json::parse(R"({"added":[],"removed":["old","older"],"changed":[],
+    "unchanged":2,"restart_required":[]})")) == "removed: old, older\n");
+  CHECK(format_reload(json::parse(
+            R"({"added":[],"removed":[],"changed":[],"unchanged":3,"restart_required":[]})")) ==
+        "configuration reloaded, nothing changed\n");
+}
+
+namespace {
+
+// One run's events, as beed sends them with --wait: (phase, elapsed_ms, pushed, rejected).
+struct Step {
+  const char* phase;
+  int elapsed_ms;
+  int pushed;
+  int rejected;
+};
+constexpr Step kRun[] = {
+    {"queued", 0, 0, 0},           {"reading", 250, 0, 0},     {"reading", 300, 0, 0},
+    {"detecting", 750, 0, 0},      {"pushing", 1000, 0, 0},    {"pushing", 1050, 200, 0},
+    {"pushing", 2250, 4000, 0},    {"pushing", 3250, 7000, 5}, {"pushing", 3300, 7100, 5},
+    {"recording", 3500, 10000, 5},
+};
+
+json::object progress_event(const Step& s) {
+  return {{"run_id", 12},       {"phase", s.phase},       {"total", 10000},
+          {"pushed", s.pushed}, {"rejected", s.rejected}, {"elapsed_ms", s.elapsed_ms}};
+}
+
+}  // namespace
+
+TEST_CASE("on a terminal, progress is one line redrawn in place, at most ten times a second") {
+  ProgressBar bar(80);
+  std::vector<std::string> writes;
+  for (const Step& s : kRun) writes.push_back(bar.update(progress_event(s)));
+  writes.push_back(bar.finish());
+  CHECK(writes == std::vector<std::string>{
+                      "\rrun 12: queued\x1b[K",
+                      "\rrun 12: reading\x1b[K",
+                      "",  // 50 ms after the last redraw
+                      "\rrun 12: detecting\x1b[K",
+                      "\rrun 12: pushing [---------------------]   0%       0/10,000\x1b[K",
+                      "",
+                      "\rrun 12: pushing [########-------------]  40%   4,000/10,000  3,200/s  ETA "
+                      "2s\x1b[K",
+                      "\rrun 12: pushing [######---]  70%   7,000/10,000  3,111/s  ETA "
+                      "1s, 5 rejected\x1b[K",
+                      "",
+                      "\rrun 12: recording, 5 rejected\x1b[K",
+                      "\n",
+                  });
+}
+
+TEST_CASE("the progress line's last state is drawn before its newline if it was throttled") {
+  ProgressBar bar(80);
+  CHECK(bar.finish() == "");  // nothing drawn, nothing to end
+  CHECK(bar.update(progress_event({"pushing", 1000, 0, 0})) != "");
+  CHECK(bar.update(progress_event({"pushing", 1050, 9000, 0})) == "");
+  CHECK(bar.finish() ==
+        "\rrun 12: pushing [##################---]  90%   9,000/10,000  180,000/s  ETA 1s\x1b[K\n");
+}
+
+TEST_CASE("the progress line fits a narrow terminal without wrapping") {
+  ProgressBar narrow(40);
+  CHECK(narrow.update(progress_event({"pushing", 1000, 0, 0})) ==
+        "\rrun 12: pushing   0%       0/10,000\x1b[K");  // no room for a bar
+  // What does not fit is left out rather than wrapped.
+  CHECK(narrow.update(progress_event({"pushing", 2250, 4000, 3})) ==
+        "\rrun 12: pushing  40%   4,000/10,000\x1b[K");
+  ProgressBar tiny(10);
+  CHECK(tiny.update(progress_event({"reading", 0, 0, 0})) == "\rrun 12: \u2026\x1b[K");
+  ProgressBar wide(200);
+  CHECK(wide.update(progress_event({"pushing", 1000, 5000, 0})) ==
+        "\rrun 12: pushing [####################--------------------]  50%   5,000/10,000\x1b[K");
+}
+
+TEST_CASE("off a terminal, the same run prints plain lines") {
+  ProgressPrinter printer;
+  std::string out;
+  for (const Step& s : kRun) out += printer.line(progress_event(s)).value_or("");
+  CHECK(out ==
+        "run 12: queued\n"
+        "run 12: reading\n"
+        "run 12: detecting\n"
+        "run 12: pushing 0/10000\n"
+        "run 12: pushing 4000/10000 (3,200/s)\n"
+        "run 12: pushing 7000/10000 (3,111/s), 5 rejected\n"
+        "run 12: recording, 5 rejected\n");
+}

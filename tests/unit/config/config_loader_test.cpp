@@ -376,7 +376,7 @@ TEST_CASE("a delimiter is exactly one usable character") {
 TEST_CASE("unknown keys are errors pointing at the key") {
   CHECK(what_of("daemon:\n  colour: blue\n") ==
         "test.yaml:2:3: daemon.colour: unknown key \"colour\" (known keys: socket, state_dir, "
-        "log_level, max_concurrent_syncs)");
+        "log_level, max_concurrent_syncs, socket_group, admin_group)");
   CHECK(what_of("daemon: {log_levle: info}\n") ==
         "test.yaml:1:10: daemon.log_levle: unknown key \"log_levle\" (did you mean "
         "\"log_level\"?)");
@@ -512,4 +512,13 @@ TEST_CASE("YAML syntax errors carry the parser's position") {
   CHECK(e.key_path().empty());
   CHECK(error_of("daemon: {log_level: *nothing}\n").line() == 1);
   CHECK(error_of("daemon:\n  a: 1\n b: 2\n").line() == 3);
+}
+
+TEST_CASE("the socket and admin groups are optional names") {
+  const auto cfg = parse_config("daemon: {socket_group: packagebee, admin_group: wheel}\n", "test.yaml", "/etc");
+  CHECK(cfg.daemon.socket_group == "packagebee");
+  CHECK(cfg.daemon.admin_group == "wheel");
+  const auto defaults = parse_config("daemon: {}\n", "test.yaml", "/etc");
+  CHECK(defaults.daemon.socket_group.empty());
+  CHECK(defaults.daemon.admin_group.empty());
 }

@@ -24,9 +24,9 @@ TEST_CASE("the change index follows every item write") {
   pb::test::TempDir dir;
   InventoryDb db(dir.path());
   db.write("shop", [](ConnectionTxn& t) {
-    t.put_item("A", ItemRecord{7, 1, 7, true, std::nullopt, 0, ""});
-    t.put_item("B", ItemRecord{10, 1, 10, true, 10, 2, ""});
-    t.put_item("C", ItemRecord{3, 1, 3, true, 2, 2, ""});
+    t.put_item("A", ItemRecord{7, 1, 7, true, std::nullopt, 0, "", false});
+    t.put_item("B", ItemRecord{10, 1, 10, true, 10, 2, "", false});
+    t.put_item("C", ItemRecord{3, 1, 3, true, 2, 2, "", false});
   });
   CHECK(pending_skus(db, "shop") == std::vector<std::string>{"A", "C"});
   db.write("shop", [](ConnectionTxn& t) {
@@ -48,8 +48,8 @@ TEST_CASE("state survives reopening, and a foreign schema version is refused") {
   {
     InventoryDb db(dir.path());
     db.write("shop", [](ConnectionTxn& t) {
-      t.put_item("A", ItemRecord{7, 1, 7, true, std::nullopt, 0, ""});
-      t.put_connection(ConnectionRecord{5, 123, 0, false});
+      t.put_item("A", ItemRecord{7, 1, 7, true, std::nullopt, 0, "", false});
+      t.put_connection(ConnectionRecord{5, 123, 0, false, "", ""});
     });
   }
   {

@@ -35,7 +35,7 @@ TEST_CASE("records round-trip through their encodings") {
   CHECK(r.bad_rows == 3);
   CHECK(r.error == "x");
 
-  ConnectionRecord c{17, 99, 98, true};
+  ConnectionRecord c{17, 99, 98, true, "", ""};
   const auto cb = decode_connection(encode(c));
   CHECK(cb.next_run_id == 17);
   CHECK(cb.next_due_at == 99);
@@ -67,4 +67,32 @@ TEST_CASE("an item needs a push until the store confirms what is wanted") {
   r.store_quantity = 4;
   r.listed = false;  // gone from the feed and kept: left alone
   CHECK_FALSE(r.needs_push());
+}
+
+TEST_CASE("the batch in flight round-trips, and a version 1 connection record still reads") {
+  ConnectionRecord c;
+  c.in_flight_first = "A";
+  c.in_flight_last = "Q";
+  const auto back = decode_connection(encode(c));
+  CHECK(back.in_flight_first == "A");
+  CHECK(back.in_flight_last == "Q");
+  CHECK(back.has_batch_in_flight());
+  // Version 1: version byte, next_run_id, next_due_at, last_full_ok_at, paused.
+  std::string v1(1, '\1');
+  for (std::uint64_t v : {std::uint64_t{7}, std::uint64_t{8}, std::uint64_t{9}})
+    for (int i = 0; i < 8; ++i) v1.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  v1.push_back('\1');
+  const auto old = decode_connection(v1);
+  CHECK(old.next_run_id == 7);
+  CHECK(old.paused);
+  CHECK_FALSE(old.has_batch_in_flight());
+}
+
+TEST_CASE("an item in doubt needs a push even when the figures agree") {
+  ItemRecord r;
+  r.wanted = 5;
+  r.store_quantity = 5;
+  r.in_doubt = true;
+  CHECK(r.needs_push());
+  CHECK(decode_item(encode(r)).in_doubt);
 }

@@ -150,3 +150,37 @@ TEST_CASE("a changed buffer re-marks SKUs whose wanted quantity moves") {
   CHECK(item(db, "B").wanted == 0);
   CHECK(pending(db) == std::vector<std::string>{"A", "B"});
 }
+
+TEST_CASE("a preview says what a Smart Sync would push, and why, without writing") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 7}, {"B", 10}, {"C", 3}, {"D", 1}}), keep, 1);
+  confirm_all(db);
+  db.write("c", [](state::ConnectionTxn& t) {
+    auto c = *t.item("C");
+    c.error = "unknown SKU";
+    t.put_item("C", c);
+  });
+  const auto p = preview_feed(db, "c", make_feed({{"A", 5}, {"B", 10}, {"C", 3}, {"D", 0}, {"E", 2}}),
+                              keep, 0);
+  REQUIRE(p.changes.size() == 4);
+  CHECK(p.total == 4);
+  CHECK(p.changes[0].sku == "A");
+  CHECK(p.changes[0].reason == "changed");
+  CHECK(p.changes[0].previous_quantity == 7);
+  CHECK(p.changes[0].quantity == 5);
+  CHECK(p.changes[0].store_quantity == 7);
+  CHECK(p.changes[1].sku == "C");
+  CHECK(p.changes[1].reason == "rejected");
+  CHECK(p.changes[2].sku == "D");
+  CHECK(p.changes[2].reason == "zeroed");
+  CHECK(p.changes[3].sku == "E");
+  CHECK(p.changes[3].reason == "new");
+  CHECK_FALSE(p.changes[3].previous_quantity.has_value());
+  // Nothing was written.
+  CHECK(item(db, "A").quantity == 7);
+  CHECK(pending(db) == std::vector<std::string>{"C"});
+  const auto limited = preview_feed(db, "c", make_feed({{"A", 5}, {"B", 9}}), keep, 1);
+  CHECK(limited.total == 2);
+  CHECK(limited.changes.size() == 1);
+}

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -111,4 +113,74 @@ TEST_CASE("the schedule survives a restart") {
   h.io.run_for(std::chrono::milliseconds(50));
   CHECK_FALSE(h.runner->syncing());
   CHECK(h.runner->request(SyncKind::smart, Trigger::manual).run_id == 8);
+}
+
+TEST_CASE("a paused connection runs no automatic sync, keeps that across a restart, and "
+          "catches up on resume") {
+  Harness h(std::chrono::seconds(1));
+  h.runner->start(false);
+  bool done = false;
+  asio::co_spawn(h.io, [&]() -> asio::awaitable<void> {
+    co_await h.runner->set_paused(true);
+    done = true;
+  }, asio::detached);
+  h.run_until([&] { return done; });
+  CHECK(h.runner->paused());
+  CHECK(h.runner->state_name() != "idle");
+  h.db.read("shop", [](state::ConnectionTxn& t) { CHECK(t.connection().paused); });
+  // Let any run already started end, then wait past the schedule: nothing new.
+  h.run_until([&] { return !h.runner->syncing(); });
+  const auto runs_before = h.runs().size();
+  h.io.restart();
+  h.io.run_for(std::chrono::milliseconds(1500));
+  CHECK(h.runs().size() == runs_before);
+  CHECK(h.runner->state_name() == "paused");
+  // Manual runs still work while paused.
+  const auto manual = h.runner->request(SyncKind::smart, Trigger::manual);
+  h.run_until([&] { return h.runner->finished(manual.run_id); });
+
+  done = false;
+  asio::co_spawn(h.io, [&]() -> asio::awaitable<void> {
+    co_await h.runner->set_paused(false);
+    done = true;
+  }, asio::detached);
+  h.run_until([&] { return done; });
+  // The automatic run fell due while paused: it runs at once.
+  h.run_until([&] { return h.runs().size() >= runs_before + 2; });
+  CHECK(h.runs().front().trigger == Trigger::schedule);
+}
+
+TEST_CASE("stop() ends the run in flight after its current step, with SKUs left pending") {
+  Harness h;
+  h.store->batch_limit = 1;
+  h.store->on_push = [&] { h.runner->stop(); };  // during the first batch
+  h.runner->request(SyncKind::full, Trigger::manual);
+  h.run_until([&] { return !h.runner->syncing(); });
+  const auto run = h.runs().front();
+  CHECK(run.result == RunResult::failed);
+  CHECK(run.error.find("stopped: beed is shutting down") == 0);
+  CHECK(h.store->calls.size() == 1);  // the batch in flight ends; no other starts
+  bool any_pending = false;
+  h.db.read("shop", [&](state::ConnectionTxn& t) { any_pending = t.is_pending("C"); });
+  CHECK(any_pending);
+}
+
+TEST_CASE("reconfigure swaps connectors; the run in flight keeps the ones it started with") {
+  Harness h;
+  auto other_store = std::make_shared<pb::test::MemoryStore>();
+  auto other_warehouse = std::make_shared<pb::test::MemoryWarehouse>();
+  other_warehouse->feed = pb::test::make_feed({{"A", 1}});
+  auto cfg = h.runner->config();
+  cfg.inventory.buffer = 1;
+  // Reconfigure while the first run is pushing to the old store.
+  h.store->on_push = [&] { h.runner->reconfigure(cfg, other_warehouse, other_store); };
+  h.runner->request(SyncKind::full, Trigger::manual);
+  h.run_until([&] { return h.runner->finished(1); });
+  CHECK(h.store->calls.size() == 1);  // the first run finished against the old store
+  CHECK(other_store->calls.empty());
+  const auto next = h.runner->request(SyncKind::smart, Trigger::manual);
+  h.run_until([&] { return h.runner->finished(next.run_id); });
+  REQUIRE(other_store->calls.size() == 1);
+  CHECK(other_store->quantities.at("A") == 0);  // 1 minus the new buffer of 1
+  CHECK(h.runner->config().inventory.buffer == 1);
 }

@@ -3,6 +3,7 @@
 // or fail transiently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -41,12 +42,15 @@ class MemoryStore : public connectors::Store {
   std::set<std::string> unknown_skus;                    // rejected
   int transient_failures = 0;                            // next N calls throw StoreError
   std::size_t batch_limit = 1000;
+  std::function<void()> on_push;                // called at the start of every push
+  bool die_after_apply = false;                 // apply, then fail as a killed beed would
 
   std::size_t max_batch() const override { return batch_limit; }
   boost::asio::awaitable<std::vector<connectors::PushResult>> push(
       std::vector<connectors::PushItem> batch, connectors::PushContext context) override {
     (void)context;
     calls.push_back(batch);
+    if (on_push) on_push();
     if (transient_failures > 0) {
       --transient_failures;
       throw connectors::StoreError("503 Service Unavailable");
@@ -60,6 +64,9 @@ class MemoryStore : public connectors::Store {
         results.push_back({connectors::PushOutcome::confirmed, {}});
       }
     }
+    // Not a StoreError: nothing catches it before the run ends, so the
+    // store's answer is never recorded, as if beed had been killed here.
+    if (die_after_apply) throw std::runtime_error("killed after the store applied the batch");
     co_return results;
   }
   std::string describe() const override { return "memory"; }

@@ -192,3 +192,30 @@ TEST_CASE("bad feed rows make the run partial and name the first row") {
   CHECK(r.bad_rows == 1);
   CHECK(r.error == "inv_1.csv line 7: quantity \"x\" is not an integer");
 }
+
+TEST_CASE("a push that reached the store unrecorded stays pending even if the quantity reverts") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 1}});
+  h.run(SyncKind::full);
+  CHECK(h.item("A").store_quantity == 1);
+
+  // A goes to 2; the store applies it, but beed "dies" before recording.
+  h.warehouse.feed = pb::test::make_feed({{"A", 2}, {"B", 1}});
+  h.store.die_after_apply = true;
+  CHECK(h.run(SyncKind::smart).result == RunResult::failed);
+  CHECK(h.store.quantities.at("A") == 2);
+  CHECK(h.item("A").store_quantity == 1);  // we do not know the store has 2
+
+  // The warehouse goes back to 1, the last confirmed figure. Without the
+  // batch record A would look settled while the store holds 2.
+  h.store.die_after_apply = false;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 1}});
+  const auto r = h.run(SyncKind::smart);
+  CHECK(r.result == RunResult::ok);
+  CHECK(r.pushed == 1);
+  CHECK(h.store.pushed_skus(h.store.calls.size() - 1) == std::set<std::string>{"A"});
+  CHECK(h.store.quantities.at("A") == 1);
+  CHECK_FALSE(h.item("A").in_doubt);
+  CHECK_FALSE(h.pending("A"));
+  CHECK_FALSE(h.pending("B"));  // B was outside the batch: not re-pushed
+}

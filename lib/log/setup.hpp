@@ -1,0 +1,55 @@
+// Sets up beed's logging at start: where lines go (the journal's native
+// socket, "<N>"-prefixed stderr or terminal text) and the level, as spdlog's
+// default logger that pb::log and plain spdlog:: calls both write through.
+#pragma once
+
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <spdlog/common.h>
+#include <spdlog/logger.h>
+
+#include "log/journal_sink.hpp"
+
+namespace pb::log {
+
+enum class Mode {
+  journal,   // native protocol to the journal socket, with fields
+  prefixed,  // "<N>message" lines on stderr
+  terminal,  // timestamped text on stderr, coloured unless NO_COLOR is set
+};
+
+std::string_view to_string(Mode mode);
+
+// Whether `journal_stream` (JOURNAL_STREAM's "DEV:INODE") names the file `fd`
+// is open on. systemd sets the variable when it connects stderr to the
+// journal; comparing with fstat() tells a child that inherited the variable
+// but had its stderr redirected (beed ... 2>file) from beed under systemd.
+bool is_journal_stream(const char* journal_stream, int fd);
+
+// journal if JOURNAL_STREAM matches `fd`, else terminal if `fd` is a tty,
+// else prefixed.
+Mode detect_mode(int fd = STDERR_FILENO);
+
+struct SetupOptions {
+  std::optional<Mode> mode{};  // forced (tests, a --log-target option); else detect_mode(stderr_fd)
+  std::string journal_socket = std::string(kJournalSocket);
+  int stderr_fd = STDERR_FILENO;  // the stderr modes and the journal fallback write here
+};
+
+// A synchronous logger named `identifier` (also SYSLOG_IDENTIFIER=) at
+// `level`, not registered anywhere.
+std::shared_ptr<spdlog::logger> make_logger(std::string_view identifier,
+                                            spdlog::level::level_enum level,
+                                            const SetupOptions& options = {});
+
+// make_logger(), installed as spdlog's default logger; returns it. Safe to
+// call again (a reload, tests): the new logger replaces the old one.
+std::shared_ptr<spdlog::logger> setup(std::string_view identifier, spdlog::level::level_enum level,
+                                      const SetupOptions& options = {});
+
+}  // namespace pb::log
