@@ -22,30 +22,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../temp_dir.hpp"
 #include "control/frame.hpp"
 #include "control/message.hpp"
 #include "control/server.hpp"
 
 namespace pb::test {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pb-ctl-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 using HandlerFunction = std::function<boost::asio::awaitable<control::Reply>(
     const control::Request&, const control::PeerCredentials&, control::EventSink&)>;
