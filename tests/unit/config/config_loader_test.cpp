@@ -515,10 +515,18 @@ TEST_CASE("YAML syntax errors carry the parser's position") {
 }
 
 TEST_CASE("the socket and admin groups are optional names") {
-  const auto cfg = parse_config("daemon: {socket_group: packagebee, admin_group: wheel}\n", "test.yaml", "/etc");
+  const auto cfg =
+      parse_config("daemon: {socket_group: packagebee, admin_group: wheel}\n", "test.yaml", "/etc");
   CHECK(cfg.daemon.socket_group == "packagebee");
   CHECK(cfg.daemon.admin_group == "wheel");
   const auto defaults = parse_config("daemon: {}\n", "test.yaml", "/etc");
   CHECK(defaults.daemon.socket_group.empty());
   CHECK(defaults.daemon.admin_group.empty());
+}
+
+TEST_CASE("inputs that made yaml-cpp's LoadAll loop for ever get an answer") {
+  // Found by tests/fuzz/fuzz_config (yaml-cpp 0.7, issue 1040).
+  for (const char* text : {",", ",onnections1\n  shcoo"})
+    CHECK(what_of(text) ==
+          "test.yaml: the file is empty; expected a map with the keys daemon and connections");
 }
