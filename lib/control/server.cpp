@@ -345,8 +345,8 @@ void Server::start() {
   std::error_code fs_error;
   // A directory beed creates itself is 0750, as systemd's RuntimeDirectoryMode
   // makes it: only the socket's group may even look for the socket.
-  if (path.has_parent_path() &&
-      std::filesystem::create_directories(path.parent_path(), fs_error) && !fs_error)
+  if (path.has_parent_path() && std::filesystem::create_directories(path.parent_path(), fs_error) &&
+      !fs_error)
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms(0750),
                                  std::filesystem::perm_options::replace, fs_error);
   if (fs_error)

@@ -70,9 +70,10 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
   if (auto problem = control::validate_args(*command, request.args); !problem.empty())
     co_return Reply::failure(Status::bad_request, problem);
   if (command->mutates && !may_mutate(peer)) {
-    spdlog::warn("refused '{}' from uid {} (pid {}): mutating commands need root, uid {} or the "
-                 "admin group",
-                 request.command, peer.uid, peer.pid, geteuid());
+    spdlog::warn(
+        "refused '{}' from uid {} (pid {}): mutating commands need root, uid {} or the "
+        "admin group",
+        request.command, peer.uid, peer.pid, geteuid());
     co_return Reply::failure(Status::permission_denied,
                              "'" + request.command +
                                  "' changes state and needs root, the user beed runs as, or "
@@ -233,7 +234,8 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
   try {
     feed = co_await warehouse->read_snapshot(service_.pool());
   } catch (const connectors::WarehouseError& e) {
-    co_return Reply::failure(Status::refused, std::string("cannot read the warehouse: ") + e.what());
+    co_return Reply::failure(Status::refused,
+                             std::string("cannot read the warehouse: ") + e.what());
   }
   auto result = co_await sys::offload(service_.pool(), [&] {
     const auto preview = sync::preview_feed(service_.db(), name, feed, rules, limit);
@@ -245,13 +247,11 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
                                      {"wanted", c.wanted},
                                      {"store_quantity", optional_json(c.store_quantity)},
                                      {"reason", c.reason}});
-    return json::object{{"connection", name},
-                        {"feed", feed.origin},
-                        {"read", feed.rows.size()},
-                        {"bad_rows", feed.problems.size()},
-                        {"total", preview.total},
-                        {"truncated", preview.total > preview.changes.size()},
-                        {"changes", std::move(changes)}};
+    return json::object{
+        {"connection", name},           {"feed", feed.origin},
+        {"read", feed.rows.size()},     {"bad_rows", feed.problems.size()},
+        {"total", preview.total},       {"truncated", preview.total > preview.changes.size()},
+        {"changes", std::move(changes)}};
   });
   co_return Reply::success(std::move(result));
 }
@@ -264,10 +264,10 @@ asio::awaitable<Reply> CommandHandlers::pause(const json::object& args, bool pau
                                                              known_connections(service_) + ")");
   co_await runner->set_paused(paused);
   spdlog::info("{}: automatic syncs {}", name, paused ? "paused" : "resumed");
-  co_return Reply::success(json::object{{"connection", name},
-                                        {"paused", runner->paused()},
-                                        {"next_sync_at", paused ? json::value(nullptr)
-                                                                : time_json(runner->next_due_at())}});
+  co_return Reply::success(json::object{
+      {"connection", name},
+      {"paused", runner->paused()},
+      {"next_sync_at", paused ? json::value(nullptr) : time_json(runner->next_due_at())}});
 }
 
 asio::awaitable<Reply> CommandHandlers::reload() {

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <fmt/ranges.h>
@@ -61,16 +61,17 @@ void Service::start() {
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
   const auto interrupted = db_->fail_interrupted_runs(now_millis());
   for (const auto& name : interrupted)
-    spdlog::warn("{}: the last run was interrupted (beed stopped during it); it is marked failed "
-                 "and a new run is due now",
-                 name);
+    spdlog::warn(
+        "{}: the last run was interrupted (beed stopped during it); it is marked failed "
+        "and a new run is due now",
+        name);
 
   slots_ =
       std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
   for (const auto& connection : config_.connections) {
     auto runner = make_runner(connection);
-    const bool resume = std::find(interrupted.begin(), interrupted.end(), connection.name) !=
-                        interrupted.end();
+    const bool resume =
+        std::find(interrupted.begin(), interrupted.end(), connection.name) != interrupted.end();
     runner->start(resume);
     spdlog::info("{}: warehouse {}, store {}, automatic {} sync every {} s{}", connection.name,
                  runner->warehouse()->describe(), runner->store()->describe(),
@@ -85,17 +86,16 @@ void Service::start() {
   server_ = std::make_unique<control::Server>(io_, options, *handlers_);
   server_->start();
   chown_socket();
-  spdlog::info("listening on {} with {} connection(s); state in {}",
-               config_.daemon.socket.string(), runners_.size(),
-               config_.daemon.state_dir.string());
+  spdlog::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
+               runners_.size(), config_.daemon.state_dir.string());
 }
 
 void Service::chown_socket() const {
   if (config_.daemon.socket_group.empty()) return;
   const auto gid = sys::lookup_group(config_.daemon.socket_group);
   if (!gid)
-    throw std::runtime_error("daemon.socket_group: no group named '" +
-                             config_.daemon.socket_group + "'");
+    throw std::runtime_error("daemon.socket_group: no group named '" + config_.daemon.socket_group +
+                             "'");
   if (chown(config_.daemon.socket.c_str(), static_cast<uid_t>(-1), *gid) != 0)
     throw std::runtime_error("cannot give " + config_.daemon.socket.string() + " to group '" +
                              config_.daemon.socket_group + "': " + std::strerror(errno));
@@ -180,8 +180,8 @@ void Service::shutdown(std::chrono::milliseconds deadline, std::function<void()>
   shutdown_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
   auto poll = std::make_shared<std::function<void()>>();
   *poll = [this, until, done = std::move(done), poll] {
-    const bool busy = std::any_of(runners_.begin(), runners_.end(),
-                                  [](const auto& r) { return r->syncing(); });
+    const bool busy =
+        std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
     if (!busy || std::chrono::steady_clock::now() >= until) {
       if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
       done();

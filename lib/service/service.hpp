@@ -18,9 +18,9 @@
 #include "config/config.hpp"
 #include "control/server.hpp"
 #include "state/inventory_db.hpp"
-#include "sys/instance_lock.hpp"
 #include "sync/connection_runner.hpp"
 #include "sync/sync_slots.hpp"
+#include "sys/instance_lock.hpp"
 
 namespace pb::service {
 

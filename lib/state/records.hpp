@@ -27,8 +27,7 @@ struct ItemRecord {
   // The store may not hold `wanted`, refused it last time, or may hold
   // something else than we know: the SKU belongs in the change index.
   bool needs_push() const {
-    return listed &&
-           (!store_quantity || *store_quantity != wanted || !error.empty() || in_doubt);
+    return listed && (!store_quantity || *store_quantity != wanted || !error.empty() || in_doubt);
   }
 };
 

@@ -137,20 +137,21 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit) {
   Preview preview;
   db.read(connection, [&](state::ConnectionTxn& txn) {
-    merge(txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
-          [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after) {
-            if (!after.needs_push()) return;
-            ++preview.total;
-            if (limit != 0 && preview.changes.size() >= limit) return;
-            PlannedChange change;
-            change.sku = sku;
-            change.quantity = after.quantity;
-            if (before) change.previous_quantity = before->quantity;
-            change.wanted = after.wanted;
-            change.store_quantity = after.store_quantity;
-            change.reason = reason_for(before, after);
-            preview.changes.push_back(std::move(change));
-          });
+    merge(
+        txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
+        [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after) {
+          if (!after.needs_push()) return;
+          ++preview.total;
+          if (limit != 0 && preview.changes.size() >= limit) return;
+          PlannedChange change;
+          change.sku = sku;
+          change.quantity = after.quantity;
+          if (before) change.previous_quantity = before->quantity;
+          change.wanted = after.wanted;
+          change.store_quantity = after.store_quantity;
+          change.reason = reason_for(before, after);
+          preview.changes.push_back(std::move(change));
+        });
   });
   return preview;
 }

@@ -7,10 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
-#include <vector>
 #include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/warehouse/feed.hpp"
 #include "core/types.hpp"
@@ -43,11 +43,11 @@ inline constexpr double kMaxZeroedShare = 0.5;
 // One SKU a Smart Sync would push after `feed`, and why.
 struct PlannedChange {
   std::string sku;
-  Quantity quantity = 0;                     // warehouse quantity after the feed
+  Quantity quantity = 0;                      // warehouse quantity after the feed
   std::optional<Quantity> previous_quantity;  // stored before; none for a new SKU
-  Quantity wanted = 0;                       // what would be pushed
-  std::optional<Quantity> store_quantity;    // what the store last confirmed
-  std::string_view reason;                   // new|changed|zeroed|rejected|unconfirmed
+  Quantity wanted = 0;                        // what would be pushed
+  std::optional<Quantity> store_quantity;     // what the store last confirmed
+  std::string_view reason;                    // new|changed|zeroed|rejected|unconfirmed
 };
 
 struct Preview {

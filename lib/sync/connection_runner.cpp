@@ -61,9 +61,9 @@ void ConnectionRunner::reconfigure(config::ConnectionConfig config,
   store_ = std::move(store);
   if (config_.inventory.schedule != old_schedule) {
     // A shorter schedule takes effect now rather than after the old interval.
-    const auto sooner = now_millis() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           config_.inventory.schedule)
-                                           .count();
+    const auto sooner =
+        now_millis() +
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.inventory.schedule).count();
     next_due_at_ = std::min(next_due_at_, sooner);
     arm_timer();
   }
@@ -178,13 +178,12 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     const auto level = run.result == RunResult::ok        ? spdlog::level::info
                        : run.result == RunResult::partial ? spdlog::level::warn
                                                           : spdlog::level::err;
-    log::log(
-        level, fields,
-        "run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
-        "{}, {} ms{}{}",
-        run.id, to_string(run.result), to_string(run.kind), to_string(run.trigger),
-        run.read, run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
-        run.error.empty() ? "" : ": ", run.error);
+    log::log(level, fields,
+             "run {} {}: {} sync ({}), read {}, changed {}, pushed {}, rejected {}, bad rows "
+             "{}, {} ms{}{}",
+             run.id, to_string(run.result), to_string(run.kind), to_string(run.trigger), run.read,
+             run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
+             run.error.empty() ? "" : ": ", run.error);
     if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
   } catch (const std::exception& e) {
     log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},

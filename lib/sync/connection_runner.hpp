@@ -59,7 +59,8 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // A changed configuration: new connectors and schedule. A run in flight
   // finishes with the connectors it started with.
   void reconfigure(config::ConnectionConfig config);
-  void reconfigure(config::ConnectionConfig config, std::shared_ptr<connectors::Warehouse> warehouse,
+  void reconfigure(config::ConnectionConfig config,
+                   std::shared_ptr<connectors::Warehouse> warehouse,
                    std::shared_ptr<connectors::Store> store);
 
   // Pauses or resumes automatic runs (manual ones still run); persisted, so

@@ -161,8 +161,8 @@ TEST_CASE("a preview says what a Smart Sync would push, and why, without writing
     c.error = "unknown SKU";
     t.put_item("C", c);
   });
-  const auto p = preview_feed(db, "c", make_feed({{"A", 5}, {"B", 10}, {"C", 3}, {"D", 0}, {"E", 2}}),
-                              keep, 0);
+  const auto p = preview_feed(
+      db, "c", make_feed({{"A", 5}, {"B", 10}, {"C", 3}, {"D", 0}, {"E", 2}}), keep, 0);
   REQUIRE(p.changes.size() == 4);
   CHECK(p.total == 4);
   CHECK(p.changes[0].sku == "A");

@@ -115,15 +115,19 @@ TEST_CASE("the schedule survives a restart") {
   CHECK(h.runner->request(SyncKind::smart, Trigger::manual).run_id == 8);
 }
 
-TEST_CASE("a paused connection runs no automatic sync, keeps that across a restart, and "
-          "catches up on resume") {
+TEST_CASE(
+    "a paused connection runs no automatic sync, keeps that across a restart, and "
+    "catches up on resume") {
   Harness h(std::chrono::seconds(1));
   h.runner->start(false);
   bool done = false;
-  asio::co_spawn(h.io, [&]() -> asio::awaitable<void> {
-    co_await h.runner->set_paused(true);
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      h.io,
+      [&]() -> asio::awaitable<void> {
+        co_await h.runner->set_paused(true);
+        done = true;
+      },
+      asio::detached);
   h.run_until([&] { return done; });
   CHECK(h.runner->paused());
   CHECK(h.runner->state_name() != "idle");
@@ -140,10 +144,13 @@ TEST_CASE("a paused connection runs no automatic sync, keeps that across a resta
   h.run_until([&] { return h.runner->finished(manual.run_id); });
 
   done = false;
-  asio::co_spawn(h.io, [&]() -> asio::awaitable<void> {
-    co_await h.runner->set_paused(false);
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      h.io,
+      [&]() -> asio::awaitable<void> {
+        co_await h.runner->set_paused(false);
+        done = true;
+      },
+      asio::detached);
   h.run_until([&] { return done; });
   // The automatic run fell due while paused: it runs at once.
   h.run_until([&] { return h.runs().size() >= runs_before + 2; });

@@ -42,8 +42,8 @@ class MemoryStore : public connectors::Store {
   std::set<std::string> unknown_skus;                    // rejected
   int transient_failures = 0;                            // next N calls throw StoreError
   std::size_t batch_limit = 1000;
-  std::function<void()> on_push;                // called at the start of every push
-  bool die_after_apply = false;                 // apply, then fail as a killed beed would
+  std::function<void()> on_push;  // called at the start of every push
+  bool die_after_apply = false;   // apply, then fail as a killed beed would
 
   std::size_t max_batch() const override { return batch_limit; }
   boost::asio::awaitable<std::vector<connectors::PushResult>> push(
