@@ -1,6 +1,7 @@
 #include "connectors/store/csv_store_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,28 @@ bool needs_quotes(std::string_view sku) {
   if (sku.find_first_of(",\"\r\n") != std::string_view::npos) return true;
   const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
   return is_space(sku.front()) || is_space(sku.back());
+}
+
+// Removes temp files of `target` left by a writer that died mid-write (their
+// name carries its pid, and no process has that pid now, or it is ours from an
+// earlier life). Best effort: a file we cannot remove is left alone.
+void remove_stale_temp_files(const fs::path& target) {
+  const std::string prefix = "." + target.filename().string() + ".";
+  std::error_code ec;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() + 4 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 4, 4, ".tmp") != 0)
+      continue;
+    const auto dash = name.find('-', prefix.size());
+    if (dash == std::string::npos) continue;
+    pid_t pid = 0;
+    const char* first = name.data() + prefix.size();
+    const char* last = name.data() + dash;
+    if (std::from_chars(first, last, pid).ptr != last || pid <= 0) continue;
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) fs::remove(entry.path(), ec);
+  }
 }
 
 // A new file in the target's directory (rename(2) is atomic only within one file system),
@@ -291,6 +314,9 @@ void apply_to_store_file(const fs::path& path, std::span<const PushItem> batch) 
   struct stat old {};
   if (::stat(path.c_str(), &old) == 0) mode = old.st_mode & 07777;
 
+  // Pushes to one file are serialised in this process, so any temp file of
+  // ours found now was left by a killed beed.
+  remove_stale_temp_files(path);
   {
     auto in = open_existing(path);
     TempFile out(path);

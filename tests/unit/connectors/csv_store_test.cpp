@@ -1,11 +1,13 @@
 #include "connectors/store/csv_store.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,24 @@ TEST_CASE("a new store file is created, with its directory, sorted, with no temp
   apply_to_store_file(file, batch);
   CHECK(read_file(file) == "sku,quantity\nA,1\nB,-2\nC,0\n");
   CHECK(joined(names_in(file.parent_path())) == "stock.csv");
+}
+
+TEST_CASE("temp files left by a killed writer are removed; a live writer's are not") {
+  ScratchDir dir;
+  const fs::path file = dir / "stock.csv";
+  const auto touch = [](const fs::path& p) { std::ofstream(p) << "sku,quantity\nA,1\n"; };
+  // Ours (a previous life of this pid) and pid 1's (alive: init is never gone).
+  const fs::path stale = dir / (".stock.csv." + std::to_string(::getpid()) + "-7.tmp");
+  const fs::path live = dir / ".stock.csv.1-7.tmp";
+  const fs::path other = dir / ".other.csv.999999-1.tmp";
+  touch(stale);
+  touch(live);
+  touch(other);
+  apply_to_store_file(file, std::vector<PushItem>{{"A", 2}});
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));  // another target's files are not ours to judge
+  CHECK(read_file(file) == "sku,quantity\nA,2\n");
 }
 
 TEST_CASE("a batch merges into the existing rows: batch values win, new SKUs are inserted") {
