@@ -39,22 +39,58 @@ struct BatchOutcome {
   std::string last_error;
 };
 
+// Files the store's answers for the items in `todo` (positions in the batch)
+// into `out`, and leaves in `todo` those to try again.
+void classify(const std::vector<PushResult>& results, std::vector<std::size_t>& todo,
+              BatchOutcome& out, bool& any_answer) {
+  std::vector<std::size_t> again;
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    const auto i = todo[k];
+    switch (results[k].outcome) {
+      case PushOutcome::confirmed:
+        out.verdicts[i] = {Verdict::confirmed, {}};
+        any_answer = true;
+        break;
+      case PushOutcome::rejected:
+        out.verdicts[i] = {Verdict::rejected, results[k].message};
+        any_answer = true;
+        break;
+      case PushOutcome::transient:
+        out.verdicts[i] = {Verdict::failed, results[k].message};
+        out.last_error = results[k].message;
+        again.push_back(i);
+        break;
+    }
+  }
+  todo = std::move(again);
+}
+
 // Pushes `batch`, retrying the transient part, and gives every item its verdict.
+// A batch can hold a million items (the CSV store's cap): every per-item step
+// here runs on the pool, so the loop keeps answering `beectl status` (the
+// status_latency benchmark caught 300 ms stalls when it did not).
 asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
                                                 const std::string& reference,
                                                 const log::Fields& fields,
                                                 const std::vector<PushItem>& batch) {
   BatchOutcome out;
-  out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
-  std::vector<std::size_t> todo(batch.size());
-  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  std::vector<std::size_t> todo;
   bool any_answer = false;
+  co_await sys::offload(env.pool, [&] {
+    out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
+    todo.resize(batch.size());
+    for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  });
 
   for (int attempt = 1; !todo.empty(); ++attempt) {
-    std::vector<PushItem> sub;
-    sub.reserve(todo.size());
-    for (auto i : todo) sub.push_back(batch[i]);
+    auto sub = co_await sys::offload(env.pool, [&] {
+      std::vector<PushItem> items;
+      items.reserve(todo.size());
+      for (auto i : todo) items.push_back(batch[i]);
+      return items;
+    });
     std::vector<PushResult> results;
+    std::string failure;
     try {
       // Named, not a temporary: g++ 12 frees a class-type temporary passed to
       // a coroutine twice (seen under ASan here). Pass lvalues to coroutines.
@@ -64,29 +100,16 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
         throw connectors::StoreError("store returned " + std::to_string(results.size()) +
                                      " results for " + std::to_string(todo.size()) + " items");
     } catch (const connectors::StoreError& e) {
-      results.assign(todo.size(), PushResult{PushOutcome::transient, e.what()});
-      out.last_error = e.what();
+      failure = e.what();
     }
-    std::vector<std::size_t> again;
-    for (std::size_t k = 0; k < todo.size(); ++k) {
-      const auto i = todo[k];
-      switch (results[k].outcome) {
-        case PushOutcome::confirmed:
-          out.verdicts[i] = {Verdict::confirmed, {}};
-          any_answer = true;
-          break;
-        case PushOutcome::rejected:
-          out.verdicts[i] = {Verdict::rejected, results[k].message};
-          any_answer = true;
-          break;
-        case PushOutcome::transient:
-          out.verdicts[i] = {Verdict::failed, results[k].message};
-          out.last_error = results[k].message;
-          again.push_back(i);
-          break;
+    co_await sys::offload(env.pool, [&] {
+      if (!failure.empty()) {
+        results.assign(todo.size(), PushResult{PushOutcome::transient, failure});
+        out.last_error = failure;
       }
-    }
-    todo = std::move(again);
+      classify(results, todo, out, any_answer);
+      results = {};  // freed here, not on the loop
+    });
     if (todo.empty() || attempt >= env.retry.max_attempts) break;
     const auto delay = backoff_for(env.retry, attempt - 1);
     log::warn(fields, "run {}: {} SKUs failed transiently ({}); retry {} of {} in {} ms",
@@ -95,9 +118,11 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::use_awaitable);
   }
-  for (auto i : todo)
-    out.verdicts[i].message = "gave up after " + std::to_string(env.retry.max_attempts) +
-                              " attempts: " + out.verdicts[i].message;
+  co_await sys::offload(env.pool, [&] {
+    for (auto i : todo)
+      out.verdicts[i].message = "gave up after " + std::to_string(env.retry.max_attempts) +
+                                " attempts: " + out.verdicts[i].message;
+  });
   out.store_down = !todo.empty() && !any_answer;
   co_return out;
 }
@@ -174,7 +199,14 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       });
       auto outcome = co_await push_with_retries(env, reference, fields, batch);
       const auto counts = co_await sys::offload(env.pool, [&] {
-        return record_verdicts(env.db, connection, batch, outcome.verdicts, now_millis());
+        auto recorded = record_verdicts(env.db, connection, batch, outcome.verdicts, now_millis());
+        for (std::size_t i = 0; i < batch.size() && first_problem.empty(); ++i)
+          if (outcome.verdicts[i].verdict != Verdict::confirmed)
+            first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
+        // A million-item batch is freed here rather than on the loop.
+        batch = {};
+        outcome.verdicts = {};
+        return recorded;
       });
       run.pushed += counts.confirmed;
       run.rejected += counts.rejected;
@@ -185,9 +217,6 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
         run.error = "store unavailable: " + outcome.last_error;
         break;
       }
-      for (std::size_t i = 0; i < batch.size() && first_problem.empty(); ++i)
-        if (outcome.verdicts[i].verdict != Verdict::confirmed)
-          first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
     }
     if (run.result == RunResult::running) {
       run.result = run.rejected > 0 || run.bad_rows > 0 ? RunResult::partial : RunResult::ok;

@@ -30,12 +30,15 @@ boost::asio::awaitable<std::vector<PushResult>> CsvStore::push(std::vector<PushI
   const std::size_t count = batch.size();
   // A named local, not a temporary in the co_await expression: g++ 12 mishandles the lifetime
   // of such temporaries (the batch was freed twice).
-  auto work = [path = config_.path, lock = file_lock(config_.path), batch = std::move(batch)] {
+  // The results are built on the pool too: a million of them is ~40 MB the
+  // event loop should not stop to fault in.
+  auto work = [path = config_.path, lock = file_lock(config_.path), batch = std::move(batch),
+               count] {
     const std::lock_guard guard(*lock);
     apply_to_store_file(path, batch);
+    return std::vector<PushResult>(count, PushResult{PushOutcome::confirmed, {}});
   };
-  co_await sys::offload(context.pool, std::move(work));
-  co_return std::vector<PushResult>(count, PushResult{PushOutcome::confirmed, {}});
+  co_return co_await sys::offload(context.pool, std::move(work));
 }
 
 }  // namespace pb::connectors

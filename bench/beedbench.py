@@ -1,0 +1,322 @@
+"""Shared helpers for the beed benchmark drivers in bench/ (Python 3 stdlib only).
+
+Not a benchmark itself: idle_connections.py and status_latency.py import it. It finds the
+binaries, starts and always stops one beed, speaks the control protocol
+(docs/CONTROL-PROTOCOL.md: 4-byte big-endian length + one JSON object), and reads /proc.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGESIZE")
+
+
+class SetupError(Exception):
+    """The benchmark cannot run (missing binary, beed died, socket never came up)."""
+
+
+# ----------------------------------------------------------------------------- binaries
+
+def add_common_args(parser):
+    parser.add_argument("--build-dir", default=None,
+                        help="directory holding daemon/beed and ctl/beectl "
+                             "(default: build-bench, then build, under the repository)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary directory (config, feeds, state, beed.log)")
+    parser.add_argument("--dir", default=None,
+                        help="work in this directory instead of a new temporary one "
+                             "(emptied first; kept afterwards)")
+
+
+def find_binary(build_dir, name):
+    sub = {"beed": "daemon", "beectl": "ctl"}[name]
+    candidates = []
+    if build_dir:
+        candidates += [os.path.join(build_dir, sub, name), os.path.join(build_dir, name)]
+    else:
+        for b in ("build-bench", "build"):
+            candidates += [os.path.join(REPO, b, sub, name)]
+    for c in candidates:
+        if os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    found = shutil.which(name)
+    if found and not build_dir:
+        return found
+    raise SetupError(f"cannot find {name}; looked in {', '.join(candidates)} "
+                     f"(build it: ninja -C build-bench beed beectl)")
+
+
+# ----------------------------------------------------------------------------- workspace
+
+class Workspace:
+    """A temporary directory, removed at exit unless kept."""
+
+    def __init__(self, prefix, keep=False, path=None):
+        if path:
+            self.path = os.path.abspath(path)
+            if os.path.exists(self.path):
+                shutil.rmtree(self.path)
+            os.makedirs(self.path)
+            self.keep = True
+        else:
+            self.path = tempfile.mkdtemp(prefix=prefix)
+            self.keep = keep
+
+    def cleanup(self):
+        if not self.keep and os.path.isdir(self.path):
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- beed
+
+_live = []  # every Beed started and not yet stopped: stopped at exit, whatever happens
+
+
+def _stop_all():
+    for b in list(_live):
+        b.stop()
+
+
+def _on_signal(signo, _frame):
+    _stop_all()
+    sys.exit(128 + signo)
+
+
+atexit.register(_stop_all)
+for _s in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_s, _on_signal)
+
+
+class Beed:
+    def __init__(self, beed, config, log_path):
+        self.beed, self.config, self.log_path = beed, config, log_path
+        self.proc = None
+        self.started_at = None
+
+    def start(self):
+        self._log = open(self.log_path, "wb")
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen([self.beed, "--config", self.config],
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, close_fds=True)
+        _live.append(self)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        if not self.alive():
+            raise SetupError(f"beed exited with status {self.proc.returncode}; "
+                             f"last lines of {self.log_path}:\n{self.log_tail()}")
+
+    def log_tail(self, n=15):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout=25.0):
+        """SIGTERM, wait (beed lets runs in flight end their step), then SIGKILL."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        if self in _live:
+            _live.remove(self)
+        self._log.close()
+
+
+def wait_for_socket(beed, path, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        beed.check_alive()
+        try:
+            with Control(path, timeout=2.0) as c:
+                c.request("status")
+            return
+        except (OSError, ProtocolError):
+            time.sleep(0.02)
+    raise SetupError(f"beed's control socket {path} did not answer within {timeout:.0f} s")
+
+
+# ----------------------------------------------------------------------------- protocol
+
+class ProtocolError(Exception):
+    pass
+
+
+def encode_request(command, args=None):
+    msg = {"v": 1, "command": command}
+    if args:
+        msg["args"] = args
+    payload = json.dumps(msg, separators=(",", ":")).encode()
+    return struct.pack(">I", len(payload)) + payload
+
+
+class Control:
+    """One connection to beed's control socket; requests are sent one at a time."""
+
+    def __init__(self, path, timeout=30.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise ProtocolError("beed closed the connection")
+            self.buf += chunk
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def read_frame(self):
+        (length,) = struct.unpack(">I", self._read_exact(4))
+        if length == 0 or length > 16 * 1024 * 1024:
+            raise ProtocolError(f"bad frame length {length}")
+        return json.loads(self._read_exact(length))
+
+    def send(self, command, args=None):
+        self.sock.sendall(encode_request(command, args))
+
+    def reply(self):
+        """Reads frames until the final reply (events are skipped); returns the reply."""
+        while True:
+            msg = self.read_frame()
+            if "event" not in msg:
+                return msg
+
+    def request(self, command, args=None):
+        self.send(command, args)
+        r = self.reply()
+        if r.get("status") != "ok":
+            raise ProtocolError(f"{command}: {r.get('status')}: {r.get('error')}")
+        return r.get("data")
+
+
+def request_once(path, command, args=None, timeout=30.0):
+    with Control(path, timeout) as c:
+        return c.request(command, args)
+
+
+# ----------------------------------------------------------------------------- /proc
+
+def proc_cpu_seconds(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # after the comm: state is field 3, utime field 14, stime field 15 (1-based)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _status_fields(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            out[key] = value.strip()
+    return out
+
+
+def _kb(v):
+    return int(v.split()[0]) if v else 0
+
+
+def proc_sample(pid):
+    """One snapshot of the figures the idle benchmark compares."""
+    st = _status_fields(f"/proc/{pid}/status")
+    tasks = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            ts = _status_fields(f"/proc/{pid}/task/{tid}/status")
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                tf = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue  # the thread ended meanwhile
+        tasks[int(tid)] = {
+            "comm": comm,
+            "cpu_s": (int(tf[11]) + int(tf[12])) / CLK_TCK,
+            "vol": int(ts.get("voluntary_ctxt_switches", 0)),
+            "nonvol": int(ts.get("nonvoluntary_ctxt_switches", 0)),
+        }
+    return {
+        "t": time.monotonic(),
+        "cpu_s": proc_cpu_seconds(pid),
+        # /proc/PID/status counts the main thread only: sum the threads
+        "vol": sum(t["vol"] for t in tasks.values()),
+        "nonvol": sum(t["nonvol"] for t in tasks.values()),
+        "rss_kb": _kb(st.get("VmRSS")),
+        "hwm_kb": _kb(st.get("VmHWM")),
+        "anon_kb": _kb(st.get("RssAnon")),
+        "file_kb": _kb(st.get("RssFile")),
+        "shmem_kb": _kb(st.get("RssShmem")),
+        "threads": int(st.get("Threads", 0)),
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+        "tasks": tasks,
+    }
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+# ----------------------------------------------------------------------------- figures
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(-(-p * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+def table(headers, rows, align=None):
+    """A Markdown table (so the output can be pasted into docs/PERFORMANCE.md)."""
+    align = align or ["l"] + ["r"] * (len(headers) - 1)
+    cells = [[str(c) for c in r] for r in rows]
+    width = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+             for i, h in enumerate(headers)]
+    def fmt(r):
+        return "| " + " | ".join(c.rjust(w) if a == "r" else c.ljust(w)
+                                 for c, w, a in zip(r, width, align)) + " |"
+    sep = "|" + "|".join(("-" * (w + 1) + ":") if a == "r" else ("-" * (w + 2))
+                         for w, a in zip(width, align)) + "|"
+    return "\n".join([fmt(headers), sep] + [fmt(r) for r in cells])
