@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -167,15 +169,20 @@ class BeeEnv:
         except (IndexError, OSError):
             return ""
 
-    def start(self, wait=True, timeout=20.0, extra_args=()):
+    def start(self, wait=True, timeout=20.0, extra_args=(), extra_env=None):
+        """`extra_env` (optional): variables added to beed's environment."""
         assert self.proc is None or self.proc.poll() is not None, "beed already running"
         self.starts += 1
         log = os.path.join(self.root, "beed.%d.stderr" % self.starts)
         self.logs.append(log)
+        env = None
+        if extra_env:
+            env = dict(os.environ)
+            env.update(extra_env)
         with open(log, "wb") as err:
             self.proc = subprocess.Popen([BEED, "-c", self.config_path, *extra_args],
                                          stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                         cwd=self.root, preexec_fn=_die_with_parent)
+                                         cwd=self.root, preexec_fn=_die_with_parent, env=env)
         if wait:
             self.wait_ready(timeout)
         return self.proc
@@ -292,6 +299,20 @@ class BeeEnv:
     def wait_run(self, run_id, name=None, timeout=60.0):
         """Waits until run `run_id` (or a later one) has finished; returns the last_sync."""
         return self.wait_idle(name, timeout, min_run_id=run_id)["last_sync"]
+
+    def history(self, name=None, limit=None):
+        """`beectl --json history NAME [--limit N]`: the runs, newest first."""
+        args = ["history", name or self.name] + ([] if limit is None else ["--limit", str(limit)])
+        r = self.beectl(*args, json_out=True)
+        if r.code != 0 or r.json is None:
+            raise AssertionError("history failed: %r" % r)
+        return r.json["runs"]
+
+    def wait_log(self, pattern, timeout=20.0, index=None):
+        """Waits until the beed log (a regex `pattern`) matches; returns the match."""
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.log_text(index)), timeout=timeout,
+                        what="log line /%s/" % pattern)
 
     def inventory(self, name=None, *args):
         r = self.beectl("inventory", name or self.name, "--limit", "0", *args, json_out=True)
@@ -469,6 +490,71 @@ def closed_by_peer(s, timeout=5.0):
         return True
     except socket.timeout:
         return False
+
+
+# ---- sd_notify: a NOTIFY_SOCKET that records what beed sends ------------------------------
+
+class NotifyListener:
+    """Binds an AF_UNIX datagram socket at `path` and records every sd_notify message beed
+    sends, as (monotonic time, [lines]). Pass `env()` to BeeEnv.start(extra_env=...)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.messages = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(path)
+        self._sock.settimeout(0.1)
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def env(self, **extra):
+        env = {"NOTIFY_SOCKET": self.path}
+        env.update(extra)
+        return env
+
+    def _loop(self):
+        while not self._closed:
+            try:
+                data = self._sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.messages.append((time.monotonic(), data.decode(errors="replace").split("\n")))
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.messages)
+
+    def lines(self, since=0):
+        """Every line received, in order, with its time: [(t, "KEY=value")], from message
+        index `since` on."""
+        return [(t, l) for t, ls in self.snapshot()[since:] for l in ls if l]
+
+    def count(self):
+        with self._lock:
+            return len(self.messages)
+
+    def wait_line(self, predicate, since=0, timeout=20.0, what="a notify message"):
+        """Waits for a line matching `predicate` (a string: exact line) in the messages from
+        index `since`; returns (message index, time, line)."""
+        match = predicate if callable(predicate) else (lambda l: l == predicate)
+
+        def find():
+            for i, (t, ls) in enumerate(self.snapshot()[since:], start=since):
+                for l in ls:
+                    if match(l):
+                        return (i, t, l)
+            return None
+        return wait_for(find, timeout=timeout, interval=0.01, what=what)
+
+    def close(self):
+        self._closed = True
+        self._thread.join(timeout=2)
+        self._sock.close()
 
 
 # ---- unittest glue -----------------------------------------------------------------------
