@@ -160,6 +160,13 @@ asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind 
   }
   std::optional<state::RunRecord> run;
   service_.db().read(name, [&](state::ConnectionTxn& txn) { run = txn.run(ticket.run_id); });
+  if (!run && service_.runner(name) != runner)
+    co_return Reply::failure(Status::refused, "connection '" + name +
+                                                  "' was removed by a reload before run " +
+                                                  std::to_string(ticket.run_id) + " started");
+  if (!run && service_.stopping())
+    co_return Reply::failure(
+        Status::refused, "beed stopped before run " + std::to_string(ticket.run_id) + " started");
   if (!run)
     co_return Reply::failure(Status::internal,
                              "run " + std::to_string(ticket.run_id) + " ended without a record");

@@ -155,7 +155,7 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   }
   for (const auto& r : runners_) {
     if (!next.find(r->config().name)) {
-      r->stop();  // a run in flight ends after its current step, its runner kept alive by it
+      r->stop(false);  // a run in flight finishes, its runner kept alive by it
       summary.removed.push_back(r->config().name);
     }
   }
@@ -171,7 +171,8 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   co_return summary;
 }
 
-void Service::shutdown(std::chrono::milliseconds deadline, std::function<void()> done) {
+void Service::shutdown(std::chrono::milliseconds deadline,
+                       std::function<void(bool abandoned)> done) {
   if (stopping_) return;
   stopping_ = true;
   if (server_) server_->stop();
@@ -184,7 +185,7 @@ void Service::shutdown(std::chrono::milliseconds deadline, std::function<void()>
         std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
     if (!busy || std::chrono::steady_clock::now() >= until) {
       if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
-      done();
+      done(busy);
       return;
     }
     shutdown_timer_->expires_after(kShutdownPoll);

@@ -53,8 +53,10 @@ class Service {
 
   // Staged stop: closes the control socket, stops the schedules, asks runs
   // in flight to end after their current step (what they confirmed is
-  // committed), then calls `done` once none is left or `deadline` passed.
-  void shutdown(std::chrono::milliseconds deadline, std::function<void()> done);
+  // committed), then calls `done` once none is left or `deadline` passed,
+  // with true if a run was still in flight (stuck in a blocking read, say):
+  // the worker pool cannot be joined then.
+  void shutdown(std::chrono::milliseconds deadline, std::function<void(bool abandoned)> done);
   bool stopping() const { return stopping_; }
 
   // "3 connections, 1 syncing, next run 14:00" for sd_notify's STATUS=.

@@ -39,9 +39,9 @@ void ConnectionRunner::start(bool run_soon) {
   arm_timer();
 }
 
-void ConnectionRunner::stop() {
+void ConnectionRunner::stop(bool cancel_run) {
   stopped_ = true;
-  cancel_run_ = true;
+  cancel_run_ = cancel_run;
   queued_.reset();
   timer_.cancel();
 }

@@ -52,9 +52,10 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // Reads the connection's record and arms the timer. `run_soon`: the last
   // run was interrupted, so the next automatic run is due now.
   void start(bool run_soon);
-  // Stops the timer and asks the run in flight to end after its current
-  // batch; the queued run, if any, is dropped.
-  void stop();
+  // Stops the timer and drops the queued run, if any. `cancel_run`: the run
+  // in flight ends after its current step (beed is stopping); otherwise it
+  // runs to its end (the connection was removed by a reload).
+  void stop(bool cancel_run = true);
 
   // A changed configuration: new connectors and schedule. A run in flight
   // finishes with the connectors it started with.

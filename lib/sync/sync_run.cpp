@@ -231,14 +231,17 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
 
   progress.phase = "recording";
   run.finished_at = now_millis();
+  const bool stopped = run.error == kStopped;
   co_await sys::offload(env.pool, [&] {
     env.db.write(connection, [&](state::ConnectionTxn& txn) {
       txn.put_run(run);
-      if (run.kind == SyncKind::full && run.result != RunResult::failed) {
-        auto record = txn.connection();
+      auto record = txn.connection();
+      if (run.kind == SyncKind::full && run.result != RunResult::failed)
         record.last_full_ok_at = run.finished_at;
-        txn.put_connection(record);
-      }
+      // Cut short by a stop: the next start runs again at once, as after a
+      // kill (its SKUs are still pending either way).
+      if (stopped) record.next_due_at = 0;
+      txn.put_connection(record);
     });
   });
   co_return run;
