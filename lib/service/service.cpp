@@ -177,23 +177,24 @@ void Service::shutdown(std::chrono::milliseconds deadline,
   stopping_ = true;
   if (server_) server_->stop();
   for (auto& runner : runners_) runner->stop();
-  const auto until = std::chrono::steady_clock::now() + deadline;
+  shutdown_until_ = std::chrono::steady_clock::now() + deadline;
+  shutdown_done_ = std::move(done);
   shutdown_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, until, done = std::move(done), poll] {
-    const bool busy =
-        std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
-    if (!busy || std::chrono::steady_clock::now() >= until) {
-      if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
-      done(busy);
-      return;
-    }
-    shutdown_timer_->expires_after(kShutdownPoll);
-    shutdown_timer_->async_wait([poll](const boost::system::error_code& ec) {
-      if (!ec) (*poll)();
-    });
-  };
-  (*poll)();
+  poll_shutdown();
+}
+
+void Service::poll_shutdown() {
+  const bool busy =
+      std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
+  if (!busy || std::chrono::steady_clock::now() >= shutdown_until_) {
+    if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
+    shutdown_done_(busy);
+    return;
+  }
+  shutdown_timer_->expires_after(kShutdownPoll);
+  shutdown_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_shutdown();
+  });
 }
 
 std::string Service::status_line() const {

@@ -87,7 +87,10 @@ class Service {
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::unique_ptr<CommandHandlers> handlers_;
   std::unique_ptr<control::Server> server_;
+  void poll_shutdown();
   std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+  std::chrono::steady_clock::time_point shutdown_until_;
+  std::function<void(bool)> shutdown_done_;
   std::function<void()> status_changed_;
   std::function<void(bool)> reload_hook_;
   std::unique_ptr<sys::InstanceLock> instance_lock_;
