@@ -88,6 +88,23 @@ def _stop_all():
         b.stop()
 
 
+def stop_all():
+    """Stops every Beed and track()ed object still running (what happens at exit anyway)."""
+    _stop_all()
+
+
+def track(obj):
+    """Stops `obj` (anything with a stop() method: an emulator, a helper process) at exit or
+    on SIGTERM/SIGHUP, as every Beed is; untrack(obj) once it is stopped. Returns obj."""
+    _live.append(obj)
+    return obj
+
+
+def untrack(obj):
+    if obj in _live:
+        _live.remove(obj)
+
+
 def _on_signal(signo, _frame):
     _stop_all()
     sys.exit(128 + signo)
@@ -293,6 +310,22 @@ def proc_sample(pid):
     }
 
 
+def proc_status_kb(pid, key):
+    """One "NNN kB" field of /proc/PID/status (VmHWM, VmRSS, RssAnon...), in kB."""
+    return _kb(_status_fields(f"/proc/{pid}/status").get(key))
+
+
+def reset_peak_rss(pid):
+    """Resets VmHWM of a process of ours to its current RSS (writes 5 to clear_refs), so that a
+    later VmHWM is the peak of what ran since. False when the kernel refuses."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -320,3 +353,15 @@ def table(headers, rows, align=None):
     sep = "|" + "|".join(("-" * (w + 1) + ":") if a == "r" else ("-" * (w + 2))
                          for w, a in zip(width, align)) + "|"
     return "\n".join([fmt(headers), sep] + [fmt(r) for r in cells])
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def run_main(main):
+    """The `if __name__ == "__main__"` block of a bench driver: exits with main()'s status; on
+    Ctrl-C, 130 (beed and whatever was track()ed are stopped on the way out)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

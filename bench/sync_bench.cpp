@@ -65,7 +65,7 @@ PhaseResult run_phase(const fs::path& dir, SyncKind kind) {
   config::CsvStoreConfig scfg;
   scfg.path = dir / "store.csv";
   auto warehouse = connectors::make_warehouse(wcfg);
-  auto store = connectors::make_store(scfg);
+  auto store = connectors::make_store(scfg, connectors::StoreDeps{});
   state::InventoryDb db(dir / "state");
   asio::io_context io;
   asio::thread_pool pool(2);

@@ -78,11 +78,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # packagebee_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Library dependencies come from dpkg-shlibdeps (needs the `file` program); the rest are
-# the tools the maintainer scripts call, from systemd or its standalone variants.
+# the tools the maintainer scripts call, from systemd or its standalone variants, and the CA
+# certificates the store connectors verify TLS servers against (OpenSSL's default paths).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "systemd | systemd-standalone-sysusers | systemd-sysusers, \
-systemd | systemd-standalone-tmpfiles | systemd-tmpfiles")
+systemd | systemd-standalone-tmpfiles | systemd-tmpfiles, ca-certificates")
 # mdb_copy, to back up the state while beed runs.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "lmdb-utils")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")

@@ -6,12 +6,17 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "core/types.hpp"
 
 namespace pb::config {
+
+// A secret file written as "$CREDENTIALS_DIRECTORY/NAME" is read from the
+// directory systemd's LoadCredential= provides, found at run time.
+inline constexpr std::string_view kCredentialsPrefix = "$CREDENTIALS_DIRECTORY/";
 
 struct DaemonConfig {
   std::filesystem::path socket = "/run/packagebee/beed.sock";
@@ -36,7 +41,23 @@ struct CsvWarehouseConfig {
 
   bool operator==(const CsvWarehouseConfig&) const = default;
 };
-using WarehouseConfig = std::variant<CsvWarehouseConfig>;
+
+// Warehouse `type: postgres`: a query on a WMS/ERP database (a table or view), read through libpq
+// in one read-only transaction.
+struct PostgresWarehouseConfig {
+  std::string conninfo;  // libpq key=value string or URI; never holds a password (checked)
+  std::filesystem::path password_file;  // empty: libpq's own means (~/.pgpass, PGPASSWORD, ...)
+  std::string query;
+  std::string sku_column = "sku";  // result column names, exactly as the query returns them
+  std::string quantity_column = "quantity";
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds statement_timeout{300};
+  DuplicatePolicy duplicates = DuplicatePolicy::error;
+
+  bool operator==(const PostgresWarehouseConfig&) const = default;
+};
+
+using WarehouseConfig = std::variant<CsvWarehouseConfig, PostgresWarehouseConfig>;
 
 // Store `type: csv`: a `sku,quantity` feed file, rewritten atomically.
 struct CsvStoreConfig {
@@ -44,7 +65,33 @@ struct CsvStoreConfig {
 
   bool operator==(const CsvStoreConfig&) const = default;
 };
-using StoreConfig = std::variant<CsvStoreConfig>;
+// Store `type: shopify`: the GraphQL Admin API of one shop, one location.
+struct ShopifyStoreConfig {
+  std::string shop;  // "acme" or "acme.myshopify.com"; normalised to the latter
+  std::string api_version = "2026-10";
+  std::filesystem::path access_token_file;  // may start with $CREDENTIALS_DIRECTORY/
+  std::string location_id;                  // normalised to "gid://shopify/Location/<n>"
+  std::string endpoint;           // overrides https://<shop>/admin/api/<version>/graphql.json
+  std::filesystem::path ca_file;  // extra trust anchors; empty: system store only
+
+  bool operator==(const ShopifyStoreConfig&) const = default;
+};
+
+enum class WooAuth { basic, query_string };
+
+// Store `type: woocommerce`: the REST API v3 of one WordPress site.
+struct WooCommerceStoreConfig {
+  std::string url;  // the site, e.g. https://shop.example.com (wp-json/wc/v3 is appended)
+  std::filesystem::path consumer_key_file;     // may start with $CREDENTIALS_DIRECTORY/
+  std::filesystem::path consumer_secret_file;  // likewise
+  WooAuth auth = WooAuth::basic;
+  unsigned concurrency = 4;  // batch requests in flight at once
+  std::filesystem::path ca_file;
+
+  bool operator==(const WooCommerceStoreConfig&) const = default;
+};
+
+using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig>;
 
 struct InventoryConfig {
   std::chrono::seconds schedule{3600};

@@ -15,6 +15,8 @@
 
 #include "config/config_reader.hpp"
 #include "config/config_schema.hpp"
+#include "config/postgres_conninfo.hpp"
+#include "net/url.hpp"
 
 namespace pb::config {
 
@@ -82,6 +84,106 @@ void check_store_paths(const Config& config, const YAML::Node& root, const Reade
     reader.fail_at(at.value_or(YAML::Node()), "connections." + connection.name + ".store.path",
                    "connections \"" + *it->second + "\" and \"" + connection.name +
                        "\" both write " + csv->path.string());
+  }
+}
+
+std::optional<YAML::Node> store_key(const YAML::Node& root, const std::string& connection,
+                                    const char* key) {
+  std::optional<YAML::Node> at = Reader::child(root, "connections");
+  if (at) at = Reader::child(*at, connection);
+  if (at) at = Reader::child(*at, "store");
+  if (at) at = Reader::child(*at, key);
+  return at;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// An endpoint must parse, and carry credentials over TLS unless it stays on this machine.
+void check_url(const std::string& text, const YAML::Node& root, const Reader& reader,
+               const std::string& connection, const char* key) {
+  const auto fail = [&](const std::string& message) {
+    reader.fail_at(store_key(root, connection, key).value_or(YAML::Node()),
+                   "connections." + connection + ".store." + key, message);
+  };
+  net::Url url;
+  try {
+    url = net::Url::parse(text);
+  } catch (const std::invalid_argument& e) {
+    fail(std::string("not a usable URL: ") + e.what());
+  }
+  if (!url.tls() && !url.loopback())
+    fail(
+        "must be https:// (plain http is allowed only to this machine: the credentials would "
+        "cross the network in clear)");
+}
+
+void check_shopify(ShopifyStoreConfig& shopify, const YAML::Node& root, const Reader& reader,
+                   const std::string& connection) {
+  const auto fail = [&](const char* key, const std::string& message) {
+    reader.fail_at(store_key(root, connection, key).value_or(YAML::Node()),
+                   "connections." + connection + ".store." + key, message);
+  };
+  auto& shop = shopify.shop;
+  if (!shop.ends_with(".myshopify.com")) {
+    if (shop.find('.') != std::string::npos)
+      fail("shop", "expected the shop's NAME.myshopify.com domain (not a custom domain), or NAME");
+    shop += ".myshopify.com";
+  }
+  const auto name = std::string_view(shop).substr(0, shop.size() - 14);
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string_view::npos)
+    fail("shop", "a shop name has only lower-case letters, digits and '-'");
+
+  const auto& v = shopify.api_version;
+  // Shopify releases a version every quarter.
+  const auto month = v.size() == 7 ? v.substr(5, 2) : std::string();
+  const bool dated = v.size() == 7 && all_digits(v.substr(0, 4)) && v[4] == '-' &&
+                     (month == "01" || month == "04" || month == "07" || month == "10");
+  if (v != "unstable" && !dated)
+    fail("api_version", "expected a release YYYY-01|04|07|10 (e.g. 2026-10) or unstable");
+  // changeFromQuantity and @idempotent, which make a retried push safe, exist from 2026-01.
+  if (dated && v < "2026-01")
+    fail("api_version",
+         "versions before 2026-01 lack changeFromQuantity and @idempotent; use "
+         "2026-01 or later");
+
+  auto& location = shopify.location_id;
+  constexpr std::string_view kGid = "gid://shopify/Location/";
+  if (all_digits(location))
+    location = std::string(kGid) + location;
+  else if (!location.starts_with(kGid) ||
+           !all_digits(std::string_view(location).substr(kGid.size())))
+    fail("location_id", "expected a location number or gid://shopify/Location/NUMBER");
+
+  if (!shopify.endpoint.empty()) check_url(shopify.endpoint, root, reader, connection, "endpoint");
+}
+
+void check_stores(Config& config, const YAML::Node& root, const Reader& reader) {
+  for (ConnectionConfig& connection : config.connections) {
+    if (auto* shopify = std::get_if<ShopifyStoreConfig>(&connection.store))
+      check_shopify(*shopify, root, reader, connection.name);
+    if (auto* woo = std::get_if<WooCommerceStoreConfig>(&connection.store)) {
+      check_url(woo->url, root, reader, connection.name, "url");
+      while (woo->url.ends_with('/')) woo->url.pop_back();
+    }
+  }
+}
+
+// The conninfo is parsed by libpq now, so a typo or a password in it fails here, not at a run.
+void check_warehouses(const Config& config, const YAML::Node& root, const Reader& reader) {
+  for (const ConnectionConfig& connection : config.connections) {
+    const auto* postgres = std::get_if<PostgresWarehouseConfig>(&connection.warehouse);
+    if (postgres == nullptr) continue;
+    const auto problem = conninfo_problem(postgres->conninfo);
+    if (!problem) continue;
+    std::optional<YAML::Node> at = Reader::child(root, "connections");
+    if (at) at = Reader::child(*at, connection.name);
+    if (at) at = Reader::child(*at, "warehouse");
+    if (at) at = Reader::child(*at, "conninfo");
+    reader.fail_at(at.value_or(YAML::Node()),
+                   "connections." + connection.name + ".warehouse.conninfo", *problem);
   }
 }
 
@@ -194,6 +296,8 @@ Config parse_config(std::string_view yaml_text, const std::string& file_name,
   Reader reader(file_name, base_dir);
   reader.section(root, root_schema(), config);
   check_store_paths(config, root, reader);
+  check_stores(config, root, reader);
+  check_warehouses(config, root, reader);
   return config;
 }
 

@@ -78,6 +78,8 @@ std::string expectation(Kind kind, std::span<const std::string_view> choices) {
       return "a string";
     case Kind::path:
       return "a path";
+    case Kind::secret_file:
+      return "a path, or $CREDENTIALS_DIRECTORY/NAME";
     case Kind::integer:
       return "an integer";
     case Kind::duration:
@@ -175,6 +177,14 @@ Value to_value(std::string_view text, bool quoted, Kind kind, std::int64_t min, 
     case Kind::string:
       if (text.empty()) throw BadValue{"must not be empty"};
       return std::string(text);
+    case Kind::secret_file:
+      if (text.starts_with(kCredentialsPrefix)) {
+        const auto name = text.substr(kCredentialsPrefix.size());
+        if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
+          throw BadValue{"$CREDENTIALS_DIRECTORY/ must be followed by a credential name"};
+        return std::filesystem::path(text);
+      }
+      [[fallthrough]];
     case Kind::path: {
       if (text.empty()) throw BadValue{"must not be empty"};
       if (text.find('\0') != std::string_view::npos)

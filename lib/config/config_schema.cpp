@@ -112,6 +112,58 @@ constexpr Field<CsvWarehouseConfig> kCsvWarehouse[] = {
                const Value& v) { w.duplicates = parse_duplicate_policy(text(v)).value(); }},
 };
 
+constexpr Field<PostgresWarehouseConfig> kPostgresWarehouse[] = {
+    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
+    {.key = "conninfo",
+     .kind = Kind::string,
+     .required = true,
+     .description = "a libpq connection string or URI, without the password",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.conninfo = text(v); }},
+    {.key = "password_file",
+     .kind = Kind::secret_file,
+     .description = "a file holding the database password, read at each run",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.password_file = file(v); }},
+    {.key = "query",
+     .kind = Kind::string,
+     .required = true,
+     .description = "one SELECT returning a SKU and a quantity column, run in a read-only "
+                    "transaction",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.query = text(v); }},
+    {.key = "sku_column",
+     .kind = Kind::string,
+     .default_value = "sku",
+     .description = "the name of the result column holding the SKU",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.sku_column = text(v); }},
+    {.key = "quantity_column",
+     .kind = Kind::string,
+     .default_value = "quantity",
+     .description = "the name of the result column holding the quantity",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.quantity_column = text(v); }},
+    {.key = "connect_timeout",
+     .kind = Kind::duration,
+     .default_value = "10s",
+     .min = 1,
+     .max = 3600,
+     .description = "how long connecting to the server may take",
+     .set = [](PostgresWarehouseConfig& w,
+               const Value& v) { w.connect_timeout = std::get<std::chrono::seconds>(v); }},
+    {.key = "statement_timeout",
+     .kind = Kind::duration,
+     .default_value = "5m",
+     .min = 1,
+     .max = kDay,
+     .description = "how long the query may run on the server before it is cancelled",
+     .set = [](PostgresWarehouseConfig& w,
+               const Value& v) { w.statement_timeout = std::get<std::chrono::seconds>(v); }},
+    {.key = "duplicates",
+     .kind = Kind::choice,
+     .default_value = "error",
+     .choices = kDuplicatePolicies,
+     .description = "what a SKU returned twice does: fail the run or add up",
+     .set = [](PostgresWarehouseConfig& w,
+               const Value& v) { w.duplicates = parse_duplicate_policy(text(v)).value(); }},
+};
+
 constexpr Field<CsvStoreConfig> kCsvStore[] = {
     {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
     {.key = "path",
@@ -119,6 +171,81 @@ constexpr Field<CsvStoreConfig> kCsvStore[] = {
      .required = true,
      .description = "the sku,quantity file the store imports; rewritten atomically",
      .set = [](CsvStoreConfig& s, const Value& v) { s.path = file(v); }},
+};
+
+constexpr std::array<std::string_view, 2> kWooAuth{"basic", "query_string"};
+
+constexpr Field<ShopifyStoreConfig> kShopifyStore[] = {
+    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
+    {.key = "shop",
+     .kind = Kind::string,
+     .required = true,
+     .description = "the shop's myshopify.com domain, or just its name",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.shop = text(v); }},
+    {.key = "api_version",
+     .kind = Kind::string,
+     .default_value = "2026-10",
+     .description = "the Admin API version, YYYY-MM (2026-01 or later)",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.api_version = text(v); }},
+    {.key = "access_token_file",
+     .kind = Kind::secret_file,
+     .required = true,
+     .description = "a file holding the Admin API access token (shpat_...), read at each run",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.access_token_file = file(v); }},
+    {.key = "location_id",
+     .kind = Kind::string,
+     .required = true,
+     .description = "the location whose available quantities are set: a number or a Location gid",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.location_id = text(v); }},
+    {.key = "endpoint",
+     .kind = Kind::string,
+     .description =
+         "the GraphQL URL, for a proxy (default https://SHOP/admin/api/VERSION/graphql.json)",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.endpoint = text(v); }},
+    {.key = "ca_file",
+     .kind = Kind::path,
+     .description = "PEM certificates trusted besides the system store",
+     .set = [](ShopifyStoreConfig& s, const Value& v) { s.ca_file = file(v); }},
+};
+
+constexpr Field<WooCommerceStoreConfig> kWooCommerceStore[] = {
+    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
+    {.key = "url",
+     .kind = Kind::string,
+     .required = true,
+     .description = "the site's address, e.g. https://shop.example.com",
+     .set = [](WooCommerceStoreConfig& s, const Value& v) { s.url = text(v); }},
+    {.key = "consumer_key_file",
+     .kind = Kind::secret_file,
+     .required = true,
+     .description = "a file holding the REST API consumer key (ck_...), read at each run",
+     .set = [](WooCommerceStoreConfig& s, const Value& v) { s.consumer_key_file = file(v); }},
+    {.key = "consumer_secret_file",
+     .kind = Kind::secret_file,
+     .required = true,
+     .description = "a file holding the REST API consumer secret (cs_...), read at each run",
+     .set = [](WooCommerceStoreConfig& s, const Value& v) { s.consumer_secret_file = file(v); }},
+    {.key = "auth",
+     .kind = Kind::choice,
+     .default_value = "basic",
+     .choices = kWooAuth,
+     .description = "HTTP Basic, or query_string for servers that drop the Authorization header",
+     .set =
+         [](WooCommerceStoreConfig& s, const Value& v) {
+           s.auth = text(v) == "basic" ? WooAuth::basic : WooAuth::query_string;
+         }},
+    {.key = "concurrency",
+     .kind = Kind::integer,
+     .default_value = "4",
+     .min = 1,
+     .max = 16,
+     .description = "batch requests in flight at once",
+     .set = [](WooCommerceStoreConfig& s,
+               const Value& v) { s.concurrency = static_cast<unsigned>(integer(v)); }},
+    {.key = "ca_file",
+     .kind = Kind::path,
+     .description = "PEM certificates trusted besides the system store",
+     .set = [](WooCommerceStoreConfig& s, const Value& v) { s.ca_file = file(v); }},
 };
 
 constexpr Alternative<WarehouseConfig> kWarehouseTypes[] = {
@@ -130,6 +257,14 @@ constexpr Alternative<WarehouseConfig> kWarehouseTypes[] = {
            reader.section(node, kCsvWarehouse, csv);
            w = std::move(csv);
          }},
+    {.type = "postgres",
+     .description = "a query on a PostgreSQL database (a WMS or ERP table or view)",
+     .load =
+         [](WarehouseConfig& w, const YAML::Node& node, Reader& reader) {
+           PostgresWarehouseConfig postgres;
+           reader.section(node, kPostgresWarehouse, postgres);
+           w = std::move(postgres);
+         }},
 };
 
 constexpr Alternative<StoreConfig> kStoreTypes[] = {
@@ -140,6 +275,22 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            CsvStoreConfig csv;
            reader.section(node, kCsvStore, csv);
            s = std::move(csv);
+         }},
+    {.type = "shopify",
+     .description = "a Shopify shop, through the GraphQL Admin API",
+     .load =
+         [](StoreConfig& s, const YAML::Node& node, Reader& reader) {
+           ShopifyStoreConfig shopify;
+           reader.section(node, kShopifyStore, shopify);
+           s = std::move(shopify);
+         }},
+    {.type = "woocommerce",
+     .description = "a WooCommerce site, through the REST API v3",
+     .load =
+         [](StoreConfig& s, const YAML::Node& node, Reader& reader) {
+           WooCommerceStoreConfig woo;
+           reader.section(node, kWooCommerceStore, woo);
+           s = std::move(woo);
          }},
 };
 

@@ -23,6 +23,8 @@ class Reader;
 enum class Kind {
   string,          // a non-empty scalar
   path,            // relative paths are resolved against the config file's directory
+  secret_file,     // a path as above, or $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=),
+                   // kept as written and expanded when the secret is read
   integer,         // a plain decimal integer in [min, max]
   duration,        // <N>s|m|h|d, in [min, max] seconds
   choice,          // one of `choices`

@@ -3,8 +3,11 @@
 #include <variant>
 
 #include "connectors/store/csv_store.hpp"
+#include "connectors/store/shopify_store.hpp"
 #include "connectors/store/store.hpp"
+#include "connectors/store/woocommerce_store.hpp"
 #include "connectors/warehouse/csv_warehouse.hpp"
+#include "connectors/warehouse/postgres_warehouse.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 
 namespace pb::connectors {
@@ -22,16 +25,26 @@ Overloaded(F...) -> Overloaded<F...>;
 std::unique_ptr<Warehouse> make_warehouse(const config::WarehouseConfig& config) {
   return std::visit(
       Overloaded{[](const config::CsvWarehouseConfig& c) -> std::unique_ptr<Warehouse> {
-        return std::make_unique<CsvWarehouse>(c);
-      }},
+                   return std::make_unique<CsvWarehouse>(c);
+                 },
+                 [](const config::PostgresWarehouseConfig& c) -> std::unique_ptr<Warehouse> {
+                   return std::make_unique<PostgresWarehouse>(c);
+                 }},
       config);
 }
 
-std::unique_ptr<Store> make_store(const config::StoreConfig& config) {
-  return std::visit(Overloaded{[](const config::CsvStoreConfig& c) -> std::unique_ptr<Store> {
-                      return std::make_unique<CsvStore>(c);
-                    }},
-                    config);
+std::unique_ptr<Store> make_store(const config::StoreConfig& config, const StoreDeps& deps) {
+  return std::visit(
+      Overloaded{[](const config::CsvStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<CsvStore>(c);
+                 },
+                 [&](const config::ShopifyStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<ShopifyStore>(c, deps);
+                 },
+                 [&](const config::WooCommerceStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<WooCommerceStore>(c, deps);
+                 }},
+      config);
 }
 
 }  // namespace pb::connectors

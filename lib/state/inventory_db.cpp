@@ -63,14 +63,12 @@ bool ConnectionTxn::is_pending(std::string_view sku) const {
 }
 
 ConnectionRecord ConnectionTxn::connection() const {
-  const std::string_view name(prefix_.data(), prefix_.size() - 1);
-  const auto v = txn_.get(dbs_.connections, name);
+  const auto v = txn_.get(dbs_.connections, connection_name());
   return v ? decode_connection(*v) : ConnectionRecord{};
 }
 
 void ConnectionTxn::put_connection(const ConnectionRecord& record) {
-  const std::string_view name(prefix_.data(), prefix_.size() - 1);
-  txn_.put(dbs_.connections, name, encode(record));
+  txn_.put(dbs_.connections, connection_name(), encode(record));
 }
 
 std::optional<RunRecord> ConnectionTxn::run(std::uint64_t id) const {
@@ -105,14 +103,49 @@ void ConnectionTxn::put_run(const RunRecord& run) {
   for (const auto& suffix : surplus) txn_.del(dbs_.runs, key(suffix));
 }
 
+std::optional<std::string> ConnectionTxn::store_id(std::string_view sku) const {
+  const auto v = txn_.get(dbs_.store_ids, key(sku));
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+void ConnectionTxn::put_store_id(std::string_view sku, std::string_view id) {
+  txn_.put(dbs_.store_ids, key(sku), id);
+}
+
+void ConnectionTxn::erase_store_id(std::string_view sku) {
+  txn_.del(dbs_.store_ids, key(sku));
+}
+
+lmdb::Cursor ConnectionTxn::store_id_cursor() const {
+  return lmdb::Cursor(txn_, dbs_.store_ids, prefix_);
+}
+
+std::optional<std::string> ConnectionTxn::store_id_map_marker() const {
+  const auto v = txn_.get(dbs_.store_id_maps, connection_name());
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+void ConnectionTxn::put_store_id_map_marker(std::string_view marker) {
+  txn_.put(dbs_.store_id_maps, connection_name(), marker);
+}
+
+void ConnectionTxn::erase_store_id_map_marker() {
+  txn_.del(dbs_.store_id_maps, connection_name());
+}
+
 InventoryDb::InventoryDb(const std::filesystem::path& state_dir, std::size_t initial_map_size)
-    : env_(state_dir, 8, initial_map_size) {
+    : env_(state_dir, 12, initial_map_size) {
   env_.write([&](lmdb::Txn& txn) {
     dbs_.meta = txn.open_db("meta");
     dbs_.items = txn.open_db("items");
     dbs_.pending = txn.open_db("pending");
     dbs_.runs = txn.open_db("runs");
     dbs_.connections = txn.open_db("connections");
+    // Added without a schema version change: an older beed never opens them.
+    dbs_.store_ids = txn.open_db("store_ids");
+    dbs_.store_id_maps = txn.open_db("store_id_maps");
     const auto version = txn.get(dbs_.meta, kSchemaKey);
     if (!version) {
       txn.put(dbs_.meta, kSchemaKey, std::to_string(kSchemaVersion));

@@ -11,6 +11,10 @@
 //                true after a kill at any instant
 //   runs         CONNECTION\0<run id, 8 bytes big-endian> -> RunRecord
 //   connections  CONNECTION -> ConnectionRecord
+//   store_ids    CONNECTION\0SKU -> the store's id(s) for that SKU, opaque to
+//                all but the store connector that wrote it (a cache)
+//   store_id_maps CONNECTION -> "<fingerprint>\n<completed-at millis>" once the
+//                connector has paged the whole catalogue into store_ids
 #pragma once
 
 #include <cstddef>
@@ -31,7 +35,8 @@ inline constexpr int kSchemaVersion = 1;
 inline constexpr std::size_t kRunsKept = 1000;
 
 struct Databases {
-  MDB_dbi meta = 0, items = 0, pending = 0, runs = 0, connections = 0;
+  MDB_dbi meta = 0, items = 0, pending = 0, runs = 0, connections = 0, store_ids = 0,
+          store_id_maps = 0;
 };
 
 // One connection's view inside one LMDB transaction.
@@ -57,10 +62,21 @@ class ConnectionTxn {
   // Writes the run and drops the oldest beyond kRunsKept.
   void put_run(const RunRecord& run);
 
+  // The store connector's SKU -> id cache (see StoreIdCache in lib/connectors).
+  std::optional<std::string> store_id(std::string_view sku) const;
+  void put_store_id(std::string_view sku, std::string_view id);
+  void erase_store_id(std::string_view sku);
+  lmdb::Cursor store_id_cursor() const;
+  // "<fingerprint>\n<millis>" or nullopt; written after a complete catalogue walk.
+  std::optional<std::string> store_id_map_marker() const;
+  void put_store_id_map_marker(std::string_view marker);
+  void erase_store_id_map_marker();
+
   lmdb::Txn& txn() { return txn_; }
 
  private:
   std::string key(std::string_view sku) const;
+  std::string_view connection_name() const { return {prefix_.data(), prefix_.size() - 1}; }
 
   lmdb::Txn& txn_;
   const Databases& dbs_;

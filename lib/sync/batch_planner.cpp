@@ -105,7 +105,10 @@ RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection
         // A rejection is the store's answer: it did not apply. A failure is
         // the lack of one: it may have.
         item->in_doubt = verdicts[i].verdict == Verdict::failed;
-        ++counts.rejected;
+        if (item->in_doubt)
+          ++counts.failed;
+        else
+          ++counts.rejected;
       }
       txn.put_item(batch[i].sku, *item);
     }

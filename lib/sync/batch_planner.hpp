@@ -43,7 +43,8 @@ struct ItemVerdict {
 
 struct RecordCounts {
   std::uint64_t confirmed = 0;
-  std::uint64_t rejected = 0;  // rejected or failed
+  std::uint64_t rejected = 0;  // the store refused them
+  std::uint64_t failed = 0;    // no answer after every attempt: they may have applied
 };
 
 // In one transaction, which also clears the batch in flight: a confirmed SKU

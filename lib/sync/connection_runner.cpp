@@ -12,9 +12,17 @@
 namespace pb::sync {
 namespace asio = boost::asio;
 
+namespace {
+
+connectors::StoreDeps store_deps(const RunnerDeps& deps, const config::ConnectionConfig& config) {
+  return connectors::StoreDeps{deps.loop, &deps.db, config.name};
+}
+
+}  // namespace
+
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config)
-    : ConnectionRunner(std::move(deps), config, connectors::make_warehouse(config.warehouse),
-                       connectors::make_store(config.store)) {}
+    : ConnectionRunner(deps, config, connectors::make_warehouse(config.warehouse),
+                       connectors::make_store(config.store, store_deps(deps, config))) {}
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
                                    std::shared_ptr<connectors::Warehouse> warehouse,
@@ -48,7 +56,7 @@ void ConnectionRunner::stop(bool cancel_run) {
 
 void ConnectionRunner::reconfigure(config::ConnectionConfig config) {
   auto warehouse = connectors::make_warehouse(config.warehouse);
-  auto store = connectors::make_store(config.store);
+  auto store = connectors::make_store(config.store, store_deps(deps_, config));
   reconfigure(std::move(config), std::move(warehouse), std::move(store));
 }
 

@@ -82,7 +82,9 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
     for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   });
 
+  int attempts_made = 0;
   for (int attempt = 1; !todo.empty(); ++attempt) {
+    attempts_made = attempt;
     auto sub = co_await sys::offload(env.pool, [&] {
       std::vector<PushItem> items;
       items.reserve(todo.size());
@@ -91,6 +93,7 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
     });
     std::vector<PushResult> results;
     std::string failure;
+    bool final_failure = false;
     try {
       // Named, not a temporary: g++ 12 frees a class-type temporary passed to
       // a coroutine twice (seen under ASan here). Pass lvalues to coroutines.
@@ -101,6 +104,8 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
                                      " results for " + std::to_string(todo.size()) + " items");
     } catch (const connectors::StoreError& e) {
       failure = e.what();
+      // The connector retried over the network already, or no retry can mend it.
+      if (!e.retry_in_run()) final_failure = true;
     }
     co_await sys::offload(env.pool, [&] {
       if (!failure.empty()) {
@@ -110,7 +115,7 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
       classify(results, todo, out, any_answer);
       results = {};  // freed here, not on the loop
     });
-    if (todo.empty() || attempt >= env.retry.max_attempts) break;
+    if (todo.empty() || attempt >= env.retry.max_attempts || final_failure) break;
     const auto delay = backoff_for(env.retry, attempt - 1);
     log::warn(fields, "run {}: {} SKUs failed transiently ({}); retry {} of {} in {} ms",
               fields.run, todo.size(), out.last_error, attempt, env.retry.max_attempts - 1,
@@ -120,8 +125,9 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
   }
   co_await sys::offload(env.pool, [&] {
     for (auto i : todo)
-      out.verdicts[i].message = "gave up after " + std::to_string(env.retry.max_attempts) +
-                                " attempts: " + out.verdicts[i].message;
+      if (attempts_made > 1)
+        out.verdicts[i].message = "gave up after " + std::to_string(attempts_made) +
+                                  " attempts: " + out.verdicts[i].message;
   });
   out.store_down = !todo.empty() && !any_answer;
   co_return out;
@@ -184,6 +190,8 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
     progress.phase = "pushing";
     const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
     std::string after;
+    bool prepared = false;
+    std::uint64_t failed_items = 0;
     for (;;) {
       if (cancelled()) {
         run.result = RunResult::failed;
@@ -193,6 +201,16 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       auto batch = co_await sys::offload(
           env.pool, [&] { return next_batch(env.db, connection, run.kind, after, max_batch); });
       if (batch.empty()) break;
+      if (!prepared) {
+        // Credentials and id caches, once per run and only when there is work.
+        connectors::PushContext context{env.pool, reference};
+        try {
+          co_await env.store.prepare(context);
+        } catch (const connectors::StoreError& e) {
+          throw std::runtime_error(std::string("store unavailable: ") + e.what());
+        }
+        prepared = true;
+      }
       after = batch.back().sku;
       co_await sys::offload(env.pool, [&] {
         mark_in_flight(env.db, connection, batch.front().sku, batch.back().sku);
@@ -210,6 +228,7 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       });
       run.pushed += counts.confirmed;
       run.rejected += counts.rejected;
+      failed_items += counts.failed;
       progress.pushed = run.pushed;
       progress.rejected = run.rejected;
       if (outcome.store_down) {
@@ -219,9 +238,14 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       }
     }
     if (run.result == RunResult::running) {
-      run.result = run.rejected > 0 || run.bad_rows > 0 ? RunResult::partial : RunResult::ok;
+      const bool incomplete = run.rejected > 0 || failed_items > 0 || run.bad_rows > 0;
+      run.result = incomplete ? RunResult::partial : RunResult::ok;
       if (run.result == RunResult::partial) run.error = first_problem;
     }
+    // Not a rejection: the store never answered for these. Said in the error,
+    // as the run record counts only pushed and rejected SKUs.
+    if (failed_items > 0 && run.result == RunResult::partial)
+      run.error += " (" + std::to_string(failed_items) + " SKUs got no answer and stay pending)";
   } catch (const std::exception& e) {
     // Warehouse unreadable, feed refused, state error: nothing past the last
     // committed batch is marked confirmed, so the next run picks up from here.

@@ -14,6 +14,10 @@
 #include "config/config.hpp"
 #include "core/types.hpp"
 
+namespace pb::state {
+class InventoryDb;
+}
+
 namespace pb::connectors {
 
 struct PushItem {
@@ -37,19 +41,46 @@ struct PushContext {
   std::string run_reference;          // "CONNECTION/RUN-ID", for stores that record a reason
 };
 
-// The whole batch failed in a way that may pass on retry (I/O error,
-// connection refused). Every item of the batch counts as transient.
+// The whole batch failed. Every item of the batch counts as transient: it
+// stays pending. `retry_in_run` says whether the engine should try the batch
+// again in this run (an I/O error on a file) or end the run at once: a
+// connector that already retried over the network with backoff, or a failure
+// no retry mends (wrong token, certificate that does not verify), says no, so
+// that retries never multiply into a storm.
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class Retry { yes, no };
+  explicit StoreError(const std::string& message, Retry retry = Retry::yes)
+      : std::runtime_error(message), retry_(retry) {}
+  bool retry_in_run() const { return retry_ == Retry::yes; }
+
+ private:
+  Retry retry_;
+};
+
+// What a connector may use besides its configuration.
+struct StoreDeps {
+  boost::asio::any_io_executor io;  // the event loop: network I/O runs here
+  state::InventoryDb* db =
+      nullptr;             // for caches kept in LMDB (SKU -> store id); may be null in tests
+  std::string connection;  // the connection's name (LMDB key prefix, log fields)
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // The most items one push() call accepts (the platform's cap).
+  // The most items one push() call accepts (the platform's cap, times the
+  // calls a connector makes concurrently).
   virtual std::size_t max_batch() const = 0;
+
+  // Called once per run before its first push (and only when there is
+  // something to push): load credentials, fill or check caches. Throws
+  // StoreError; the run then fails with every SKU still pending.
+  virtual boost::asio::awaitable<void> prepare(PushContext context) {
+    (void)context;
+    co_return;
+  }
 
   // Sets the store quantity of every item in `batch` (sorted by sku, unique).
   // Returns one result per item, in the same order. Throws StoreError.
@@ -59,6 +90,6 @@ class Store {
   virtual std::string describe() const = 0;
 };
 
-std::unique_ptr<Store> make_store(const config::StoreConfig& config);
+std::unique_ptr<Store> make_store(const config::StoreConfig& config, const StoreDeps& deps);
 
 }  // namespace pb::connectors

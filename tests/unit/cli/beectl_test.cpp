@@ -184,7 +184,7 @@ TEST_CASE("beectl --wait prints progress, a summary, and exits with the run's re
   CHECK(json.out.rfind("{\n  \"id\": 12,\n", 0) == 0);  // no progress lines mixed in
 }
 
-TEST_CASE("an error reply exits 1 with beed's message; permission_denied exits 6") {
+TEST_CASE("an error reply exits 1 with beed's message, permission_denied exits 6") {
   FakeBeed beed;
   const Run r = beed.beectl({"sync", "nope"});
   CHECK(r.code == 1);

@@ -71,7 +71,7 @@ TEST_CASE("history, diff, pause, resume and reload become requests") {
   CHECK(args_of(reload) == "{}");
 }
 
-TEST_CASE("global options go anywhere; --socket beats $BEECTL_SOCKET beats the default") {
+TEST_CASE("global options go anywhere, --socket beats $BEECTL_SOCKET beats the default") {
   CHECK(parse({"status"}).socket == "/run/packagebee/beed.sock");
   CHECK(parse({"status"}, "").socket == "/run/packagebee/beed.sock");
   CHECK(parse({"status"}, "/tmp/env.sock").socket == "/tmp/env.sock");

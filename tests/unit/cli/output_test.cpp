@@ -209,7 +209,7 @@ TEST_CASE("history is a table of runs, newest first, with the errors of failed r
         "answered 503 Service Unavailable: <html><body>upstrea\u2026\n");
 }
 
-TEST_CASE("history without errors has no ERROR column; without runs it says so") {
+TEST_CASE("history without errors has no ERROR column, without runs it says so") {
   CHECK(format_history(json::parse(R"({"connection":"acme","runs":[
     {"id":3,"connection":"acme","kind":"full","trigger":"manual","started_at":"2026-11-26T17:41:12Z",
      "finished_at":"2026-11-26T17:41:12Z","result":"ok","read":10,"changed":3,"pushed":3,

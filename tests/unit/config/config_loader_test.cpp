@@ -400,19 +400,19 @@ TEST_CASE("the type key selects a connector and unknown types are listed") {
                 "    warehouse: {type: shopify, path: /f}\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:23: connections.shop.warehouse.type: unknown warehouse type \"shopify\" "
-        "(known types: csv)");
+        "(known types: csv, postgres)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: csv, path: /f}\n"
                 "    store: {path: /o}\n") ==
         "test.yaml:4:12: connections.shop.store.type: missing required key \"type\" (known types: "
-        "csv)");
+        "csv, shopify, woocommerce)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: [csv], path: /f}\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:23: connections.shop.warehouse.type: expected a warehouse type, got a list "
-        "(known types: csv)");
+        "(known types: csv, postgres)");
 }
 
 TEST_CASE("missing required keys point at the map that lacks them") {
@@ -434,7 +434,7 @@ TEST_CASE("missing required keys point at the map that lacks them") {
                 "    warehouse:\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:5: connections.shop.warehouse.type: missing required key \"type\" (known "
-        "types: csv)");
+        "types: csv, postgres)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: csv, path: }\n"

@@ -94,7 +94,7 @@ TEST_CASE("quoted cells: delimiters, doubled quotes, line breaks and line number
   CHECK(held(feed) == "E");
 }
 
-TEST_CASE("custom delimiter and column names; other columns are ignored") {
+TEST_CASE("custom delimiter and column names, other columns are ignored") {
   CsvFeedOptions options;
   options.sku_column = "Item";
   options.quantity_column = "On Hand";
@@ -186,7 +186,7 @@ TEST_CASE("duplicate SKUs are added up under `sum`, on the first row's line") {
   CHECK(held(overflow) == "A");
 }
 
-TEST_CASE("blank lines between rows are problems; trailing blank lines are not") {
+TEST_CASE("blank lines between rows are problems, trailing blank lines are not") {
   const Feed feed = parse("sku,quantity\nA,1\n\n  \nB,2\n\n\r\n \n");
   CHECK(rows(feed) == "A=1@2;B=2@5");
   CHECK(problems(feed) == "3||blank line\n4||blank line\n");

@@ -57,7 +57,7 @@ TEST_CASE("a new store file is created, with its directory, sorted, with no temp
   CHECK(joined(names_in(file.parent_path())) == "stock.csv");
 }
 
-TEST_CASE("temp files left by a killed writer are removed; a live writer's are not") {
+TEST_CASE("temp files left by a killed writer are removed, a live writer's are not") {
   ScratchDir dir;
   const fs::path file = dir / "stock.csv";
   const auto touch = [](const fs::path& p) { std::ofstream(p) << "sku,quantity\nA,1\n"; };
@@ -120,7 +120,7 @@ TEST_CASE("SKUs with delimiters, quotes, line breaks and edge spaces round-trip"
   CHECK(feed.rows[3].line == 6);
 }
 
-TEST_CASE("an unsorted existing file or batch is sorted; the last row of a SKU wins") {
+TEST_CASE("an unsorted existing file or batch is sorted, the last row of a SKU wins") {
   ScratchDir dir;
   const fs::path file = dir / "stock.csv";
   write_file(file, "\xEF\xBB\xBFsku,quantity\r\nC,3\r\nA,1\r\n\r\nB,2\r\nA,9\r\n");

@@ -141,7 +141,7 @@ TEST_CASE("the factories build connectors from the configuration") {
 
   config::CsvStoreConfig store_config;
   store_config.path = "/srv/shop/stock.csv";
-  auto store = make_store(config::StoreConfig{store_config});
+  auto store = make_store(config::StoreConfig{store_config}, StoreDeps{});
   REQUIRE(store != nullptr);
   CHECK(store->describe() == "csv /srv/shop/stock.csv");
   CHECK(store->max_batch() == 1'000'000);

@@ -180,7 +180,7 @@ TEST_CASE("a zero-length frame gets bad_request") {
   CHECK(raw.closed_within(2s));
 }
 
-TEST_CASE("silent and stalled clients are dropped after the read timeout; others are served") {
+TEST_CASE("silent and stalled clients are dropped after the read timeout, others are served") {
   ServerFixture f(test_handler, [](ServerOptions& o) { o.read_timeout = 300ms; });
   f.start();
   const auto begin = std::chrono::steady_clock::now();

@@ -41,7 +41,7 @@ void confirm_all(state::InventoryDb& db) {
 const Rules keep{0, MissingSkus::keep};
 }  // namespace
 
-TEST_CASE("new SKUs are added and pending; unchanged ones keep their Last Update") {
+TEST_CASE("new SKUs are added and pending, unchanged ones keep their Last Update") {
   pb::test::TempDir dir;
   state::InventoryDb db(dir.path());
   auto r = apply_feed(db, "c", make_feed({{"A", 7}, {"B", 10}, {"C", 3}}), keep, 1000);

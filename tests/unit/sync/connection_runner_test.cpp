@@ -57,7 +57,7 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("one run at a time; requests during a run are queued once") {
+TEST_CASE("one run at a time, requests during a run are queued once") {
   Harness h;
   const auto first = h.runner->request(SyncKind::smart, Trigger::manual);
   const auto second = h.runner->request(SyncKind::smart, Trigger::manual);
@@ -172,7 +172,7 @@ TEST_CASE("stop() ends the run in flight after its current step, with SKUs left 
   CHECK(any_pending);
 }
 
-TEST_CASE("reconfigure swaps connectors; the run in flight keeps the ones it started with") {
+TEST_CASE("reconfigure swaps connectors, the run in flight keeps the ones it started with") {
   Harness h;
   auto other_store = std::make_shared<pb::test::MemoryStore>();
   auto other_warehouse = std::make_shared<pb::test::MemoryWarehouse>();

@@ -44,8 +44,19 @@ class MemoryStore : public connectors::Store {
   std::size_t batch_limit = 1000;
   std::function<void()> on_push;  // called at the start of every push
   bool die_after_apply = false;   // apply, then fail as a killed beed would
+  bool final_failures = false;    // the StoreErrors above say "do not retry in this run"
+  int prepared = 0;               // prepare() calls
+  bool prepare_fails = false;     // prepare() throws StoreError (e.g. no credentials)
 
   std::size_t max_batch() const override { return batch_limit; }
+  boost::asio::awaitable<void> prepare(connectors::PushContext context) override {
+    (void)context;
+    ++prepared;
+    if (prepare_fails)
+      throw connectors::StoreError("cannot read access_token_file /etc/t: Permission denied",
+                                   connectors::StoreError::Retry::no);
+    co_return;
+  }
   boost::asio::awaitable<std::vector<connectors::PushResult>> push(
       std::vector<connectors::PushItem> batch, connectors::PushContext context) override {
     (void)context;
@@ -53,7 +64,9 @@ class MemoryStore : public connectors::Store {
     if (on_push) on_push();
     if (transient_failures > 0) {
       --transient_failures;
-      throw connectors::StoreError("503 Service Unavailable");
+      throw connectors::StoreError(
+          "503 Service Unavailable",
+          final_failures ? connectors::StoreError::Retry::no : connectors::StoreError::Retry::yes);
     }
     std::vector<connectors::PushResult> results;
     for (const auto& item : batch) {

@@ -151,6 +151,43 @@ TEST_CASE("a store that stays down fails the run with every SKU still pending") 
   CHECK(h.item("A").error.find("gave up after 3 attempts") == 0);
 }
 
+TEST_CASE("a connector that retried already (or cannot be mended) is not retried again") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
+  h.store.batch_limit = 2;
+  h.store.transient_failures = 100;
+  h.store.final_failures = true;
+  auto r = h.run(SyncKind::full);
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error == "store unavailable: 503 Service Unavailable");
+  CHECK(h.store.calls.size() == 1);  // no retry storm: one call, and no second batch
+  CHECK(h.pending("A"));
+  CHECK(h.pending("C"));
+  CHECK(h.item("A").error == "503 Service Unavailable");
+}
+
+TEST_CASE("prepare runs once per run, only when there is something to push") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
+  h.store.batch_limit = 1;
+  CHECK(h.run(SyncKind::smart).result == RunResult::ok);
+  CHECK(h.store.prepared == 1);
+  CHECK(h.store.calls.size() == 3);
+  CHECK(h.run(SyncKind::smart).result == RunResult::ok);  // nothing changed: no store work
+  CHECK(h.store.prepared == 1);
+}
+
+TEST_CASE("a store that cannot be prepared fails the run before any push") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}});
+  h.store.prepare_fails = true;
+  auto r = h.run(SyncKind::full);
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error == "store unavailable: cannot read access_token_file /etc/t: Permission denied");
+  CHECK(h.store.calls.empty());
+  CHECK(h.pending("A"));
+}
+
 TEST_CASE("batches respect the store's cap and every batch is confirmed on its own") {
   Harness h;
   std::map<std::string, Quantity> rows;

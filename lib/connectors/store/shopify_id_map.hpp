@@ -1,0 +1,50 @@
+// Where the Shopify connector keeps SKU -> inventory item ids: in LMDB through
+// StoreIdCache when beed gives it a database, else in memory (tests, tools).
+// Every call may block on LMDB: run it on the pool.
+//
+// A SKU shared by several variants maps to all of their inventory items: the
+// cache value is their ids joined by single spaces (a gid never holds one),
+// in the order the catalogue listed them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "connectors/store/store_id_cache.hpp"
+
+namespace pb::state {
+class InventoryDb;
+}
+
+namespace pb::connectors::shopify {
+
+using ItemIds = std::vector<std::string>;
+
+std::string encode_item_ids(const ItemIds& ids);
+ItemIds decode_item_ids(std::string_view value);
+
+class IdMap {
+ public:
+  // `db` may be null: the map then lives in memory, for this object's life.
+  IdMap(state::InventoryDb* db, std::string connection, std::string fingerprint);
+
+  bool complete();
+  // The ids of each SKU, in order; empty where none are known.
+  std::vector<ItemIds> find(const std::vector<std::string>& skus);
+  // Replaces everything with a complete walk's result.
+  void replace_all(std::vector<std::pair<std::string, ItemIds>> entries);
+  void put(const std::vector<std::pair<std::string, ItemIds>>& entries);
+  void erase(const std::vector<std::string>& skus);
+
+ private:
+  std::optional<StoreIdCache> cache_;
+  std::unordered_map<std::string, std::string> memory_;
+  bool memory_complete_ = false;
+};
+
+}  // namespace pb::connectors::shopify

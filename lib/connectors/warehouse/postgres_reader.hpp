@@ -1,0 +1,27 @@
+// The blocking half of the `type: postgres` warehouse: one libpq connection per read, the
+// configured query in a read-only transaction, rows streamed one at a time (single-row mode)
+// into a Feed, so a million-row result never sits in one PGresult. Runs on the worker pool.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "connectors/warehouse/feed.hpp"
+
+namespace pb::connectors {
+
+// "postgres host=db dbname=wms": Feed::origin and describe(). The configuration loader has made
+// sure the conninfo holds no password.
+std::string postgres_origin(const config::PostgresWarehouseConfig& config);
+
+// libpq's message on one line (its lines joined by spaces, trailing newline gone), with every
+// occurrence of `password` replaced by "***". libpq does not quote passwords; this makes sure.
+std::string clean_libpq_message(std::string_view message, std::string_view password);
+
+// Reads the password file (if any), connects, runs the query and builds the Feed. Throws
+// WarehouseError naming postgres_origin() when the password file, the connection, the
+// transaction or the query fails, or the result lacks a configured column.
+Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config);
+
+}  // namespace pb::connectors

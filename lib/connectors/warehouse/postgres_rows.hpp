@@ -1,0 +1,41 @@
+// Turns the rows a `type: postgres` warehouse query returns, as libpq's text values, into a Feed
+// by the same rules as a CSV feed (feed_assembly.hpp). Pure and synchronous: no libpq here, so
+// the rules are unit-tested without a server.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "connectors/warehouse/feed.hpp"
+#include "core/types.hpp"
+
+namespace pb::connectors {
+
+// How the quantity column writes its values. NUMERIC and floating-point columns print whole
+// numbers as "12.000" or "12": a fraction of zeros is accepted there. Integer and text columns
+// follow the CSV rule: an optional sign and digits only.
+enum class QuantityText { integer, decimal };
+
+class PostgresFeedBuilder {
+ public:
+  PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates, QuantityText quantity_text);
+
+  // One result row; `row` counts from 1 and is reported as the problem's line. std::nullopt is
+  // SQL NULL. The SKU is trimmed of spaces and tabs (CHAR(n) pads with spaces); so is a text
+  // quantity. A row without a usable SKU or quantity becomes a problem naming the row and SKU,
+  // and that SKU is held (keeps its previous state); NULL is never read as zero.
+  void add(std::uint64_t row, std::optional<std::string_view> sku,
+           std::optional<std::string_view> quantity);
+
+  // Sorted, duplicates resolved, held SKUs without a row. Call once.
+  Feed finish();
+
+ private:
+  Feed feed_;
+  DuplicatePolicy duplicates_;
+  QuantityText quantity_text_;
+};
+
+}  // namespace pb::connectors

@@ -1,0 +1,21 @@
+#include "connectors/warehouse/postgres_warehouse.hpp"
+
+#include <utility>
+
+#include "connectors/warehouse/postgres_reader.hpp"
+#include "sys/offload.hpp"
+
+namespace pb::connectors {
+
+boost::asio::awaitable<Feed> PostgresWarehouse::read_snapshot(boost::asio::any_io_executor pool) {
+  // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
+  // not a temporary in the co_await expression, which g++ 12 may destroy twice.
+  auto work = [config = config_] { return read_postgres_warehouse(config); };
+  co_return co_await sys::offload(std::move(pool), std::move(work));
+}
+
+std::string PostgresWarehouse::describe() const {
+  return postgres_origin(config_);
+}
+
+}  // namespace pb::connectors

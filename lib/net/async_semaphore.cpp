@@ -1,0 +1,47 @@
+#include "net/async_semaphore.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+namespace pb::net::detail {
+
+boost::asio::awaitable<void> AsyncSemaphore::acquire() {
+  // Queue behind earlier waiters even when a permit is free: release() hands permits
+  // over directly, so a free permit with waiters only happens between two resumptions.
+  if (free_ > 0 && waiters_.empty()) {
+    --free_;
+    co_return;
+  }
+  Waiter waiter{boost::asio::steady_timer(executor_, boost::asio::steady_timer::time_point::max())};
+  const auto position = waiters_.insert(waiters_.end(), &waiter);
+  // Removes the waiter however this frame ends (cancelled, or destroyed with the
+  // io_context) unless release() already took it off the queue.
+  struct Leave {
+    AsyncSemaphore& semaphore;
+    Waiter& waiter;
+    std::list<Waiter*>::iterator position;
+    ~Leave() {
+      if (!waiter.granted) semaphore.waiters_.erase(position);
+    }
+  } leave{*this, waiter, position};
+  co_await waiter.wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (!waiter.granted)
+    throw boost::system::system_error(boost::asio::error::operation_aborted, "waiting for a slot");
+}
+
+void AsyncSemaphore::release() {
+  if (waiters_.empty()) {
+    ++free_;
+    return;
+  }
+  Waiter* next = waiters_.front();
+  waiters_.pop_front();
+  next->granted = true;
+  next->wake.cancel();
+}
+
+}  // namespace pb::net::detail

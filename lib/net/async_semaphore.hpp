@@ -1,0 +1,53 @@
+// A fair counting semaphore for coroutines on one executor: waiters get the
+// permits in the order they asked, and a cancelled waiter leaves the queue.
+#pragma once
+
+#include <cstddef>
+#include <list>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace pb::net::detail {
+
+class AsyncSemaphore {
+ public:
+  AsyncSemaphore(boost::asio::any_io_executor executor, std::size_t permits)
+      : executor_(std::move(executor)), free_(permits) {}
+  AsyncSemaphore(const AsyncSemaphore&) = delete;
+  AsyncSemaphore& operator=(const AsyncSemaphore&) = delete;
+
+  // Resumes holding one permit. Throws boost::system::system_error(operation_aborted)
+  // when the wait is cancelled, without a permit.
+  boost::asio::awaitable<void> acquire();
+  // Hands the permit to the longest waiter, or frees it.
+  void release();
+
+  std::size_t free() const { return free_; }
+  std::size_t waiting() const { return waiters_.size(); }
+
+ private:
+  struct Waiter {
+    boost::asio::steady_timer wake;  // never expires by itself: release() cancels it
+    bool granted = false;
+  };
+
+  boost::asio::any_io_executor executor_;
+  std::size_t free_;
+  std::list<Waiter*> waiters_;  // a list, so that a cancelled waiter can leave from the middle
+};
+
+// Holds a permit from construction to destruction.
+class SemaphorePermit {
+ public:
+  explicit SemaphorePermit(AsyncSemaphore& semaphore) : semaphore_(&semaphore) {}
+  ~SemaphorePermit() { semaphore_->release(); }
+  SemaphorePermit(const SemaphorePermit&) = delete;
+  SemaphorePermit& operator=(const SemaphorePermit&) = delete;
+
+ private:
+  AsyncSemaphore* semaphore_;
+};
+
+}  // namespace pb::net::detail

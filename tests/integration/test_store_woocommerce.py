@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""The WooCommerce store connector end to end: the real beed and beectl, a CSV warehouse, and
+the WooCommerce REST API v3 emulator of tests/emulators (HTTPS with a test CA), which enforces the
+documented rules and logs every batch item it applied."""
+
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import BeeTestCase  # noqa: E402
+import store_emulators  # noqa: E402
+from store_emulators import StoreEmulator, write_secret  # noqa: E402
+
+KEY = "ck_integration_key_0123456789"
+SECRET = "cs_integration_secret_0123456789"
+SIMPLE = 300  # S-00001 .. S-00300
+VARIABLE = 20  # V-00001 .. V-00020, each with variations V-0000N-1 .. -5
+PER_VARIABLE = 5
+
+
+def catalogue_skus():
+    skus = ["S-%05d" % i for i in range(1, SIMPLE + 1)]
+    for v in range(1, VARIABLE + 1):
+        skus += ["V-%05d-%d" % (v, j) for j in range(1, PER_VARIABLE + 1)]
+    return skus
+
+
+def full_feed(seed=7):
+    return {s: (n * seed) % 97 for n, s in enumerate(catalogue_skus(), start=1)}
+
+
+class WooCommerceStoreTest(BeeTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-woo-tls-")
+        cls.tls = store_emulators.make_tls(cls.tls_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+
+    def emulator(self, *args, cert="server"):
+        em = StoreEmulator("woocommerce", self._tmp, self.tls,
+                           ["--api-key", "%s:%s" % (KEY, SECRET),
+                            "--generate-simple", str(SIMPLE),
+                            "--generate-variable", "%d:%d" % (VARIABLE, PER_VARIABLE), *args],
+                           cert=cert)
+        self.addCleanup(em.stop)
+        return em
+
+    def woo_env(self, em, secret=SECRET, auth="basic"):
+        env = self.make_env()
+        store = {
+            "type": "woocommerce",
+            "url": "https://127.0.0.1:%d" % em.port,
+            "consumer_key_file": write_secret(env.root, "woo-key", KEY),
+            "consumer_secret_file": write_secret(env.root, "woo-secret", secret),
+            "auth": auth,
+            "ca_file": self.tls["ca"],
+        }
+        env.write_config(connections={env.name: env.connection(store=store)})
+        return env
+
+    def first_run(self, env, expect="ok"):
+        """Starts beed and waits for its first (automatic, Full) run; returns the run as
+        `beectl history` shows it (with its error)."""
+        env.start()
+        env.wait_run(1, timeout=120)
+        run = env.history()[0]
+        self.assertEqual((run["id"], run["kind"], run["result"]), (1, "full", expect), run)
+        return run
+
+    def sync(self, env, kind="smart"):
+        r = env.beectl("full-sync" if kind == "full" else "sync", env.name, "--wait",
+                       json_out=True, timeout=180)
+        self.assertEqual(r.code, 0, r)
+        return r.json
+
+    def updated_items(self, em):
+        items = []
+        for b in em.woo_batches():
+            items += [i for i in b.get("items") or [] if i.get("op") == "update"]
+        return items
+
+    # ---- tests --------------------------------------------------------------------------
+
+    def test_full_then_smart_pushes_only_changes(self):
+        em = self.emulator()
+        env = self.woo_env(em)
+        feed = full_feed()
+        env.write_feed(feed)
+        run = self.first_run(env)
+        self.assertEqual(run["pushed"], len(feed))
+        self.assertEqual(em.woo_stock(), feed)
+        batches = em.woo_batches()
+        # 300 simple products in 3 batches of 100, and one batch per variable product.
+        self.assertEqual(len(batches), 3 + VARIABLE)
+        for b in batches:
+            self.assertLessEqual(sum(b["batch"].values()), 100)
+            self.assertEqual(b["status"], 200)
+        for item in self.updated_items(em):
+            self.assertEqual(item["outcome"], "updated", item)
+            self.assertIs(item.get("manage_stock"), True, item)
+        gets = len([e for e in em.requests() if e["method"] == "GET"])
+
+        feed["S-00007"] = 1000
+        feed["V-00003-2"] = 0
+        feed["S-00250"] = 33
+        env.write_feed(feed)
+        before = len(self.updated_items(em))
+        run = self.sync(env)
+        self.assertEqual((run["result"], run["pushed"], run["changed"]), ("ok", 3, 3), run)
+        new = self.updated_items(em)[before:]
+        self.assertEqual(sorted(i["stock_quantity"] for i in new), [0, 33, 1000])
+        self.assertEqual(len([e for e in em.requests() if e["method"] == "GET"]), gets)
+        self.assertEqual(em.woo_stock(), feed)
+        log = env.log_text()
+        self.assertNotIn(SECRET, log)
+        self.assertNotIn(KEY, log)
+
+    def test_query_string_auth(self):
+        em = self.emulator()
+        env = self.woo_env(em, auth="query_string")
+        feed = {"S-00001": 9, "V-00001-1": 8}
+        env.write_feed(feed)
+        self.first_run(env)
+        stock = em.woo_stock()
+        self.assertEqual((stock["S-00001"], stock["V-00001-1"]), (9, 8))
+        self.assertTrue(all(e.get("auth", "").startswith("query") for e in em.requests()
+                            if e.get("path", "").startswith("/wp-json")))
+        self.assertNotIn(SECRET, env.log_text())
+
+    def test_unknown_skus_make_the_run_partial_and_the_rest_is_applied(self):
+        em = self.emulator()
+        env = self.woo_env(em)
+        feed = {"S-00001": 1, "S-00002": 2, "V-00002-3": 3, "NOPE-1": 4}
+        env.write_feed(feed)
+        run = self.first_run(env, expect="partial")
+        self.assertEqual((run["pushed"], run["rejected"]), (3, 1), run)
+        stock = em.woo_stock()
+        self.assertEqual((stock["S-00001"], stock["S-00002"], stock["V-00002-3"]), (1, 2, 3))
+        items = env.inventory()
+        self.assertTrue(items["NOPE-1"]["pending"])
+        self.assertIn("not found", items["NOPE-1"]["error"])
+
+    def test_every_fault_switch_is_survived(self):
+        em = self.emulator()
+        env = self.woo_env(em)
+        feed = full_feed()
+        env.write_feed(feed)
+        self.first_run(env)
+        switches = [
+            {"fail_next": 2, "fail_status": 503},
+            {"fail_next": 1, "fail_status": 500},
+            {"drop_next": 2},
+            {"rate_limit_next": 1, "retry_after": 1},
+            {"drop_after_apply_next": 1},
+            {"malformed_next": 1},
+        ]
+        for n, switch in enumerate(switches, start=1):
+            with self.subTest(switch=switch):
+                feed["S-%05d" % n] = 500 + n
+                feed["V-%05d-1" % n] = 600 + n
+                env.write_feed(feed)
+                em.faults(reset=True, **switch)
+                started = time.monotonic()
+                run = self.sync(env)
+                self.assertEqual((run["result"], run["pushed"]), ("ok", 2), run)
+                self.assertEqual(em.woo_stock(), feed)
+                if "retry_after" in switch:
+                    self.assertGreaterEqual(time.monotonic() - started, 0.9)
+
+    def test_sigkill_mid_run_then_the_store_converges(self):
+        em = self.emulator("--latency-ms", "300")
+        env = self.woo_env(em)
+        feed = full_feed(5)
+        env.write_feed(feed)
+        env.start()
+        harness.wait_for(lambda: len(self.updated_items(em)) >= 1, timeout=60,
+                         what="a first batch")
+        env.kill(signal.SIGKILL)
+        self.assertNotEqual(em.woo_stock(), feed)
+        env.start()
+        run = env.wait_run(2, timeout=120)
+        self.assertEqual(run["result"], "ok", run)
+        self.assertEqual(em.woo_stock(), feed)
+
+    def test_wrong_secret_fails_clearly_without_a_retry_storm(self):
+        em = self.emulator()
+        env = self.woo_env(em, secret="cs_wrong_secret_value")
+        env.write_feed({"S-00001": 5})
+        run = self.first_run(env, expect="failed")
+        self.assertIn("401", run["error"])
+        refused = [e for e in em.requests() if e.get("status") == 401]
+        self.assertLessEqual(len(refused), 1, refused)
+        out = env.beectl("history", env.name).stdout + env.log_text()
+        self.assertNotIn("cs_wrong_secret_value", out)
+        self.assertTrue(env.inventory()["S-00001"]["pending"])
+
+    def test_expired_certificate_and_wrong_ca_are_refused(self):
+        for cert in ("expired", "wrong-ca"):
+            with self.subTest(cert=cert):
+                em = self.emulator(cert=cert)
+                env = self.woo_env(em)
+                env.write_feed({"S-00001": 5})
+                run = self.first_run(env, expect="failed")
+                self.assertIn("certificate", run["error"])
+                self.assertEqual(em.requests(), [])
+                env.kill()
+                em.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,52 @@
+// A scripted net::HttpSession for connector unit tests: each send() records the
+// request and answers with the next handler's response (or throws its error).
+// Live behaviour against the platforms' rules is tested against the emulators
+// in tests/emulators through the real beed (tests/integration).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "net/http_session.hpp"
+
+namespace pb::test {
+
+class FakeHttpSession final : public net::HttpSession {
+ public:
+  using Handler = std::function<net::Response(const net::Request&)>;
+
+  // Answers the next request with `handler`; requests beyond the script fail the test
+  // with a TransportError that names the request.
+  void then(Handler handler) { script_.push_back(std::move(handler)); }
+  void then_status(unsigned status, std::string body, std::vector<net::Header> headers = {}) {
+    then([=](const net::Request&) { return net::Response{status, headers, body}; });
+  }
+
+  boost::asio::awaitable<net::Response> send(net::Request request) override {
+    requests_.push_back(request);
+    if (script_.empty())
+      throw net::TransportError(
+          net::FailureKind::protocol,
+          "fake session: unscripted request " + request.method + " " + request.target);
+    auto handler = std::move(script_.front());
+    script_.pop_front();
+    co_return handler(request);
+  }
+
+  std::string origin() const override { return "https://fake.test"; }
+
+  const std::vector<net::Request>& requests() const { return requests_; }
+  std::size_t unused() const { return script_.size(); }
+
+ private:
+  std::deque<Handler> script_;
+  std::vector<net::Request> requests_;
+};
+
+}  // namespace pb::test

@@ -1,0 +1,179 @@
+// The `type: postgres` warehouse without a server: the row rules (text values as libpq gives
+// them, NULLs, duplicates), libpq message cleaning, and the errors of a read that cannot connect.
+// tests/integration/test_warehouse_postgres.py runs it against a real PostgreSQL.
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/warehouse/postgres_reader.hpp"
+#include "connectors/warehouse/postgres_rows.hpp"
+#include "connectors/warehouse/postgres_warehouse.hpp"
+#include "test_support.hpp"
+
+using namespace pb;
+using namespace pb::connectors;
+
+namespace {
+
+using Value = std::optional<std::string_view>;
+struct Row {
+  Value sku;
+  Value quantity;
+};
+
+// "SKU=QUANTITY@ROW;..." then "ROW|SKU|MESSAGE" per problem, then the held SKUs.
+std::string dump(const Feed& feed) {
+  std::string out;
+  for (const auto& row : feed.rows)
+    out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line) + ";";
+  out += "\n";
+  for (const auto& p : feed.problems)
+    out += std::to_string(p.line) + "|" + p.sku + "|" + p.message + "\n";
+  for (const auto& sku : feed.held_skus) out += sku + ",";
+  return out;
+}
+
+Feed build(const std::vector<Row>& rows, QuantityText text = QuantityText::integer,
+           DuplicatePolicy duplicates = DuplicatePolicy::error) {
+  PostgresFeedBuilder builder("postgres dbname=wms", duplicates, text);
+  std::uint64_t n = 0;
+  for (const auto& row : rows) builder.add(++n, row.sku, row.quantity);
+  return builder.finish();
+}
+
+}  // namespace
+
+TEST_CASE("postgres rows: sorted by SKU, trimmed, signed integers") {
+  const Feed feed = build({{"B", "10"}, {"A  ", "7"}, {" C\t", "-3"}, {"D", "+4"}, {"E", " 0 "}});
+  CHECK(feed.origin == "postgres dbname=wms");
+  CHECK(dump(feed) == "A=7@2;B=10@1;C=-3@3;D=4@4;E=0@5;\n");
+}
+
+TEST_CASE("postgres rows: NULL is never zero, and a bad row holds its SKU") {
+  const Feed feed = build({{"A", "7"},
+                           {"B", std::nullopt},
+                           {std::nullopt, "5"},
+                           {"   ", "5"},
+                           {"C", "12.5"},
+                           {"D", "lots"},
+                           {"E", ""},
+                           {"F", "99999999999999999999"},
+                           {"G", "1"}});
+  CHECK(dump(feed) ==
+        "A=7@1;G=1@9;\n"
+        "2|B|SKU 'B': quantity is NULL (NULL is not zero)\n"
+        "3||SKU is NULL\n"
+        "4||no SKU (blank)\n"
+        "5|C|SKU 'C': quantity '12.5' is not an integer\n"
+        "6|D|SKU 'D': quantity 'lots' is not an integer\n"
+        "7|E|SKU 'E': blank quantity (blank is not zero)\n"
+        "8|F|SKU 'F': quantity '99999999999999999999' is out of range\n"
+        "B,C,D,E,F,");
+}
+
+TEST_CASE("postgres rows: a held SKU has no row even where another row names it correctly") {
+  const Feed feed = build({{"A", "7"}, {"A", std::nullopt}, {"B", "2"}}, QuantityText::integer,
+                          DuplicatePolicy::sum);
+  CHECK(dump(feed) == "B=2@3;\n2|A|SKU 'A': quantity is NULL (NULL is not zero)\nA,");
+}
+
+TEST_CASE("postgres rows: NUMERIC and floating-point whole numbers are integers") {
+  const Feed feed = build({{"A", "12.000"},
+                           {"B", "-3.0"},
+                           {"C", "5"},
+                           {"D", "0.50"},
+                           {"E", "NaN"},
+                           {"F", "1e+06"},
+                           {"G", ".0"}},
+                          QuantityText::decimal);
+  CHECK(dump(feed) ==
+        "A=12@1;B=-3@2;C=5@3;\n"
+        "4|D|SKU 'D': quantity '0.50' is not an integer\n"
+        "5|E|SKU 'E': quantity 'NaN' is not an integer\n"
+        "6|F|SKU 'F': quantity '1e+06' is not an integer\n"
+        "7|G|SKU 'G': quantity '.0' is not an integer\n"
+        "D,E,F,G,");
+  // A text column keeps the CSV rule: "12.0" is not an integer there.
+  CHECK(dump(build({{"A", "12.0"}})) == "\n1|A|SKU 'A': quantity '12.0' is not an integer\nA,");
+}
+
+TEST_CASE("postgres rows: duplicate SKUs, as the CSV reader's policies") {
+  const std::vector<Row> rows{{"A", "1"}, {"B", "2"}, {"A", "3"}, {"C", "4"}};
+  CHECK(dump(build(rows)) ==
+        "B=2@2;C=4@4;\n"
+        "1|A|duplicate SKU 'A' (also on line 3)\n"
+        "3|A|duplicate SKU 'A' (also on line 1)\n"
+        "A,");
+  CHECK(dump(build(rows, QuantityText::integer, DuplicatePolicy::sum)) == "A=4@1;B=2@2;C=4@4;\n");
+  // Trimming makes "A " the same SKU as "A".
+  CHECK(dump(build({{"A", "1"}, {"A ", "2"}}, QuantityText::integer, DuplicatePolicy::sum)) ==
+        "A=3@1;\n");
+}
+
+TEST_CASE("postgres rows: an empty result is an empty feed") {
+  CHECK(dump(build({})) == "\n");
+}
+
+TEST_CASE("libpq messages: one line, and the password never shows") {
+  CHECK(clean_libpq_message("connection to server at \"db\" (10.0.0.1), port 5432 failed: "
+                            "Connection refused\n\tIs the server running on that host and "
+                            "accepting TCP/IP connections?\n",
+                            "") ==
+        "connection to server at \"db\" (10.0.0.1), port 5432 failed: Connection refused Is the "
+        "server running on that host and accepting TCP/IP connections?");
+  CHECK(clean_libpq_message("FATAL:  password authentication failed for user \"s3cret\"\n",
+                            "s3cret") == "FATAL:  password authentication failed for user \"***\"");
+  CHECK(clean_libpq_message("aaaa", "aa") == "******");
+  CHECK(clean_libpq_message("", "x").empty());
+}
+
+TEST_CASE("postgres warehouse: describe() is the conninfo, and a failed read says where") {
+  test::ScratchDir dir;
+  config::PostgresWarehouseConfig config;
+  // Port 1 on loopback: refused at once, no server needed.
+  config.conninfo = "host=127.0.0.1 port=1 dbname=wms user=packagebee";
+  config.query = "SELECT sku, quantity FROM stock";
+  config.connect_timeout = std::chrono::seconds(2);
+  PostgresWarehouse warehouse(config);
+  CHECK(warehouse.describe() == "postgres host=127.0.0.1 port=1 dbname=wms user=packagebee");
+
+  SUBCASE("connection refused") {
+    const std::string secret = "pw-connection-refused-1";
+    test::write_file(dir / "password", secret + "\n");
+    config.password_file = dir / "password";
+    try {
+      read_postgres_warehouse(config);
+      FAIL("expected a WarehouseError");
+    } catch (const WarehouseError& e) {
+      const std::string what = e.what();
+      CAPTURE(what);
+      CHECK(
+          what.starts_with("postgres host=127.0.0.1 port=1 dbname=wms user=packagebee: "
+                           "connection to server at \"127.0.0.1\", port 1 failed:"));
+      CHECK(what.find('\n') == std::string::npos);
+      CHECK(what.find(secret) == std::string::npos);
+    }
+  }
+  SUBCASE("the password file cannot be read") {
+    config.password_file = dir / "missing";
+    try {
+      read_postgres_warehouse(config);
+      FAIL("expected a WarehouseError");
+    } catch (const WarehouseError& e) {
+      const std::string what = e.what();
+      CAPTURE(what);
+      CHECK(
+          what.starts_with("postgres host=127.0.0.1 port=1 dbname=wms user=packagebee: cannot "
+                           "read password_file "));
+    }
+  }
+  SUBCASE("through the coroutine and the pool") {
+    PostgresWarehouse refused(config);
+    CHECK_THROWS_AS(test::run_with_pool([&](auto pool) { return refused.read_snapshot(pool); }),
+                    WarehouseError);
+  }
+}

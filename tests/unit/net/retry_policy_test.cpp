@@ -1,0 +1,86 @@
+// The pure parts of retrying: judge_status, the backoff bounds and jitter, and
+// Retry-After in both of its forms.
+#include <chrono>
+#include <random>
+
+#include <doctest/doctest.h>
+
+#include "net/backoff.hpp"
+#include "net/retry.hpp"
+
+using namespace std::chrono_literals;
+using pb::net::parse_retry_after;
+
+TEST_CASE("judge_status retries 429 and the 5xx that mean 'try later'") {
+  for (unsigned status : {429u, 500u, 502u, 503u, 504u}) {
+    pb::net::Response response;
+    response.status = status;
+    const auto verdict = pb::net::judge_status(response);
+    CHECK(verdict.retry);
+    CHECK(verdict.reason == "HTTP " + std::to_string(status));
+  }
+  for (unsigned status : {200u, 201u, 204u, 301u, 400u, 401u, 404u, 409u, 422u, 501u, 505u}) {
+    pb::net::Response response;
+    response.status = status;
+    CHECK_FALSE(pb::net::judge_status(response).retry);
+  }
+}
+
+TEST_CASE("the backoff bound doubles up to max_backoff") {
+  pb::net::RetryOptions options;
+  options.initial_backoff = 500ms;
+  options.max_backoff = 30s;
+  CHECK(pb::net::detail::backoff_bound(options, 0) == 500ms);
+  CHECK(pb::net::detail::backoff_bound(options, 1) == 1000ms);
+  CHECK(pb::net::detail::backoff_bound(options, 4) == 8000ms);
+  CHECK(pb::net::detail::backoff_bound(options, 6) == 30s);
+  CHECK(pb::net::detail::backoff_bound(options, 1000) == 30s);  // no overflow
+}
+
+TEST_CASE("the jittered delay stays within [bound/2, bound] and varies") {
+  pb::net::RetryOptions options;
+  options.initial_backoff = 1000ms;
+  options.max_backoff = 4000ms;
+  std::minstd_rand random(42);
+  for (int retry = 0; retry < 4; ++retry) {
+    const auto bound = pb::net::detail::backoff_bound(options, retry);
+    auto low = bound, high = bound / 2;
+    for (int i = 0; i < 500; ++i) {
+      const auto delay = pb::net::detail::backoff_delay(options, retry, random);
+      CHECK(delay >= bound / 2);
+      CHECK(delay <= bound);
+      low = std::min(low, delay);
+      high = std::max(high, delay);
+    }
+    CHECK(high - low > bound / 4);  // spread, not a constant
+  }
+}
+
+TEST_CASE("Retry-After as delta-seconds") {
+  const auto now = std::chrono::system_clock::now();
+  CHECK(parse_retry_after("120", now) == 120'000ms);
+  CHECK(parse_retry_after("0", now) == 0ms);
+  CHECK(parse_retry_after(" 7 ", now) == 7'000ms);
+  CHECK(parse_retry_after("99999999999999999999", now) == std::chrono::milliseconds(24h));
+  CHECK_FALSE(parse_retry_after("", now));
+  CHECK_FALSE(parse_retry_after("-1", now));
+  CHECK_FALSE(parse_retry_after("1.5", now));
+  CHECK_FALSE(parse_retry_after("10s", now));
+}
+
+TEST_CASE("Retry-After as an IMF-fixdate") {
+  // Wed, 21 Oct 2015 07:28:00 GMT
+  const auto date = std::chrono::sys_days(std::chrono::year(2015) / 10 / 21) + 7h + 28min;
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", date - 30s) == 30'000ms);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", date - 1500ms) == 1500ms);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", date + 1h) == 0ms);  // past
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+                          std::chrono::sys_days(std::chrono::year(1994) / 11 / 6)) ==
+        std::chrono::milliseconds(8h + 49min + 37s));
+  CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 UTC", date));
+  CHECK_FALSE(parse_retry_after("Wed, 31 Feb 2015 07:28:00 GMT", date));
+  CHECK_FALSE(parse_retry_after("Wed, 21 Foo 2015 07:28:00 GMT", date));
+  CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 25:28:00 GMT", date));
+  CHECK_FALSE(parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", date));
+  CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 7:28:00 GMT", date));
+}
