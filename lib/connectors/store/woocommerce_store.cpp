@@ -34,6 +34,10 @@
 
 namespace pb::connectors {
 
+namespace {
+constexpr std::size_t kRoundsPerPush = 8;
+}  // namespace
+
 // A push's count of requests answered and failed: a push none of whose requests got an
 // answer is a store that is down, not a list of per-SKU failures.
 struct WooRequestTally {
@@ -171,7 +175,11 @@ std::size_t WooCommerceStore::concurrency() const {
 }
 
 std::size_t WooCommerceStore::max_batch() const {
-  return kWooBatchLimit * concurrency();
+  // Several rounds of `concurrency` requests per push: between two pushes the
+  // engine commits the verdicts and reads the next batch (~25 ms with fsyncs),
+  // time in which nothing is in flight. One round per push left the server
+  // idle a quarter of the time at 50 ms latency (bench/store_bench.py).
+  return kWooBatchLimit * concurrency() * kRoundsPerPush;
 }
 
 std::string WooCommerceStore::describe() const {

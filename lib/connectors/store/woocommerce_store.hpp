@@ -32,7 +32,7 @@ class WooCommerceStore final : public Store {
                    std::shared_ptr<net::HttpSession> session);
   ~WooCommerceStore() override;
 
-  // 100 objects a request times the requests in flight.
+  // 100 objects a request, times the requests in flight, times 8 rounds.
   std::size_t max_batch() const override;
 
   // Reads the key files (at every run: a rotated key needs no reload), and walks the

@@ -511,7 +511,7 @@ TEST_CASE("one push is split into requests of at most 100, by endpoint") {
   std::sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) { return a.sku < b.sku; });
   f.serve();
   auto store = f.store();
-  REQUIRE(store->max_batch() == 400);
+  REQUIRE(store->max_batch() == 3200);
   CHECK(batch.size() == 400);
   const auto results = f.push(*store, batch);
   for (const auto& r : results) CHECK(r.outcome == PushOutcome::confirmed);
@@ -538,10 +538,10 @@ TEST_CASE("requests of one push overlap, up to the configured concurrency") {
     f.serve();
     auto slow = std::make_shared<SlowSession>(f.forward, std::chrono::milliseconds(40));
     auto store = f.store(slow);
-    CHECK(store->max_batch() == 100 * concurrency);
+    CHECK(store->max_batch() == 100 * concurrency * 8);
     f.prepare(*store);  // 8 product pages: 1, then 7 in parallel
     CHECK(slow->most_in_flight() == concurrency);
-    batch.resize(store->max_batch());
+    batch.resize(100 * concurrency);
     const auto started = std::chrono::steady_clock::now();
     const auto results = f.push(*store, batch);
     const auto took = std::chrono::steady_clock::now() - started;
@@ -827,5 +827,5 @@ TEST_CASE("describe and max_batch") {
   f.config.concurrency = 3;
   auto store = f.store();
   CHECK(store->describe() == "woocommerce https://shop.example.com");
-  CHECK(store->max_batch() == 300);
+  CHECK(store->max_batch() == 2400);
 }
