@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config_loader.hpp"
+#include "connectors/store/store.hpp"
+#include "connectors/warehouse/warehouse.hpp"
 #include "service/command_handlers.hpp"
 #include "sys/groups.hpp"
 #include "sys/offload.hpp"
@@ -135,23 +137,47 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   }
   old.admin_group = neu.admin_group;
 
-  std::vector<std::shared_ptr<sync::ConnectionRunner>> runners;
+  // First build every new runner and connector, which can fail (a ca_file that
+  // cannot be loaded): the reload is then refused with nothing changed.
+  struct Change {
+    std::shared_ptr<sync::ConnectionRunner> runner;
+    enum { added, changed, unchanged } what;
+    std::shared_ptr<connectors::Warehouse> warehouse;
+    std::shared_ptr<connectors::Store> store;
+  };
+  std::vector<Change> changes;
   for (const auto& connection : next.connections) {
     auto existing = runner(connection.name);
     if (!existing) {
-      auto fresh = make_runner(connection);
-      fresh->start(false);
-      summary.added.push_back(connection.name);
-      runners.push_back(std::move(fresh));
+      changes.push_back({make_runner(connection), Change::added, nullptr, nullptr});
+    } else if (existing->config() == connection) {
+      changes.push_back({std::move(existing), Change::unchanged, nullptr, nullptr});
     } else {
-      if (existing->config() == connection) {
-        ++summary.unchanged;
-      } else {
-        existing->reconfigure(connection);
-        summary.changed.push_back(connection.name);
-      }
-      runners.push_back(std::move(existing));
+      const connectors::StoreDeps store_deps{io_.get_executor(), db_.get(), connection.name};
+      changes.push_back({std::move(existing), Change::changed,
+                         connectors::make_warehouse(connection.warehouse),
+                         connectors::make_store(connection.store, store_deps)});
     }
+  }
+  std::vector<std::shared_ptr<sync::ConnectionRunner>> runners;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    auto& change = changes[i];
+    const auto& connection = next.connections[i];
+    switch (change.what) {
+      case Change::added:
+        change.runner->start(false);
+        summary.added.push_back(connection.name);
+        break;
+      case Change::changed:
+        change.runner->reconfigure(connection, std::move(change.warehouse),
+                                   std::move(change.store));
+        summary.changed.push_back(connection.name);
+        break;
+      case Change::unchanged:
+        ++summary.unchanged;
+        break;
+    }
+    runners.push_back(std::move(change.runner));
   }
   for (const auto& r : runners_) {
     if (!next.find(r->config().name)) {

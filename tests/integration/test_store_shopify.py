@@ -230,6 +230,26 @@ class ShopifyStoreTest(BeeTestCase):
         history = env.beectl("history", env.name)
         self.assertNotIn("shpat_wrong_token_value", env.log_text() + status.stdout + history.stdout)
 
+    def test_a_reload_whose_store_cannot_be_built_changes_nothing(self):
+        em = self.emulator()
+        env = self.shop_env(em)
+        feed = {sku(1): 5, sku(2): 6}
+        env.write_feed(feed)
+        self.first_run(env)
+        good = open(env.config_path).read()
+        missing = os.path.join(env.root, "no-such-ca.pem")
+        with open(env.config_path, "w") as f:
+            f.write(good.replace(self.tls["ca"], missing))
+        r = env.beectl("reload")
+        self.assertNotEqual(r.code, 0, r)
+        self.assertIn(missing, r.stderr + r.stdout)
+        # Still served with the old settings.
+        feed[sku(1)] = 77
+        env.write_feed(feed)
+        run = self.sync(env)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", 1), run)
+        self.assertEqual(em.shopify_available()[sku(1)], 77)
+
     def test_expired_certificate_and_wrong_ca_are_refused(self):
         for cert in ("expired", "wrong-ca"):
             with self.subTest(cert=cert):
