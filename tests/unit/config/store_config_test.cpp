@@ -6,24 +6,14 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "parse_helpers.hpp"
 
 using namespace pb::config;
 
 namespace {
 
-Config parse(std::string_view yaml) {
-  return parse_config(yaml, "test.yaml", "/etc/packagebee");
-}
-
-std::string what_of(std::string_view yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected a ConfigError for:\n" << yaml);
-  return {};
-}
+using pb::test::parse;
+using pb::test::what_of;
 
 // Lines 1-4; the store section's keys start on line 5.
 std::string with_store(std::string_view store_lines) {

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "parse_helpers.hpp"
 
 using namespace pb;
 using namespace pb::config;
@@ -14,19 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Config parse(std::string_view yaml) {
-  return parse_config(yaml, "test.yaml", "/etc/packagebee");
-}
-
-std::string what_of(std::string_view yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  FAIL("expected a ConfigError for:\n" << yaml);
-  return {};
-}
+using pb::test::parse;
+using pb::test::what_of;
 
 // Lines 1-3; the warehouse section's keys start on line 4, the store follows them.
 std::string with_warehouse(std::string_view warehouse_lines) {
