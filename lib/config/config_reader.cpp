@@ -252,10 +252,31 @@ Reader::Scope::~Scope() {
 Reader::Reader(std::string file_name, std::filesystem::path base_dir)
     : file_name_(std::move(file_name)), base_dir_(std::move(base_dir)) {}
 
+Reader::Scope Reader::enter_index(std::size_t index, const YAML::Node& item) {
+  // "[2]" joins the key before it without a dot: warehouses[2].path.
+  return Scope(*this, "[" + std::to_string(index) + "]", item);
+}
+
+std::vector<std::string> Reader::strings(const YAML::Node& node, std::string_view noun) {
+  std::vector<std::string> out;
+  if (node.IsDefined() && node.IsScalar()) {
+    out.push_back(std::get<std::string>(scalar(node, Kind::string)));
+    return out;
+  }
+  items(node, noun, [&](const YAML::Node& item, std::size_t) {
+    out.push_back(std::get<std::string>(scalar(item, Kind::string)));
+  });
+  return out;
+}
+
+Value Reader::scalar(const YAML::Node& node, Kind kind, std::int64_t min, std::int64_t max) {
+  return convert(node, Rule{kind, min, max, {}, {}});
+}
+
 std::string Reader::key_path(std::string_view leaf) const {
   std::string out;
   for (const Frame& frame : path_) {
-    if (!out.empty()) out += '.';
+    if (!out.empty() && !frame.key.starts_with('[')) out += '.';
     out += frame.key;
   }
   if (!leaf.empty()) {

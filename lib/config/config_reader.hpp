@@ -56,6 +56,18 @@ class Reader {
   template <class F>
   void entries(const YAML::Node& node, std::string_view noun, F&& f);
 
+  // Calls f(item, index) for every item of the sequence `node`, with "[index]" (0-based) on the
+  // path. A null node is an empty sequence.
+  template <class F>
+  void items(const YAML::Node& node, std::string_view noun, F&& f);
+
+  // A sequence of non-empty strings (a single string reads as a list of one). Errors name the
+  // item ("inventory.listings.include[2]").
+  std::vector<std::string> strings(const YAML::Node& node, std::string_view noun);
+
+  // One scalar of `kind`, converted and checked as a schema field would be.
+  Value scalar(const YAML::Node& node, Kind kind, std::int64_t min = 0, std::int64_t max = 0);
+
   Scope enter(std::string_view key, const YAML::Node& key_node) {
     return Scope(*this, key, key_node);
   }
@@ -90,6 +102,7 @@ class Reader {
   }
 
   std::vector<Entry> collect(const YAML::Node& node, std::string_view noun) const;
+  Scope enter_index(std::size_t index, const YAML::Node& item);
   Value convert(const YAML::Node& node, const Rule& rule) const;
   Value convert_default(std::string_view key, std::string_view text, const Rule& rule) const;
   [[noreturn]] void unknown_key(const Entry& entry,
@@ -147,6 +160,18 @@ void Reader::select(const YAML::Node& node, std::string_view what,
   std::vector<std::string_view> types;
   for (const Alternative<V>& a : alternatives) types.push_back(a.type);
   alternatives[choose(node, what, types)].load(out, node, *this);
+}
+
+template <class F>
+void Reader::items(const YAML::Node& node, std::string_view noun, F&& f) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence())
+    fail(node, {}, "expected a list of " + std::string(noun) + "s, got " + describe(node));
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const Scope scope = enter_index(i, item);
+    f(item, i);
+  }
 }
 
 template <class F>

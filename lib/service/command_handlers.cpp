@@ -239,7 +239,9 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
   const auto rules = sync::Rules::from(runner->config().inventory);
   connectors::Feed feed;
   try {
-    feed = co_await warehouse->read_snapshot(service_.pool());
+    // A dry run compares the whole current snapshot with what is stored.
+    const connectors::ReadRequest whole{SyncKind::full, {}, {}};
+    feed = co_await warehouse->read(service_.pool(), whole);
   } catch (const connectors::WarehouseError& e) {
     co_return Reply::failure(Status::refused,
                              std::string("cannot read the warehouse: ") + e.what());

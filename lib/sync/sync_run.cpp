@@ -168,7 +168,8 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
     {
       // Scoped: the snapshot can be a million rows; it is gone before the
       // push phase, which works from LMDB alone.
-      auto feed = co_await env.warehouse.read_snapshot(env.pool);
+      const connectors::ReadRequest request{run.kind, {}, {}};
+      auto feed = co_await env.warehouse.read(env.pool, request);
       run.read = feed.rows.size();
       run.bad_rows = feed.problems.size();
       log_feed_problems(fields, feed);

@@ -68,7 +68,7 @@ Feed read_csv_warehouse(const config::CsvWarehouseConfig& config) {
   return parse_csv_feed(in, csv_feed_options(config), file.string());
 }
 
-boost::asio::awaitable<Feed> CsvWarehouse::read_snapshot(boost::asio::any_io_executor pool) {
+boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor pool, ReadRequest) {
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
   auto work = [config = config_] { return read_csv_warehouse(config); };

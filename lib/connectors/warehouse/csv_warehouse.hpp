@@ -31,7 +31,7 @@ class CsvWarehouse final : public Warehouse {
  public:
   explicit CsvWarehouse(config::CsvWarehouseConfig config) : config_(std::move(config)) {}
 
-  boost::asio::awaitable<Feed> read_snapshot(boost::asio::any_io_executor pool) override;
+  boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool, ReadRequest request) override;
 
   // "csv /srv/feeds/acme (inv_*.csv)" for a directory, "csv /srv/feeds/acme.csv" for a file.
   std::string describe() const override;

@@ -40,6 +40,17 @@ struct Feed {
   // SKUs named by a problem row: they keep their previous state (they are not
   // "missing" from the snapshot). Sorted, unique.
   std::vector<std::string> held_skus;
+
+  // The source says nothing changed since ReadRequest::validator (HTTP 304): no rows, no
+  // problems, and what is stored for this source stands.
+  bool unchanged = false;
+  // The rows are only what changed since ReadRequest::cursor (an incremental read): a SKU
+  // without a row keeps its stored quantity instead of leaving the snapshot.
+  bool delta = false;
+  // Opaque to the engine; stored with this feed's rows, in the transaction that commits the
+  // last of them, and handed back in the next ReadRequest. Empty: none.
+  std::string validator;  // e.g. an ETag or a Last-Modified date
+  std::string cursor;     // e.g. the newest updated_at the rows carried
 };
 
 }  // namespace pb::connectors

@@ -16,13 +16,23 @@ namespace pb::connectors {
 
 // WarehouseError (the source could not be read at all) is in feed.hpp.
 
+// What the engine remembers of this source's last committed read.
+struct ReadRequest {
+  // Full: read everything and ignore `validator` and `cursor`; a Full Sync always does.
+  SyncKind kind = SyncKind::full;
+  std::string validator;  // Feed::validator of the last committed read; empty: none
+  std::string cursor;     // Feed::cursor of the last committed read; empty: none
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
 
-  // Reads the whole current snapshot. Blocking work runs on `pool`; the
-  // coroutine resumes on the caller's executor. Throws WarehouseError.
-  virtual boost::asio::awaitable<Feed> read_snapshot(boost::asio::any_io_executor pool) = 0;
+  // Reads the current snapshot, or (Smart Sync, when the source supports it and `request`
+  // carries a cursor) only what changed. Blocking work runs on `pool`; the coroutine resumes
+  // on the caller's executor. Throws WarehouseError.
+  virtual boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool,
+                                            ReadRequest request) = 0;
 
   // One line for logs and `beectl`: "csv /srv/feeds/acme/inv_*.csv". No secrets.
   virtual std::string describe() const = 0;

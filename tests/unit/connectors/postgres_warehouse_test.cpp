@@ -173,7 +173,7 @@ TEST_CASE("postgres warehouse: describe() is the conninfo, and a failed read say
   }
   SUBCASE("through the coroutine and the pool") {
     PostgresWarehouse refused(config);
-    CHECK_THROWS_AS(test::run_with_pool([&](auto pool) { return refused.read_snapshot(pool); }),
+    CHECK_THROWS_AS(test::run_with_pool([&](auto pool) { return refused.read(pool, {}); }),
                     WarehouseError);
   }
 }

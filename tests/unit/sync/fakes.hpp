@@ -25,10 +25,12 @@ class MemoryWarehouse : public connectors::Warehouse {
  public:
   connectors::Feed feed;
   bool fail = false;
+  connectors::ReadRequest last_request;
 
-  boost::asio::awaitable<connectors::Feed> read_snapshot(
-      boost::asio::any_io_executor pool) override {
+  boost::asio::awaitable<connectors::Feed> read(boost::asio::any_io_executor pool,
+                                                connectors::ReadRequest request) override {
     (void)pool;
+    last_request = request;
     if (fail) throw connectors::WarehouseError("warehouse unreachable");
     co_return feed;
   }
