@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "core/calendar_schedule.hpp"
 #include "core/types.hpp"
 
 namespace pb::config {
@@ -93,20 +96,65 @@ struct WooCommerceStoreConfig {
 
 using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig>;
 
+// One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
+struct SourceConfig {
+  std::string name;  // "warehouse" for the single `warehouse:` form; unique in the connection
+  WarehouseConfig connector;
+  std::vector<std::string> skus;          // globs: only these SKUs are read (empty: all)
+  std::vector<std::string> exclude_skus;  // globs: these are not
+
+  bool operator==(const SourceConfig&) const = default;
+};
+
+// Warehouse SKU -> store SKU. A SKU without an entry keeps its name; `include`/`exclude` globs
+// choose which store SKUs the connection lists at all.
+struct ListingsConfig {
+  std::vector<std::pair<std::string, std::string>> map;  // sorted by warehouse SKU, unique
+  std::filesystem::path file;  // where `map` was read from in part, if anywhere (for messages)
+  std::vector<std::string> include;  // empty: every SKU
+  std::vector<std::string> exclude;
+
+  bool operator==(const ListingsConfig&) const = default;
+};
+
+// A store SKU sold as a set of warehouse SKUs.
+struct BundleConfig {
+  std::string sku;                                           // the store SKU
+  std::vector<std::pair<std::string, Quantity>> components;  // warehouse SKU, units per bundle
+
+  bool operator==(const BundleConfig&) const = default;
+};
+
+// A command run when a run fails (or, with `partial`, also when it ends partial).
+struct HookConfig {
+  std::vector<std::string> command;  // argv; empty: no hook
+  std::chrono::seconds timeout{30};
+  bool on_partial = true;
+
+  bool operator==(const HookConfig&) const = default;
+};
+
 struct InventoryConfig {
   std::chrono::seconds schedule{3600};
   SyncKind automatic = SyncKind::smart;
   MissingSkus missing_skus = MissingSkus::keep;
-  Quantity buffer = 0;
+  Quantity buffer = 0;                 // units held back
+  int buffer_percent = 0;              // or this share of the quantity, rounded up (0-100)
+  Quantity minimum_distributable = 0;  // below this after the buffer, push 0
+  std::chrono::seconds repush_after{7 * 86400};   // 0: never
+  std::optional<CalendarSchedule> full_schedule;  // in-daemon Full Syncs; none: only on demand
 
   bool operator==(const InventoryConfig&) const = default;
 };
 
 struct ConnectionConfig {
   std::string name;
-  WarehouseConfig warehouse;
+  std::vector<SourceConfig> warehouses;  // at least one
   StoreConfig store;
   InventoryConfig inventory;
+  ListingsConfig listings;
+  std::vector<BundleConfig> bundles;  // sorted by SKU
+  HookConfig on_failure;
 
   bool operator==(const ConnectionConfig&) const = default;
 };

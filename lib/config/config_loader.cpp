@@ -171,19 +171,38 @@ void check_stores(Config& config, const YAML::Node& root, const Reader& reader) 
   }
 }
 
+// The YAML node of a connection's `index`th warehouse, and its key path.
+std::pair<std::optional<YAML::Node>, std::string> warehouse_node(const YAML::Node& root,
+                                                                 const ConnectionConfig& connection,
+                                                                 std::size_t index) {
+  std::optional<YAML::Node> at = Reader::child(root, "connections");
+  if (at) at = Reader::child(*at, connection.name);
+  std::string path = "connections." + connection.name;
+  if (at) {
+    if (auto single = Reader::child(*at, "warehouse")) {
+      at = single;
+      path += ".warehouse";
+    } else if (auto list = Reader::child(*at, "warehouses"); list && list->IsSequence()) {
+      at = (*list)[index];
+      path += ".warehouses[" + std::to_string(index) + "]";
+    }
+  }
+  return {at, path};
+}
+
 // The conninfo is parsed by libpq now, so a typo or a password in it fails here, not at a run.
 void check_warehouses(const Config& config, const YAML::Node& root, const Reader& reader) {
   for (const ConnectionConfig& connection : config.connections) {
-    const auto* postgres = std::get_if<PostgresWarehouseConfig>(&connection.warehouse);
-    if (postgres == nullptr) continue;
-    const auto problem = conninfo_problem(postgres->conninfo);
-    if (!problem) continue;
-    std::optional<YAML::Node> at = Reader::child(root, "connections");
-    if (at) at = Reader::child(*at, connection.name);
-    if (at) at = Reader::child(*at, "warehouse");
-    if (at) at = Reader::child(*at, "conninfo");
-    reader.fail_at(at.value_or(YAML::Node()),
-                   "connections." + connection.name + ".warehouse.conninfo", *problem);
+    for (std::size_t i = 0; i < connection.warehouses.size(); ++i) {
+      const auto* postgres =
+          std::get_if<PostgresWarehouseConfig>(&connection.warehouses[i].connector);
+      if (postgres == nullptr) continue;
+      const auto problem = conninfo_problem(postgres->conninfo);
+      if (!problem) continue;
+      auto [at, path] = warehouse_node(root, connection, i);
+      if (at) at = Reader::child(*at, "conninfo");
+      reader.fail_at(at.value_or(YAML::Node()), path + ".conninfo", *problem);
+    }
   }
 }
 

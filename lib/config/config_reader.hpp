@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "config/config_schema.hpp"
@@ -44,6 +46,10 @@ class Reader {
   template <class T>
   void section(const YAML::Node& node, std::type_identity_t<std::span<const Field<T>>> fields,
                T& out);
+
+  // The next section() call skips these keys of its map: the level above reads them from the
+  // same map (a warehouse's `name:` beside its connector's keys).
+  void skip_in_next_section(std::vector<std::string_view> keys) { skipped_ = std::move(keys); }
 
   // Reads the `type:` key of `node` (`what` names the section in messages) and hands the node to
   // the matching alternative.
@@ -116,19 +122,23 @@ class Reader {
   std::string file_name_;
   std::filesystem::path base_dir_;
   std::vector<Frame> path_;
+  std::vector<std::string_view> skipped_;
 };
 
 template <class T>
 void Reader::section(const YAML::Node& node, std::type_identity_t<std::span<const Field<T>>> fields,
                      T& out) {
   const std::vector<Entry> found = collect(node, "key");
+  const std::vector<std::string_view> skipped = std::exchange(skipped_, {});
   std::vector<bool> seen(fields.size(), false);
   for (const Entry& entry : found) {
+    if (std::find(skipped.begin(), skipped.end(), entry.name) != skipped.end()) continue;
     std::size_t i = 0;
     while (i < fields.size() && fields[i].key != entry.name) ++i;
     if (i == fields.size()) {
       std::vector<std::string_view> known;
       for (const Field<T>& f : fields) known.push_back(f.key);
+      known.insert(known.end(), skipped.begin(), skipped.end());
       unknown_key(entry, known);
     }
     seen[i] = true;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "config/config_reader.hpp"
+#include "config/rules_loader.hpp"
 
 namespace pb::config {
 
@@ -318,23 +319,115 @@ constexpr Field<InventoryConfig> kInventory[] = {
      .set = [](InventoryConfig& i,
                const Value& v) { i.missing_skus = parse_missing_skus(text(v)).value(); }},
     {.key = "buffer",
+     .kind = Kind::section,
+     .description = "held back from every quantity pushed: a number of units, or a percentage "
+                    "(\"10%\", rounded up)",
+     .load = load_buffer},
+    {.key = "minimum_distributable",
      .kind = Kind::integer,
      .default_value = "0",
      .min = 0,
      .max = std::numeric_limits<std::int64_t>::max(),
-     .description = "units held back from every quantity pushed to the store",
-     .set = [](InventoryConfig& i, const Value& v) { i.buffer = integer(v); }},
+     .description = "when a quantity after the buffer is below this, 0 is pushed",
+     .set = [](InventoryConfig& i, const Value& v) { i.minimum_distributable = integer(v); }},
+    {.key = "repush_after",
+     .kind = Kind::duration,
+     .default_value = "7d",
+     .min = 0,
+     .max = 365 * kDay,
+     .description = "a SKU the store last confirmed this long ago is pushed again (0: never)",
+     .set = [](InventoryConfig& i,
+               const Value& v) { i.repush_after = std::get<std::chrono::seconds>(v); }},
+    {.key = "full_schedule",
+     .kind = Kind::section,
+     .description = "when beed itself runs a Full Sync, in local time: \"01:00\", "
+                    "\"Mon..Fri 01:00\", \"daily\" (systemd.time(7) calendar style)",
+     .load =
+         [](InventoryConfig& i, const YAML::Node& node, Reader& reader) {
+           i.full_schedule.reset();
+           if (!node.IsDefined() || node.IsNull()) return;
+           const Value value = reader.scalar(node, Kind::string);
+           auto parsed = parse_calendar(text(value));
+           if (auto* error = std::get_if<std::string>(&parsed)) reader.fail(node, {}, *error);
+           i.full_schedule = std::get<CalendarSchedule>(parsed);
+         }},
 };
+
+// A warehouse map holds its connector's keys and, beside them, `name`, `skus` and
+// `exclude_skus`, which the connection reads.
+void load_source(SourceConfig& source, const YAML::Node& node, Reader& reader) {
+  if (node.IsDefined() && !node.IsNull() && !node.IsMap())
+    reader.fail(node, {}, "expected a map (a warehouse), got " + Reader::describe(node));
+  if (const auto name = Reader::child(node, "name")) {
+    const auto scope = reader.enter("name", *name);
+    source.name = text(reader.scalar(*name, Kind::string));
+    if (!is_valid_connection_name(source.name))
+      reader.fail(*name, {}, "invalid warehouse name: use 1-64 of A-Z a-z 0-9 _ . -");
+  }
+  if (const auto skus = Reader::child(node, "skus")) {
+    const auto scope = reader.enter("skus", *skus);
+    source.skus = reader.strings(*skus, "glob");
+  }
+  if (const auto skus = Reader::child(node, "exclude_skus")) {
+    const auto scope = reader.enter("exclude_skus", *skus);
+    source.exclude_skus = reader.strings(*skus, "glob");
+  }
+  reader.skip_in_next_section({"name", "skus", "exclude_skus"});
+  reader.select(node, "warehouse", kWarehouseTypes, source.connector);
+}
 
 constexpr Field<ConnectionConfig> kConnection[] = {
     {.key = "warehouse",
      .kind = Kind::section,
-     .required = true,
-     .description = "where stock levels are read",
+     .description = "where stock levels are read (or `warehouses:`, a list, to sum several)",
      .load =
          [](ConnectionConfig& c, const YAML::Node& node, Reader& reader) {
-           reader.select(node, "warehouse", kWarehouseTypes, c.warehouse);
+           // Called with a null node both for `warehouse:` left empty and, after the keys
+           // present were read, for no `warehouse:` at all; only in the latter case can
+           // `warehouses:` have filled the list (a connection with neither fails earlier).
+           if ((!node.IsDefined() || node.IsNull()) && !c.warehouses.empty()) return;
+           if (!c.warehouses.empty())
+             reader.fail(node, {}, "give either warehouse or warehouses, not both");
+           SourceConfig source;
+           source.name = "warehouse";
+           load_source(source, node, reader);
+           c.warehouses.push_back(std::move(source));
          }},
+    {.key = "warehouses",
+     .kind = Kind::section,
+     .description = "several warehouses whose quantities are summed per SKU",
+     .load =
+         [](ConnectionConfig& c, const YAML::Node& node, Reader& reader) {
+           if (!node.IsDefined() || node.IsNull()) return;
+           if (!c.warehouses.empty())
+             reader.fail(node, {}, "give either warehouse or warehouses, not both");
+           reader.items(node, "warehouse", [&](const YAML::Node& item, std::size_t i) {
+             SourceConfig source;
+             source.name = "warehouse-" + std::to_string(i + 1);
+             load_source(source, item, reader);
+             for (const SourceConfig& earlier : c.warehouses)
+               if (earlier.name == source.name)
+                 reader.fail(item, "name", "two warehouses are named \"" + source.name + "\"");
+             c.warehouses.push_back(std::move(source));
+           });
+           if (c.warehouses.empty()) reader.fail(node, {}, "the list of warehouses is empty");
+         }},
+    {.key = "listings",
+     .kind = Kind::section,
+     .description = "warehouse SKU -> store SKU (map:, file:) and which SKUs are listed "
+                    "(include:, exclude: globs)",
+     .load = [](ConnectionConfig& c, const YAML::Node& node,
+                Reader& reader) { load_listings(c.listings, node, reader); }},
+    {.key = "bundles",
+     .kind = Kind::section,
+     .description = "store SKUs made of warehouse SKUs: BUNDLE: {COMPONENT: units per bundle}",
+     .load = [](ConnectionConfig& c, const YAML::Node& node,
+                Reader& reader) { load_bundles(c.bundles, node, reader); }},
+    {.key = "on_failure",
+     .kind = Kind::section,
+     .description = "a command run with the run's summary when a run fails or ends partial",
+     .load = [](ConnectionConfig& c, const YAML::Node& node,
+                Reader& reader) { load_hook(c.on_failure, node, reader); }},
     {.key = "store",
      .kind = Kind::section,
      .required = true,
@@ -357,7 +450,13 @@ void load_connections(Config& config, const YAML::Node& node, Reader& reader) {
                   "letter or digit");
     ConnectionConfig connection;
     connection.name = entry.name;
+    if (!Reader::child(entry.value, "warehouse") && !Reader::child(entry.value, "warehouses"))
+      reader.fail(entry.key, "warehouse",
+                  "missing required key \"warehouse\" (where stock levels are read; or "
+                  "\"warehouses\", a list)");
     reader.section(entry.value, kConnection, connection);
+    if (connection.warehouses.empty())
+      reader.fail(entry.key, "warehouses", "no warehouse is configured");
     config.connections.push_back(std::move(connection));
   });
 }

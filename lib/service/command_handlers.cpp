@@ -103,10 +103,13 @@ asio::awaitable<Reply> CommandHandlers::status() {
     std::optional<state::RunRecord> last;
     // One LMDB lookup: microseconds, fine on the loop.
     service_.db().read(name, [&](state::ConnectionTxn& txn) { last = txn.last_run(); });
-    json::object c{{"name", name},
-                   {"state", runner->state_name()},
-                   {"paused", runner->paused()},
-                   {"next_sync_at", time_json(runner->next_due_at())}};
+    json::object c{
+        {"name", name},
+        {"state", runner->state_name()},
+        {"paused", runner->paused()},
+        {"next_sync_at", time_json(runner->next_due_at())},
+        {"next_full_sync_at",
+         runner->next_full_at() == 0 ? json::value(nullptr) : time_json(runner->next_full_at())}};
     c["last_sync"] = last ? json::value(run_summary_json(*last)) : json::value(nullptr);
     if (const auto& progress = runner->current())
       c["progress"] = progress_json(*progress, progress->run_id);
@@ -121,13 +124,17 @@ asio::awaitable<Reply> CommandHandlers::connections() {
   json::array list;
   for (const auto& runner : service_.runners()) {
     const auto& cfg = runner->config();
-    list.push_back(json::object{{"name", cfg.name},
-                                {"warehouse", runner->warehouse()->describe()},
-                                {"store", runner->store()->describe()},
-                                {"schedule_s", cfg.inventory.schedule.count()},
-                                {"automatic", to_string(cfg.inventory.automatic)},
-                                {"state", runner->state_name()},
-                                {"paused", runner->paused()}});
+    list.push_back(
+        json::object{{"name", cfg.name},
+                     {"warehouse", runner->warehouse()->describe()},
+                     {"store", runner->store()->describe()},
+                     {"schedule_s", cfg.inventory.schedule.count()},
+                     {"automatic", to_string(cfg.inventory.automatic)},
+                     {"full_schedule", cfg.inventory.full_schedule
+                                           ? json::value(to_string(*cfg.inventory.full_schedule))
+                                           : json::value(nullptr)},
+                     {"state", runner->state_name()},
+                     {"paused", runner->paused()}});
   }
   co_return Reply::success(json::object{{"connections", std::move(list)}});
 }

@@ -12,6 +12,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "sync/connection_sources.hpp"
+
 #include "config/config_loader.hpp"
 #include "connectors/store/store.hpp"
 #include "connectors/warehouse/warehouse.hpp"
@@ -155,7 +157,7 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
     } else {
       const connectors::StoreDeps store_deps{io_.get_executor(), db_.get(), connection.name};
       changes.push_back({std::move(existing), Change::changed,
-                         connectors::make_warehouse(connection.warehouse),
+                         std::make_shared<sync::ConnectionSources>(connection),
                          connectors::make_store(connection.store, store_deps)});
     }
   }

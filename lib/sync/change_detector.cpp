@@ -61,7 +61,13 @@ struct Position {
 // `visit` (optional) sees every SKU the walk touches: its stored record (null
 // for a new SKU) and the record after this feed.
 using Visitor = std::function<void(std::string_view sku, const state::ItemRecord* before,
-                                   const state::ItemRecord& after)>;
+                                   const state::ItemRecord& after, bool stale)>;
+
+// Confirmed by the store longer ago than repush_after, and not pending for another reason.
+bool is_stale(const state::ItemRecord& item, const Rules& rules, UnixMillis now) {
+  return rules.repush_after > 0 && item.listed && !item.needs_push() && item.confirmed_at > 0 &&
+         now - item.confirmed_at >= rules.repush_after;
+}
 
 Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Rules& rules,
                UnixMillis now, Position from, bool write, std::uint64_t max_writes,
@@ -83,6 +89,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     state::ItemRecord item;
     std::optional<state::ItemRecord> before;
     bool dirty = false;
+    bool stale_now = false;
     if (order > 0) {  // in the feed only: a new SKU
       sku = feed.rows[i].sku;
       item.quantity = feed.rows[i].quantity;
@@ -110,9 +117,16 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
         dirty = true;
       }
     }
+    // The walk passes every stored SKU anyway: marking the stale ones here costs nothing.
+    if (order <= 0 && is_stale(item, rules, now)) {
+      item.in_doubt = true;
+      ++result.stale;
+      dirty = true;
+      if (visit) stale_now = true;
+    }
     if (item.listed) ++result.listed;
     if (item.needs_push()) ++result.pending;
-    if (visit) visit(sku, before ? &*before : nullptr, item);
+    if (visit) visit(sku, before ? &*before : nullptr, item, stale_now);
     if (order <= 0) more = cursor.next();
     at.row = i;
     at.last_sku = sku;
@@ -124,10 +138,12 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   return at;
 }
 
-std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after) {
+std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after,
+                            bool stale) {
   if (!before) return "new";
   if (before->quantity != after.quantity) return after.quantity == 0 ? "zeroed" : "changed";
   if (!after.error.empty()) return "rejected";
+  if (stale) return "stale";
   return "unconfirmed";
 }
 
@@ -137,21 +153,21 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit) {
   Preview preview;
   db.read(connection, [&](state::ConnectionTxn& txn) {
-    merge(
-        txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
-        [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after) {
-          if (!after.needs_push()) return;
-          ++preview.total;
-          if (limit != 0 && preview.changes.size() >= limit) return;
-          PlannedChange change;
-          change.sku = sku;
-          change.quantity = after.quantity;
-          if (before) change.previous_quantity = before->quantity;
-          change.wanted = after.wanted;
-          change.store_quantity = after.store_quantity;
-          change.reason = reason_for(before, after);
-          preview.changes.push_back(std::move(change));
-        });
+    merge(txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
+          [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after,
+              bool stale) {
+            if (!after.needs_push()) return;
+            ++preview.total;
+            if (limit != 0 && preview.changes.size() >= limit) return;
+            PlannedChange change;
+            change.sku = sku;
+            change.quantity = after.quantity;
+            if (before) change.previous_quantity = before->quantity;
+            change.wanted = after.wanted;
+            change.store_quantity = after.store_quantity;
+            change.reason = reason_for(before, after, stale);
+            preview.changes.push_back(std::move(change));
+          });
   });
   return preview;
 }
@@ -191,6 +207,7 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
     total.unlisted += part.unlisted;
     total.listed += part.listed;
     total.pending += part.pending;
+    total.stale += part.stale;
     at = std::move(next);
   }
   return total;

@@ -35,6 +35,7 @@ struct DetectResult {
   std::uint64_t unlisted = 0;      // SKUs gone from the feed and left alone (missing_skus: keep)
   std::uint64_t listed = 0;        // SKUs a Full Sync pushes after this feed
   std::uint64_t pending = 0;       // SKUs in the change index after this feed
+  std::uint64_t stale = 0;         // SKUs confirmed longer ago than repush_after, to push again
 };
 
 // Refuses a feed that would bring more than this share of the known SKUs to 0.
@@ -47,7 +48,7 @@ struct PlannedChange {
   std::optional<Quantity> previous_quantity;  // stored before; none for a new SKU
   Quantity wanted = 0;                        // what would be pushed
   std::optional<Quantity> store_quantity;     // what the store last confirmed
-  std::string_view reason;                    // new|changed|zeroed|rejected|unconfirmed
+  std::string_view reason;                    // new|changed|zeroed|rejected|stale|unconfirmed
 };
 
 struct Preview {

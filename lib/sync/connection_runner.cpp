@@ -5,8 +5,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 #include "log/log.hpp"
+#include "sync/alert_hook.hpp"
+#include "sync/connection_sources.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {
@@ -21,7 +24,7 @@ connectors::StoreDeps store_deps(const RunnerDeps& deps, const config::Connectio
 }  // namespace
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config)
-    : ConnectionRunner(deps, config, connectors::make_warehouse(config.warehouse),
+    : ConnectionRunner(deps, config, std::make_shared<ConnectionSources>(config),
                        connectors::make_store(config.store, store_deps(deps, config))) {}
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
@@ -31,7 +34,8 @@ ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig con
       config_(std::move(config)),
       warehouse_(std::move(warehouse)),
       store_(std::move(store)),
-      timer_(deps_.loop) {}
+      timer_(deps_.loop),
+      full_timer_(deps_.loop) {}
 
 void ConnectionRunner::start(bool run_soon) {
   // One small read at startup, before the loop serves anyone: fine to block.
@@ -44,7 +48,17 @@ void ConnectionRunner::start(bool run_soon) {
   // (Full) run; so does one whose last run was cut short.
   next_due_at_ = (record.next_due_at == 0 || run_soon) ? now_millis() : record.next_due_at;
   stopped_ = false;
+  // A `full_schedule` slot that passed while beed was down, with no Full Sync since, is made
+  // up at once (as systemd's Persistent=true timers do).
+  if (const auto& schedule = config_.inventory.full_schedule; schedule && full_done_) {
+    const auto missed = last_at_or_before(*schedule, now_millis());
+    if (missed && record.last_full_ok_at < *missed) {
+      next_due_at_ = now_millis();
+      full_owed_ = true;
+    }
+  }
   arm_timer();
+  arm_full_timer();
 }
 
 void ConnectionRunner::stop(bool cancel_run) {
@@ -52,10 +66,11 @@ void ConnectionRunner::stop(bool cancel_run) {
   cancel_run_ = cancel_run;
   queued_.reset();
   timer_.cancel();
+  full_timer_.cancel();
 }
 
 void ConnectionRunner::reconfigure(config::ConnectionConfig config) {
-  auto warehouse = connectors::make_warehouse(config.warehouse);
+  auto warehouse = std::make_shared<ConnectionSources>(config);
   auto store = connectors::make_store(config.store, store_deps(deps_, config));
   reconfigure(std::move(config), std::move(warehouse), std::move(store));
 }
@@ -64,9 +79,14 @@ void ConnectionRunner::reconfigure(config::ConnectionConfig config,
                                    std::shared_ptr<connectors::Warehouse> warehouse,
                                    std::shared_ptr<connectors::Store> store) {
   const auto old_schedule = config_.inventory.schedule;
+  const auto old_full_schedule = config_.inventory.full_schedule;
   config_ = std::move(config);
   warehouse_ = std::move(warehouse);
   store_ = std::move(store);
+  if (config_.inventory.full_schedule != old_full_schedule) {
+    full_due_at_ = 0;
+    arm_full_timer();
+  }
   if (config_.inventory.schedule != old_schedule) {
     // A shorter schedule takes effect now rather than after the old interval.
     const auto sooner =
@@ -91,10 +111,13 @@ boost::asio::awaitable<void> ConnectionRunner::set_paused(bool paused) {
     });
   });
   paused_ = paused;
-  if (paused)
+  if (paused) {
     timer_.cancel();
-  else
+    full_timer_.cancel();
+  } else {
     arm_timer();
+    arm_full_timer();
+  }
   changed();
 }
 
@@ -115,10 +138,37 @@ void ConnectionRunner::on_due() {
   next_due_at_ =
       now_millis() +
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.inventory.schedule).count();
-  const SyncKind kind = full_done_ ? config_.inventory.automatic : SyncKind::full;
+  const SyncKind kind = full_done_ && !full_owed_ ? config_.inventory.automatic : SyncKind::full;
+  full_owed_ = false;
   request(kind, Trigger::schedule);
   arm_timer();
   changed();
+}
+
+void ConnectionRunner::arm_full_timer() {
+  full_timer_.cancel();
+  const auto& schedule = config_.inventory.full_schedule;
+  if (stopped_ || paused_ || !schedule) {
+    full_due_at_ = 0;
+    return;
+  }
+  if (full_due_at_ == 0 || full_due_at_ <= now_millis())
+    full_due_at_ = next_after(*schedule, now_millis());
+  // The due time is wall-clock (01:00 local); the timer is steady. Waking at least hourly
+  // keeps a clock step (NTP, a suspended VM) from moving the run by more than that.
+  constexpr UnixMillis kMaxSleep = 3'600'000;
+  const auto delay = std::clamp<UnixMillis>(full_due_at_ - now_millis(), 0, kMaxSleep);
+  full_timer_.expires_after(std::chrono::milliseconds(delay));
+  full_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    const auto self = weak.lock();
+    if (ec || !self || self->stopped_ || self->paused_) return;
+    if (now_millis() >= self->full_due_at_) {
+      self->full_due_at_ = 0;
+      self->request(SyncKind::full, Trigger::schedule);
+      self->changed();
+    }
+    self->arm_full_timer();
+  });
 }
 
 RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
@@ -193,6 +243,7 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
              run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
              run.error.empty() ? "" : ": ", run.error);
     if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
+    if (should_alert(config_.on_failure, run)) alert(run, *warehouse, *store);
   } catch (const std::exception& e) {
     log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},
                "run {} could not be recorded: {}", run.id, e.what());
@@ -206,6 +257,26 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   } else {
     changed();
   }
+}
+
+void ConnectionRunner::alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
+                             const connectors::Store& store) {
+  // On the pool and not awaited: the next run need not wait for a slow mail server, and a
+  // hook can never fail or hold up a sync. Everything it needs is copied.
+  RunSummary summary{config_.name, run, warehouse.describe(), store.describe()};
+  asio::post(deps_.pool, [hook = config_.on_failure, summary = std::move(summary)] {
+    const log::Fields fields{summary.connection, to_string(summary.run.kind), summary.run.id};
+    const auto result = run_alert_hook(hook, summary);
+    if (result.ok()) {
+      log::info(fields, "run {}: on_failure hook {} ran ({} ms)", summary.run.id,
+                hook.command.front(), result.elapsed.count());
+      return;
+    }
+    std::string output = result.output;
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+    log::warn(fields, "run {}: on_failure hook {} {}{}{}", summary.run.id, hook.command.front(),
+              result.describe(), output.empty() ? "" : ": ", output);
+  });
 }
 
 }  // namespace pb::sync

@@ -82,6 +82,8 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   bool syncing() const { return current_.has_value(); }
   const std::optional<RunProgress>& current() const { return current_; }
   UnixMillis next_due_at() const { return next_due_at_; }
+  // The next Full Sync of `full_schedule`; 0 when there is none (or paused).
+  UnixMillis next_full_at() const { return full_due_at_; }
   // Whether run `id` has ended (its record holds the result).
   bool finished(std::uint64_t id) const;
 
@@ -96,20 +98,27 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
     Trigger trigger;
   };
   void arm_timer();
+  void arm_full_timer();
   void on_due();
   void launch(Queued run);
   boost::asio::awaitable<void> run_one(Queued run);
+  // Runs the on_failure hook for `run` in the background.
+  void alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
+             const connectors::Store& store);
 
   RunnerDeps deps_;
   config::ConnectionConfig config_;
   std::shared_ptr<connectors::Warehouse> warehouse_;
   std::shared_ptr<connectors::Store> store_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer full_timer_;  // full_schedule
   std::optional<RunProgress> current_;
   std::optional<Queued> queued_;
   std::uint64_t next_run_id_ = 1;
   UnixMillis next_due_at_ = 0;
   bool full_done_ = false;  // a Full Sync has completed at least once
+  bool full_owed_ = false;  // a full_schedule slot was missed while beed was down
+  UnixMillis full_due_at_ = 0;
   bool paused_ = false;
   bool stopped_ = false;
   bool cancel_run_ = false;  // read by the run in flight between batches

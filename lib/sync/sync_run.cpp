@@ -184,6 +184,11 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
         return result;
       });
       run.changed = detected.changed;
+      if (detected.stale > 0)
+        log::info(fields,
+                  "run {}: {} SKUs were last confirmed longer ago than repush_after; pushing "
+                  "them again",
+                  run.id, detected.stale);
       progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
     }
 

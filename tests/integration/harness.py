@@ -65,11 +65,14 @@ def yaml_scalar(value):
 
 
 def to_yaml(value, indent=0):
-    """Minimal YAML emitter for nested dicts of scalars (all this harness needs)."""
+    """Minimal YAML emitter for nested dicts of scalars (all this harness needs). A list is
+    written in flow style as JSON, which is valid YAML."""
     pad = "  " * indent
     lines = []
     for key, v in value.items():
-        if isinstance(v, dict):
+        if isinstance(v, list):
+            lines.append("%s%s: %s" % (pad, key, json.dumps(v)))
+        elif isinstance(v, dict):
             lines.append("%s%s:" % (pad, key))
             lines.append(to_yaml(v, indent + 1))
         else:

@@ -220,7 +220,8 @@ class SyncFlowTest(BeeTestCase):
         for c in status["connections"]:
             # "progress" appears only while a run is in flight.
             self.assertEqual(set(c) - {"progress"},
-                             {"name", "state", "paused", "last_sync", "next_sync_at"}, c)
+                             {"name", "state", "paused", "last_sync", "next_sync_at",
+                              "next_full_sync_at"}, c)
             self.assertEqual(c["state"], "idle")
             last = c["last_sync"]
             self.assertEqual(set(last), RUN_SUMMARY_KEYS, last)

@@ -36,8 +36,8 @@ std::string what_of(std::string_view yaml) {
 }
 
 const CsvWarehouseConfig& csv_warehouse(const ConnectionConfig& c) {
-  REQUIRE(std::holds_alternative<CsvWarehouseConfig>(c.warehouse));
-  return std::get<CsvWarehouseConfig>(c.warehouse);
+  REQUIRE(std::holds_alternative<CsvWarehouseConfig>(c.warehouses.at(0).connector));
+  return std::get<CsvWarehouseConfig>(c.warehouses.at(0).connector);
 }
 
 const CsvStoreConfig& csv_store(const ConnectionConfig& c) {
@@ -443,7 +443,7 @@ TEST_CASE("missing required keys point at the map that lacks them") {
   CHECK(what_of("connections:\n"
                 "  shop:\n") ==
         "test.yaml:2:3: connections.shop.warehouse: missing required key \"warehouse\" (where "
-        "stock levels are read)");
+        "stock levels are read; or \"warehouses\", a list)");
 }
 
 TEST_CASE("duplicate connection names and keys are errors at the second one") {

@@ -33,8 +33,9 @@ constexpr std::string_view kMinimal =
 
 const PostgresWarehouseConfig& postgres_of(const Config& c) {
   REQUIRE(c.connections.size() == 1);
-  REQUIRE(std::holds_alternative<PostgresWarehouseConfig>(c.connections[0].warehouse));
-  return std::get<PostgresWarehouseConfig>(c.connections[0].warehouse);
+  REQUIRE(
+      std::holds_alternative<PostgresWarehouseConfig>(c.connections[0].warehouses.at(0).connector));
+  return std::get<PostgresWarehouseConfig>(c.connections[0].warehouses.at(0).connector);
 }
 
 std::string conninfo_error(std::string_view conninfo) {
@@ -116,7 +117,7 @@ TEST_CASE("postgres warehouse: required keys and ranges") {
   CHECK(what_of(with_warehouse(std::string(kMinimal) + "      path: /srv/feeds\n")) ==
         "test.yaml:7:7: connections.shop.warehouse.path: unknown key \"path\" (known keys: type, "
         "conninfo, password_file, query, sku_column, quantity_column, connect_timeout, "
-        "statement_timeout, duplicates)");
+        "statement_timeout, duplicates, name, skus, exclude_skus)");
 }
 
 TEST_CASE("postgres warehouse: a password in the conninfo is refused, pointing at password_file") {

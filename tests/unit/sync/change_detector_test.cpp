@@ -38,7 +38,7 @@ void confirm_all(state::InventoryDb& db) {
     }
   });
 }
-const Rules keep{0, MissingSkus::keep};
+const Rules keep{};
 }  // namespace
 
 TEST_CASE("new SKUs are added and pending, unchanged ones keep their Last Update") {
@@ -95,7 +95,7 @@ TEST_CASE("missing SKUs are left alone with keep and pushed as 0 with zero") {
   }
   SUBCASE("zero") {
     const auto r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}),
-                              Rules{0, MissingSkus::zero}, 2);
+                              Rules{.missing_skus = MissingSkus::zero}, 2);
     CHECK(r.zeroed == 1);
     CHECK(item(db, "D").quantity == 0);
     CHECK(item(db, "D").wanted == 0);
@@ -110,7 +110,7 @@ TEST_CASE("held SKUs (bad rows) keep their previous state even with missing_skus
   confirm_all(db);
   auto feed = make_feed({{"A", 1}, {"C", 3}});
   feed.held_skus = {"B"};
-  const auto r = apply_feed(db, "c", feed, Rules{0, MissingSkus::zero}, 2);
+  const auto r = apply_feed(db, "c", feed, Rules{.missing_skus = MissingSkus::zero}, 2);
   CHECK(r.zeroed == 0);
   CHECK(item(db, "B").quantity == 2);
   CHECK(item(db, "B").listed);
@@ -128,8 +128,9 @@ TEST_CASE("an empty feed or one that zeroes most of the catalogue is refused and
   CHECK_THROWS_WITH_AS(
       apply_feed(db, "c", make_feed({{"A", 0}, {"B", 0}, {"C", 0}, {"D", 4}}), keep, 2),
       doctest::Contains("would set 3 of 4 known SKUs to 0"), FeedRefused);
-  CHECK_THROWS_AS(apply_feed(db, "c", make_feed({{"A", 1}}), Rules{0, MissingSkus::zero}, 2),
-                  FeedRefused);
+  CHECK_THROWS_AS(
+      apply_feed(db, "c", make_feed({{"A", 1}}), Rules{.missing_skus = MissingSkus::zero}, 2),
+      FeedRefused);
   CHECK(item(db, "A").updated_at == 1);
   CHECK(item(db, "B").quantity == 2);
   CHECK(pending(db).empty());
@@ -143,8 +144,7 @@ TEST_CASE("a changed buffer re-marks SKUs whose wanted quantity moves") {
   state::InventoryDb db(dir.path());
   apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), keep, 1);
   confirm_all(db);
-  const auto r =
-      apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), Rules{2, MissingSkus::keep}, 2);
+  const auto r = apply_feed(db, "c", make_feed({{"A", 10}, {"B", 1}}), Rules{.buffer = 2}, 2);
   CHECK(r.changed == 0);
   CHECK(item(db, "A").wanted == 8);
   CHECK(item(db, "B").wanted == 0);
@@ -183,4 +183,42 @@ TEST_CASE("a preview says what a Smart Sync would push, and why, without writing
   const auto limited = preview_feed(db, "c", make_feed({{"A", 5}, {"B", 9}}), keep, 1);
   CHECK(limited.total == 2);
   CHECK(limited.changes.size() == 1);
+}
+
+TEST_CASE("a SKU confirmed longer ago than repush_after is pushed again") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  const Rules rules{.repush_after = 1000};
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), rules, 10);
+  confirm_all(db);
+  db.write("c", [](state::ConnectionTxn& t) {
+    for (const auto* sku : {"A", "B"}) {
+      auto r = *t.item(sku);
+      r.confirmed_at = std::string(sku) == "A" ? 100 : 600;
+      t.put_item(sku, r);
+    }
+  });
+  // At 1099 nothing is stale yet; at 1100 A is (confirmed at 100); B only from 1600.
+  auto r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), rules, 1099);
+  CHECK(r.stale == 0);
+  CHECK(pending(db).empty());
+  // `beectl diff` looks at the real clock, long after both confirmations.
+  const auto preview = preview_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), rules, 0);
+  REQUIRE(preview.total == 2);
+  CHECK(preview.changes[0].reason == "stale");
+  r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), rules, 1100);
+  CHECK(r.stale == 1);
+  CHECK(pending(db) == std::vector<std::string>{"A"});
+  CHECK(item(db, "A").in_doubt);
+  // Off when repush_after is 0.
+  confirm_all(db);
+  db.write("c", [](state::ConnectionTxn& t) {
+    auto a = *t.item("A");
+    a.in_doubt = false;
+    a.confirmed_at = 1;
+    t.put_item("A", a);
+  });
+  r = apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), keep, 1'000'000);
+  CHECK(r.stale == 0);
+  CHECK(pending(db).empty());
 }

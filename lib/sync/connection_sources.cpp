@@ -1,0 +1,58 @@
+#include "sync/connection_sources.hpp"
+
+#include <stdexcept>
+
+#include "sys/offload.hpp"
+
+namespace pb::sync {
+namespace {
+
+std::vector<std::shared_ptr<connectors::Warehouse>> build(const config::ConnectionConfig& config) {
+  std::vector<std::shared_ptr<connectors::Warehouse>> out;
+  for (const auto& source : config.warehouses)
+    out.push_back(connectors::make_warehouse(source.connector));
+  return out;
+}
+
+}  // namespace
+
+ConnectionSources::ConnectionSources(const config::ConnectionConfig& config)
+    : ConnectionSources(config, build(config)) {}
+
+ConnectionSources::ConnectionSources(const config::ConnectionConfig& config,
+                                     std::vector<std::shared_ptr<connectors::Warehouse>> warehouses)
+    : warehouses_(std::move(warehouses)), projection_(config) {
+  for (const auto& source : config.warehouses) names_.push_back(source.name);
+  if (names_.size() != warehouses_.size() || warehouses_.empty())
+    throw std::logic_error("ConnectionSources: one connector per configured warehouse");
+}
+
+boost::asio::awaitable<connectors::Feed> ConnectionSources::read(boost::asio::any_io_executor pool,
+                                                                 connectors::ReadRequest request) {
+  std::vector<connectors::Feed> feeds;
+  feeds.reserve(warehouses_.size());
+  for (std::size_t i = 0; i < warehouses_.size(); ++i) {
+    try {
+      feeds.push_back(co_await warehouses_[i]->read(pool, request));
+    } catch (const connectors::WarehouseError& e) {
+      if (warehouses_.size() == 1) throw;
+      throw connectors::WarehouseError("warehouse " + names_[i] + ": " + e.what());
+    }
+    if (warehouses_.size() > 1)
+      for (auto& problem : feeds.back().problems)
+        problem.message = names_[i] + " (" + feeds.back().origin + "): " + problem.message;
+  }
+  co_return co_await sys::offload(pool, [&] { return projection_.project(std::move(feeds)); });
+}
+
+std::string ConnectionSources::describe() const {
+  if (warehouses_.size() == 1) return warehouses_.front()->describe();
+  std::string out;
+  for (std::size_t i = 0; i < warehouses_.size(); ++i) {
+    if (i > 0) out += "; ";
+    out += names_[i] + ": " + warehouses_[i]->describe();
+  }
+  return out;
+}
+
+}  // namespace pb::sync
