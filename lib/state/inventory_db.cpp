@@ -135,6 +135,20 @@ void ConnectionTxn::erase_store_id_map_marker() {
   txn_.del(dbs_.store_id_maps, connection_name());
 }
 
+std::optional<SourceReadRecord> ConnectionTxn::source_read(std::string_view warehouse) const {
+  const auto v = txn_.get(dbs_.source_reads, key(warehouse));
+  if (!v) return std::nullopt;
+  return decode_source_read(*v);
+}
+
+void ConnectionTxn::put_source_read(std::string_view warehouse, const SourceReadRecord& record) {
+  txn_.put(dbs_.source_reads, key(warehouse), encode(record));
+}
+
+void ConnectionTxn::erase_source_read(std::string_view warehouse) {
+  txn_.del(dbs_.source_reads, key(warehouse));
+}
+
 InventoryDb::InventoryDb(const std::filesystem::path& state_dir, std::size_t initial_map_size)
     : env_(state_dir, 12, initial_map_size) {
   env_.write([&](lmdb::Txn& txn) {
@@ -146,6 +160,7 @@ InventoryDb::InventoryDb(const std::filesystem::path& state_dir, std::size_t ini
     // Added without a schema version change: an older beed never opens them.
     dbs_.store_ids = txn.open_db("store_ids");
     dbs_.store_id_maps = txn.open_db("store_id_maps");
+    dbs_.source_reads = txn.open_db("source_reads");
     const auto version = txn.get(dbs_.meta, kSchemaKey);
     if (!version) {
       txn.put(dbs_.meta, kSchemaKey, std::to_string(kSchemaVersion));

@@ -15,6 +15,8 @@
 //                all but the store connector that wrote it (a cache)
 //   store_id_maps CONNECTION -> "<fingerprint>\n<completed-at millis>" once the
 //                connector has paged the whole catalogue into store_ids
+//   source_reads CONNECTION\0WAREHOUSE -> SourceReadRecord, written after the rows of
+//                that read are committed
 #pragma once
 
 #include <cstddef>
@@ -36,7 +38,7 @@ inline constexpr std::size_t kRunsKept = 1000;
 
 struct Databases {
   MDB_dbi meta = 0, items = 0, pending = 0, runs = 0, connections = 0, store_ids = 0,
-          store_id_maps = 0;
+          store_id_maps = 0, source_reads = 0;
 };
 
 // One connection's view inside one LMDB transaction.
@@ -71,6 +73,11 @@ class ConnectionTxn {
   std::optional<std::string> store_id_map_marker() const;
   void put_store_id_map_marker(std::string_view marker);
   void erase_store_id_map_marker();
+
+  // What the named warehouse said with its last committed read.
+  std::optional<SourceReadRecord> source_read(std::string_view warehouse) const;
+  void put_source_read(std::string_view warehouse, const SourceReadRecord& record);
+  void erase_source_read(std::string_view warehouse);
 
   lmdb::Txn& txn() { return txn_; }
 

@@ -10,6 +10,7 @@ constexpr std::uint8_t kItemV1 = 1;
 constexpr std::uint8_t kConnectionV1 = 1;  // up to next_run_id..paused
 constexpr std::uint8_t kConnectionV2 = 2;  // + the batch in flight
 constexpr std::uint8_t kRunV1 = 1;
+constexpr std::uint8_t kSourceReadV1 = 1;
 
 // Little-endian fixed-width fields: records are read far more than written,
 // and fixed offsets keep decoding a handful of loads.
@@ -178,6 +179,27 @@ RunRecord decode_run(std::string_view bytes) {
   r.rejected = in.u64();
   r.bad_rows = in.u64();
   r.error = in.str();
+  return r;
+}
+
+std::string encode(const SourceReadRecord& r) {
+  Writer w;
+  w.u8(kSourceReadV1);
+  w.str(r.fingerprint);
+  w.str(r.validator);
+  w.str(r.cursor);
+  w.i64(r.read_at);
+  return w.take();
+}
+
+SourceReadRecord decode_source_read(std::string_view bytes) {
+  Reader in(bytes, "source read");
+  in.version_in(kSourceReadV1, kSourceReadV1);
+  SourceReadRecord r;
+  r.fingerprint = in.str();
+  r.validator = in.str();
+  r.cursor = in.str();
+  r.read_at = in.i64();
   return r;
 }
 

@@ -60,7 +60,18 @@ struct RunRecord {
   std::string error;           // why the run failed, or a note for partial runs
 };
 
+// What a warehouse said with the last read whose rows are committed: handed back on the next
+// read so an unchanged feed costs one request (validator) and an incremental source sends only
+// what changed (cursor). Valid only while `fingerprint` matches the source's configuration.
+struct SourceReadRecord {
+  std::string fingerprint;
+  std::string validator;
+  std::string cursor;
+  UnixMillis read_at = 0;
+};
+
 std::string encode(const ItemRecord& r);
+std::string encode(const SourceReadRecord& r);
 std::string encode(const ConnectionRecord& r);
 std::string encode(const RunRecord& r);
 
@@ -69,5 +80,6 @@ std::string encode(const RunRecord& r);
 ItemRecord decode_item(std::string_view bytes);
 ConnectionRecord decode_connection(std::string_view bytes);
 RunRecord decode_run(std::string_view bytes);
+SourceReadRecord decode_source_read(std::string_view bytes);
 
 }  // namespace pb::state

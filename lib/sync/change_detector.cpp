@@ -213,4 +213,46 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
   return total;
 }
 
+DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
+                         const connectors::Feed& feed, const Rules& rules, UnixMillis now) {
+  DetectResult total;
+  total.rows = feed.rows.size();
+  std::size_t next = 0;
+  do {
+    const std::size_t end =
+        std::min<std::size_t>(feed.rows.size(), next + kWritesPerTransaction);
+    DetectResult part;
+    db.write(connection, [&](state::ConnectionTxn& txn) {
+      part = DetectResult{};  // the body runs again if the map had to grow
+      for (std::size_t i = next; i < end; ++i) {
+        const auto& row = feed.rows[i];
+        state::ItemRecord item;
+        bool dirty = true;
+        if (auto stored = txn.item(row.sku)) {
+          item = std::move(*stored);
+          dirty = update_item(item, row.quantity, rules, now, part);
+        } else {
+          item.quantity = row.quantity;
+          item.updated_at = now;
+          item.wanted = wanted_quantity(item.quantity, rules);
+          ++part.added;
+          ++part.changed;
+        }
+        if (dirty) txn.put_item(row.sku, item);
+      }
+      if (end == feed.rows.size()) {
+        // What the push phase will walk: the whole change index, this delta's and older.
+        auto cursor = txn.pending_cursor();
+        for (bool more = cursor.seek(); more; more = cursor.next()) ++part.pending;
+      }
+    });
+    total.added += part.added;
+    total.changed += part.changed;
+    total.zeroed += part.zeroed;
+    total.pending += part.pending;
+    next = end;
+  } while (next < feed.rows.size());
+  return total;
+}
+
 }  // namespace pb::sync

@@ -65,4 +65,12 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);
 
+// The same for an incremental feed (Feed::delta): only its rows are looked up and updated, so
+// the cost follows the change, not the catalogue; a SKU without a row keeps its state, and
+// held SKUs too. No guard applies: an empty delta means nothing changed, and a delta cannot
+// be weighed against a catalogue it does not list. counts.known_before, listed and unlisted
+// are not computed.
+DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
+                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);
+
 }  // namespace pb::sync

@@ -1,5 +1,6 @@
 #include "sync/connection_sources.hpp"
 
+#include <functional>
 #include <stdexcept>
 
 #include "sys/offload.hpp"
@@ -25,10 +26,34 @@ ConnectionSources::ConnectionSources(const config::ConnectionConfig& config,
   for (const auto& source : config.warehouses) names_.push_back(source.name);
   if (names_.size() != warehouses_.size() || warehouses_.empty())
     throw std::logic_error("ConnectionSources: one connector per configured warehouse");
+  // What the remembered validator and cursor depend on: where the rows come from and which of
+  // them reach the store under what name. A change makes the next read a whole one.
+  std::string text = describe();
+  for (const auto& source : config.warehouses) {
+    for (const auto& glob : source.skus) text += "\n+" + glob;
+    for (const auto& glob : source.exclude_skus) text += "\n-" + glob;
+  }
+  for (const auto& [from, to] : config.listings.map) text += "\n" + from + "=" + to;
+  for (const auto& glob : config.listings.include) text += "\ni" + glob;
+  for (const auto& glob : config.listings.exclude) text += "\ne" + glob;
+  fingerprint_ = std::to_string(std::hash<std::string>{}(text));
+}
+
+std::string ConnectionSources::remembered_as() const {
+  return warehouses_.size() == 1 && projection_.row_by_row() ? names_.front() : std::string();
+}
+
+std::string ConnectionSources::fingerprint() const {
+  return fingerprint_;
 }
 
 boost::asio::awaitable<connectors::Feed> ConnectionSources::read(boost::asio::any_io_executor pool,
                                                                  connectors::ReadRequest request) {
+  if (remembered_as().empty()) {
+    // A sum or a bundle needs every part: each warehouse gives its whole snapshot.
+    request.validator.clear();
+    request.cursor.clear();
+  }
   std::vector<connectors::Feed> feeds;
   feeds.reserve(warehouses_.size());
   for (std::size_t i = 0; i < warehouses_.size(); ++i) {

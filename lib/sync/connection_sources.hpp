@@ -27,11 +27,16 @@ class ConnectionSources : public connectors::Warehouse {
   boost::asio::awaitable<connectors::Feed> read(boost::asio::any_io_executor pool,
                                                 connectors::ReadRequest request) override;
   std::string describe() const override;
+  // Remembered when the store's figures follow the one warehouse row by row (no sums, no
+  // bundles): then an unchanged feed or an incremental one can be applied alone.
+  std::string remembered_as() const override;
+  std::string fingerprint() const override;
 
  private:
   std::vector<std::string> names_;
   std::vector<std::shared_ptr<connectors::Warehouse>> warehouses_;
   Projection projection_;
+  std::string fingerprint_;
 };
 
 }  // namespace pb::sync

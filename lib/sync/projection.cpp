@@ -63,6 +63,14 @@ Projection::Projection(const config::ConnectionConfig& config)
   if (sources_.size() != 1 || !listings_.map.empty() || !listings_.include.empty() ||
       !listings_.exclude.empty() || !bundles_.empty())
     identity_ = false;
+  std::vector<std::string> targets;
+  for (const auto& entry : listings_.map) targets.push_back(entry.second);
+  std::sort(targets.begin(), targets.end());
+  // Two warehouse SKUs listed as one store SKU are summed: a delta holding one of them cannot
+  // give the store figure alone. (A warehouse SKU whose own name is another's listing target is
+  // the same case; the listings cannot see it coming, so docs/ say to avoid it.)
+  const bool shared_target = std::adjacent_find(targets.begin(), targets.end()) != targets.end();
+  row_by_row_ = sources_.size() == 1 && bundles_.empty() && !shared_target;
 }
 
 std::string Projection::store_sku(const std::string& warehouse_sku) const {
@@ -78,6 +86,15 @@ std::string Projection::store_sku(const std::string& warehouse_sku) const {
 
 connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const {
   if (identity_ && feeds.size() == 1) return std::move(feeds.front());
+
+  // A single warehouse's read carries what the engine remembers of it.
+  Feed memo;
+  if (feeds.size() == 1) {
+    memo.unchanged = feeds.front().unchanged;
+    memo.delta = feeds.front().delta;
+    memo.validator = feeds.front().validator;
+    memo.cursor = feeds.front().cursor;
+  }
 
   // 1. Each warehouse's filters, then the sum over warehouses, keyed by warehouse SKU.
   Feed stock;
@@ -115,7 +132,7 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
   };
 
   // 2. Listings: rename, filter, and sum the warehouse SKUs listed as one store SKU.
-  Feed out;
+  Feed out = std::move(memo);
   out.origin = std::move(stock.origin);
   out.problems = std::move(stock.problems);
   out.rows.reserve(stock.rows.size());

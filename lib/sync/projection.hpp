@@ -36,6 +36,10 @@ class Projection {
   // listings, no bundles.
   bool identity() const { return identity_; }
 
+  // True when each store SKU comes from at most one warehouse SKU of one warehouse: no bundles,
+  // no two warehouse SKUs listed as one. Then a part of a feed (a delta) projects on its own.
+  bool row_by_row() const { return row_by_row_; }
+
  private:
   struct Source {
     std::vector<std::string> skus, exclude_skus;
@@ -44,6 +48,7 @@ class Projection {
   config::ListingsConfig listings_;
   std::vector<config::BundleConfig> bundles_;
   bool identity_ = true;
+  bool row_by_row_ = true;
 };
 
 }  // namespace pb::sync

@@ -168,7 +168,24 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
     {
       // Scoped: the snapshot can be a million rows; it is gone before the
       // push phase, which works from LMDB alone.
-      const connectors::ReadRequest request{run.kind, {}, {}};
+      // What the source said last time, if its rows are committed and its configuration is
+      // the same: an unchanged feed then costs one request, an incremental one sends only
+      // the changes. A Full Sync always reads everything.
+      const auto memory = env.warehouse.remembered_as();
+      const auto fingerprint = env.warehouse.fingerprint();
+      connectors::ReadRequest request{run.kind, {}, {}};
+      if (!memory.empty() && run.kind == SyncKind::smart) {
+        const auto last = co_await sys::offload(env.pool, [&] {
+          std::optional<state::SourceReadRecord> record;
+          env.db.read(connection,
+                      [&](state::ConnectionTxn& txn) { record = txn.source_read(memory); });
+          return record;
+        });
+        if (last && last->fingerprint == fingerprint) {
+          request.validator = last->validator;
+          request.cursor = last->cursor;
+        }
+      }
       auto feed = co_await env.warehouse.read(env.pool, request);
       run.read = feed.rows.size();
       run.bad_rows = feed.problems.size();
@@ -178,8 +195,33 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
                         feed.problems.front().message;
 
       progress.phase = "detecting";
+      if (feed.unchanged)
+        log::info(fields, "run {}: {} is unchanged since the last read", run.id, feed.origin);
+      else if (feed.delta)
+        log::info(fields, "run {}: {} sent {} changed rows since {}", run.id, feed.origin,
+                  feed.rows.size(), request.cursor);
       const auto detected = co_await sys::offload(env.pool, [&] {
-        auto result = apply_feed(env.db, connection, feed, rules, now_millis());
+        DetectResult result;
+        const auto now = now_millis();
+        if (feed.unchanged) {
+          env.db.read(connection, [&](state::ConnectionTxn& txn) {
+            auto cursor = txn.pending_cursor();
+            for (bool more = cursor.seek(); more; more = cursor.next()) ++result.pending;
+          });
+        } else if (feed.delta) {
+          result = apply_delta(env.db, connection, feed, rules, now);
+        } else {
+          result = apply_feed(env.db, connection, feed, rules, now);
+        }
+        // Remembered only now that the rows it stands for are committed: a kill before this
+        // leaves the older memory, and the next read repeats these rows (harmless). Not after
+        // a read with bad rows: the next read covers them again, so a fixed row is not
+        // skipped by an incremental read or an unchanged validator.
+        if (!memory.empty() && !feed.unchanged && feed.problems.empty() &&
+            (!feed.validator.empty() || !feed.cursor.empty()))
+          env.db.write(connection, [&](state::ConnectionTxn& txn) {
+            txn.put_source_read(memory, {fingerprint, feed.validator, feed.cursor, now});
+          });
         feed = connectors::Feed{};  // free it on the pool, not on the loop
         return result;
       });

@@ -36,6 +36,12 @@ class Warehouse {
 
   // One line for logs and `beectl`: "csv /srv/feeds/acme/inv_*.csv". No secrets.
   virtual std::string describe() const = 0;
+
+  // The name under which the engine keeps what this source said with its last committed read
+  // (Feed::validator, Feed::cursor), and a fingerprint of the configuration that memory is
+  // valid for. An empty name: nothing is remembered, every read is a whole snapshot.
+  virtual std::string remembered_as() const { return {}; }
+  virtual std::string fingerprint() const { return {}; }
 };
 
 std::unique_ptr<Warehouse> make_warehouse(const config::WarehouseConfig& config);
