@@ -117,6 +117,17 @@ void check_http_json(const Section& section, HttpJsonWarehouseConfig& json) {
   check_field_path(section, "location_field", json.location_field);
   check_field_path(section, "updated_at_field", json.updated_at_field);
   check_field_path(section, "next_cursor_field", json.next_cursor_field);
+  // A delta holds only the items that changed: a total made of several items of one SKU (its
+  // locations, or rows to add up) would be a partial sum, taken for the SKU's new quantity.
+  if (!json.updated_since_param.empty() && !json.location_field.empty())
+    section.fail("updated_since_param",
+                 "updated_since_param cannot be combined with location_field: an incremental "
+                 "read returns only the locations that changed, and a SKU's total needs all of "
+                 "them");
+  if (!json.updated_since_param.empty() && json.duplicates == DuplicatePolicy::sum)
+    section.fail("updated_since_param",
+                 "updated_since_param cannot be combined with duplicates: sum: an incremental "
+                 "read returns only the items that changed, and a SKU's sum needs all of them");
   if (json.size_param.empty())
     json.size_param = json.paging == JsonPaging::offset ? "limit" : "per_page";
 }

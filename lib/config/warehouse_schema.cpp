@@ -307,7 +307,8 @@ constexpr Field<HttpJsonWarehouseConfig> kHttpJsonWarehouse[] = {
     {.key = "updated_since_param",
      .kind = Kind::string,
      .description = "the query parameter asking for the items changed at or after a time: a "
-                    "Smart Sync then reads only those; default: every read is a full read",
+                    "Smart Sync then reads only those (not with location_field or duplicates: "
+                    "sum); default: every read is a full read",
      .set = [](HttpJsonWarehouseConfig& w, const Value& v) { w.updated_since_param = text(v); }},
     {.key = "updated_at_field",
      .kind = Kind::string,

@@ -243,7 +243,6 @@ TEST_CASE("http-json warehouse: every key") {
                                       "      quantity_field: stock.available\n"
                                       "      location_field: site\n"
                                       "      locations: [EAST]\n"
-                                      "      updated_since_param: modified_since\n"
                                       "      updated_at_field: stock.modified\n"
                                       "      duplicates: sum\n"
                                       "      max_pages: 50\n"
@@ -265,7 +264,7 @@ TEST_CASE("http-json warehouse: every key") {
   CHECK(w.quantity_field == "stock.available");
   CHECK(w.location_field == "site");
   CHECK(w.locations == std::vector<std::string>{"EAST"});
-  CHECK(w.updated_since_param == "modified_since");
+  CHECK(w.updated_since_param.empty());  // not with location_field: see below
   CHECK(w.updated_at_field == "stock.modified");
   CHECK(w.duplicates == DuplicatePolicy::sum);
   CHECK(w.max_pages == 50);
@@ -278,6 +277,23 @@ TEST_CASE("http-json warehouse: every key") {
     CHECK_NOTHROW(parse(with_warehouse(std::string(kJson) + "      paging: " + paging + "\n")));
   CHECK(json_of(parse(with_warehouse(std::string(kJson) + "      items_field: data.rows\n")))
             .items_field == "data.rows");
+}
+
+TEST_CASE("http-json warehouse: incremental reads exclude totals made of several items") {
+  CHECK(
+      what_of(with_warehouse(std::string(kJson) + "      location_field: site\n"
+                                                  "      updated_since_param: updated_since\n")) ==
+      "test.yaml:7:28: connections.shop.warehouse.updated_since_param: updated_since_param "
+      "cannot be combined with location_field: an incremental read returns only the locations "
+      "that changed, and a SKU's total needs all of them");
+  CHECK(what_of(with_warehouse(std::string(kJson) + "      updated_since_param: updated_since\n"
+                                                    "      duplicates: sum\n")) ==
+        "test.yaml:6:28: connections.shop.warehouse.updated_since_param: updated_since_param "
+        "cannot be combined with duplicates: sum: an incremental read returns only the items "
+        "that changed, and a SKU's sum needs all of them");
+  CHECK(json_of(parse(with_warehouse(std::string(kJson) +
+                                     "      updated_since_param: updated_since\n")))
+            .updated_since_param == "updated_since");
 }
 
 TEST_CASE("http-json warehouse: bad values name the line and key") {
