@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,15 +33,41 @@ struct DaemonConfig {
   bool operator==(const DaemonConfig&) const = default;
 };
 
+// How a warehouse read over HTTP(S) authenticates: a bearer token, HTTP Basic, or nothing.
+// The secrets stay in files, read at each run (a rotated token needs no reload).
+struct HttpAuthConfig {
+  std::filesystem::path bearer_token_file;  // "Authorization: Bearer <token>"
+  std::string username;                     // with password_file: HTTP Basic
+  std::filesystem::path password_file;
+
+  bool operator==(const HttpAuthConfig&) const = default;
+};
+
+// What every warehouse read over HTTP(S) shares besides its URL.
+struct HttpSourceConfig {
+  HttpAuthConfig auth;
+  std::filesystem::path ca_file;     // extra trust anchors; empty: system store only
+  std::chrono::seconds timeout{60};  // one request: send it and read the whole response
+
+  bool operator==(const HttpSourceConfig&) const = default;
+};
+
 // Warehouse `type: csv`: one file, or a directory whose newest file matching
-// `pattern` is the feed.
+// `pattern` is the feed, or (with `url` instead of `path`) a file fetched over HTTP(S).
 struct CsvWarehouseConfig {
-  std::filesystem::path path;
+  std::filesystem::path path;     // exactly one of path and url (checked)
+  std::string url;                // https unless loopback; no userinfo (checked)
   std::string pattern = "*.csv";  // used only when `path` is a directory
   std::string sku_column = "sku";
   std::string quantity_column = "quantity";
   char delimiter = ',';
   DuplicatePolicy duplicates = DuplicatePolicy::error;
+  // When set, a SKU's rows at different locations are added up (rows of one SKU at one location
+  // follow `duplicates`); rows at a location not in `locations` are left out, unless it is empty.
+  std::string location_column;
+  std::vector<std::string> locations;
+  HttpSourceConfig http;                            // with `url` only
+  std::uint64_t max_size = std::uint64_t{1} << 30;  // bytes of a feed fetched from `url`
 
   bool operator==(const CsvWarehouseConfig&) const = default;
 };
@@ -56,11 +83,43 @@ struct PostgresWarehouseConfig {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds statement_timeout{300};
   DuplicatePolicy duplicates = DuplicatePolicy::error;
+  std::string location_column;  // as for CsvWarehouseConfig
+  std::vector<std::string> locations;
 
   bool operator==(const PostgresWarehouseConfig&) const = default;
 };
 
-using WarehouseConfig = std::variant<CsvWarehouseConfig, PostgresWarehouseConfig>;
+enum class JsonPaging { page, offset, cursor, link };
+
+// Warehouse `type: http-json`: a REST endpoint answering pages of inventory items in JSON.
+// Field paths are dotted ("stock.available"); a segment of digits indexes a list.
+struct HttpJsonWarehouseConfig {
+  std::string url;  // https unless loopback; no userinfo (checked)
+  JsonPaging paging = JsonPaging::page;
+  std::string page_param = "page";
+  std::string
+      size_param;  // default (set by the loader): "limit" for offset paging, else "per_page"
+  std::string offset_param = "offset";
+  std::string cursor_param = "cursor";
+  std::string next_cursor_field = "next_cursor";
+  std::int64_t page_size = 100;
+  std::int64_t first_page = 1;
+  std::string items_field = "items";  // empty: the body itself is the list
+  std::string sku_field = "sku";
+  std::string quantity_field = "quantity";
+  std::string location_field;  // as location_column of CsvWarehouseConfig
+  std::vector<std::string> locations;
+  std::string updated_since_param;  // empty: every read is a full read
+  std::string updated_at_field = "updated_at";
+  DuplicatePolicy duplicates = DuplicatePolicy::error;
+  std::int64_t max_pages = 100000;
+  HttpSourceConfig http;
+
+  bool operator==(const HttpJsonWarehouseConfig&) const = default;
+};
+
+using WarehouseConfig =
+    std::variant<CsvWarehouseConfig, PostgresWarehouseConfig, HttpJsonWarehouseConfig>;
 
 // Store `type: csv`: a `sku,quantity` feed file, rewritten atomically.
 struct CsvStoreConfig {

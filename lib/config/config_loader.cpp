@@ -15,8 +15,8 @@
 
 #include "config/config_reader.hpp"
 #include "config/config_schema.hpp"
-#include "config/postgres_conninfo.hpp"
-#include "net/url.hpp"
+#include "config/endpoint_url.hpp"
+#include "config/warehouse_checks.hpp"
 
 namespace pb::config {
 
@@ -100,23 +100,11 @@ bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-// An endpoint must parse, and carry credentials over TLS unless it stays on this machine.
 void check_url(const std::string& text, const YAML::Node& root, const Reader& reader,
                const std::string& connection, const char* key) {
-  const auto fail = [&](const std::string& message) {
+  if (const auto problem = endpoint_url_problem(text))
     reader.fail_at(store_key(root, connection, key).value_or(YAML::Node()),
-                   "connections." + connection + ".store." + key, message);
-  };
-  net::Url url;
-  try {
-    url = net::Url::parse(text);
-  } catch (const std::invalid_argument& e) {
-    fail(std::string("not a usable URL: ") + e.what());
-  }
-  if (!url.tls() && !url.loopback())
-    fail(
-        "must be https:// (plain http is allowed only to this machine: the credentials would "
-        "cross the network in clear)");
+                   "connections." + connection + ".store." + key, *problem);
 }
 
 void check_shopify(ShopifyStoreConfig& shopify, const YAML::Node& root, const Reader& reader,
@@ -167,41 +155,6 @@ void check_stores(Config& config, const YAML::Node& root, const Reader& reader) 
     if (auto* woo = std::get_if<WooCommerceStoreConfig>(&connection.store)) {
       check_url(woo->url, root, reader, connection.name, "url");
       while (woo->url.ends_with('/')) woo->url.pop_back();
-    }
-  }
-}
-
-// The YAML node of a connection's `index`th warehouse, and its key path.
-std::pair<std::optional<YAML::Node>, std::string> warehouse_node(const YAML::Node& root,
-                                                                 const ConnectionConfig& connection,
-                                                                 std::size_t index) {
-  std::optional<YAML::Node> at = Reader::child(root, "connections");
-  if (at) at = Reader::child(*at, connection.name);
-  std::string path = "connections." + connection.name;
-  if (at) {
-    if (auto single = Reader::child(*at, "warehouse")) {
-      at = single;
-      path += ".warehouse";
-    } else if (auto list = Reader::child(*at, "warehouses"); list && list->IsSequence()) {
-      at = (*list)[index];
-      path += ".warehouses[" + std::to_string(index) + "]";
-    }
-  }
-  return {at, path};
-}
-
-// The conninfo is parsed by libpq now, so a typo or a password in it fails here, not at a run.
-void check_warehouses(const Config& config, const YAML::Node& root, const Reader& reader) {
-  for (const ConnectionConfig& connection : config.connections) {
-    for (std::size_t i = 0; i < connection.warehouses.size(); ++i) {
-      const auto* postgres =
-          std::get_if<PostgresWarehouseConfig>(&connection.warehouses[i].connector);
-      if (postgres == nullptr) continue;
-      const auto problem = conninfo_problem(postgres->conninfo);
-      if (!problem) continue;
-      auto [at, path] = warehouse_node(root, connection, i);
-      if (at) at = Reader::child(*at, "conninfo");
-      reader.fail_at(at.value_or(YAML::Node()), path + ".conninfo", *problem);
     }
   }
 }

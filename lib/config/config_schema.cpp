@@ -12,10 +12,10 @@ namespace pb::config {
 
 namespace {
 
-using namespace std::string_view_literals;
-using std::filesystem::path;
-
-constexpr std::int64_t kDay = 86400;
+using schema::file;
+using schema::integer;
+using schema::kDay;
+using schema::text;
 
 // The names parse_* in core/types.hpp accept; a mismatch surfaces as bad_optional_access in
 // the tests, which try every choice.
@@ -23,20 +23,6 @@ constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info"
                                                      "error", "critical", "off"};
 constexpr std::array<std::string_view, 2> kSyncKinds{"full", "smart"};
 constexpr std::array<std::string_view, 2> kMissingSkus{"keep", "zero"};
-constexpr std::array<std::string_view, 2> kDuplicatePolicies{"error", "sum"};
-
-// A quote or line break would make every row ambiguous; NUL cannot be written to most tools.
-constexpr std::string_view kNotDelimiters = "\"\r\n\0"sv;
-
-const std::string& text(const Value& v) {
-  return std::get<std::string>(v);
-}
-const path& file(const Value& v) {
-  return std::get<path>(v);
-}
-std::int64_t integer(const Value& v) {
-  return std::get<std::int64_t>(v);
-}
 
 constexpr Field<DaemonConfig> kDaemon[] = {
     {.key = "socket",
@@ -74,95 +60,6 @@ constexpr Field<DaemonConfig> kDaemon[] = {
      .kind = Kind::string,
      .description = "members may also run mutating commands (root and beed's user always may)",
      .set = [](DaemonConfig& d, const Value& v) { d.admin_group = text(v); }},
-};
-
-constexpr Field<CsvWarehouseConfig> kCsvWarehouse[] = {
-    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
-    {.key = "path",
-     .kind = Kind::path,
-     .required = true,
-     .description = "the feed file, or a directory whose newest file matching pattern is the feed",
-     .set = [](CsvWarehouseConfig& w, const Value& v) { w.path = file(v); }},
-    {.key = "pattern",
-     .kind = Kind::string,
-     .default_value = "*.csv",
-     .description = "the file name glob used when path is a directory",
-     .set = [](CsvWarehouseConfig& w, const Value& v) { w.pattern = text(v); }},
-    {.key = "sku_column",
-     .kind = Kind::string,
-     .default_value = "sku",
-     .description = "the header of the SKU column",
-     .set = [](CsvWarehouseConfig& w, const Value& v) { w.sku_column = text(v); }},
-    {.key = "quantity_column",
-     .kind = Kind::string,
-     .default_value = "quantity",
-     .description = "the header of the quantity column",
-     .set = [](CsvWarehouseConfig& w, const Value& v) { w.quantity_column = text(v); }},
-    {.key = "delimiter",
-     .kind = Kind::character,
-     .default_value = ",",
-     .forbidden = kNotDelimiters,
-     .description = "the field separator; write a tab as \"\\t\"",
-     .set = [](CsvWarehouseConfig& w, const Value& v) { w.delimiter = std::get<char>(v); }},
-    {.key = "duplicates",
-     .kind = Kind::choice,
-     .default_value = "error",
-     .choices = kDuplicatePolicies,
-     .description = "what a SKU listed twice in one feed does: fail the run or add up",
-     .set = [](CsvWarehouseConfig& w,
-               const Value& v) { w.duplicates = parse_duplicate_policy(text(v)).value(); }},
-};
-
-constexpr Field<PostgresWarehouseConfig> kPostgresWarehouse[] = {
-    {.key = "type", .kind = Kind::selector, .required = true, .description = "the connector"},
-    {.key = "conninfo",
-     .kind = Kind::string,
-     .required = true,
-     .description = "a libpq connection string or URI, without the password",
-     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.conninfo = text(v); }},
-    {.key = "password_file",
-     .kind = Kind::secret_file,
-     .description = "a file holding the database password, read at each run",
-     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.password_file = file(v); }},
-    {.key = "query",
-     .kind = Kind::string,
-     .required = true,
-     .description = "one SELECT returning a SKU and a quantity column, run in a read-only "
-                    "transaction",
-     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.query = text(v); }},
-    {.key = "sku_column",
-     .kind = Kind::string,
-     .default_value = "sku",
-     .description = "the name of the result column holding the SKU",
-     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.sku_column = text(v); }},
-    {.key = "quantity_column",
-     .kind = Kind::string,
-     .default_value = "quantity",
-     .description = "the name of the result column holding the quantity",
-     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.quantity_column = text(v); }},
-    {.key = "connect_timeout",
-     .kind = Kind::duration,
-     .default_value = "10s",
-     .min = 1,
-     .max = 3600,
-     .description = "how long connecting to the server may take",
-     .set = [](PostgresWarehouseConfig& w,
-               const Value& v) { w.connect_timeout = std::get<std::chrono::seconds>(v); }},
-    {.key = "statement_timeout",
-     .kind = Kind::duration,
-     .default_value = "5m",
-     .min = 1,
-     .max = kDay,
-     .description = "how long the query may run on the server before it is cancelled",
-     .set = [](PostgresWarehouseConfig& w,
-               const Value& v) { w.statement_timeout = std::get<std::chrono::seconds>(v); }},
-    {.key = "duplicates",
-     .kind = Kind::choice,
-     .default_value = "error",
-     .choices = kDuplicatePolicies,
-     .description = "what a SKU returned twice does: fail the run or add up",
-     .set = [](PostgresWarehouseConfig& w,
-               const Value& v) { w.duplicates = parse_duplicate_policy(text(v)).value(); }},
 };
 
 constexpr Field<CsvStoreConfig> kCsvStore[] = {
@@ -247,25 +144,6 @@ constexpr Field<WooCommerceStoreConfig> kWooCommerceStore[] = {
      .kind = Kind::path,
      .description = "PEM certificates trusted besides the system store",
      .set = [](WooCommerceStoreConfig& s, const Value& v) { s.ca_file = file(v); }},
-};
-
-constexpr Alternative<WarehouseConfig> kWarehouseTypes[] = {
-    {.type = "csv",
-     .description = "a CSV file, or the newest matching file in a directory",
-     .load =
-         [](WarehouseConfig& w, const YAML::Node& node, Reader& reader) {
-           CsvWarehouseConfig csv;
-           reader.section(node, kCsvWarehouse, csv);
-           w = std::move(csv);
-         }},
-    {.type = "postgres",
-     .description = "a query on a PostgreSQL database (a WMS or ERP table or view)",
-     .load =
-         [](WarehouseConfig& w, const YAML::Node& node, Reader& reader) {
-           PostgresWarehouseConfig postgres;
-           reader.section(node, kPostgresWarehouse, postgres);
-           w = std::move(postgres);
-         }},
 };
 
 constexpr Alternative<StoreConfig> kStoreTypes[] = {
@@ -373,7 +251,7 @@ void load_source(SourceConfig& source, const YAML::Node& node, Reader& reader) {
     source.exclude_skus = reader.strings(*skus, "glob");
   }
   reader.skip_in_next_section({"name", "skus", "exclude_skus"});
-  reader.select(node, "warehouse", kWarehouseTypes, source.connector);
+  reader.select(node, "warehouse", warehouse_types(), source.connector);
 }
 
 constexpr Field<ConnectionConfig> kConnection[] = {

@@ -72,4 +72,21 @@ struct Alternative {
 // The top of the file: `daemon:` and `connections:`.
 std::span<const Field<Config>> root_schema();
 
+// The `type:`s of a connection's `warehouse:` section (warehouse_schema.cpp).
+std::span<const Alternative<WarehouseConfig>> warehouse_types();
+
+// What the tables' `set` functions take out of a Value.
+namespace schema {
+inline const std::string& text(const Value& v) {
+  return std::get<std::string>(v);
+}
+inline const std::filesystem::path& file(const Value& v) {
+  return std::get<std::filesystem::path>(v);
+}
+inline std::int64_t integer(const Value& v) {
+  return std::get<std::int64_t>(v);
+}
+inline constexpr std::int64_t kDay = 86400;
+}  // namespace schema
+
 }  // namespace pb::config

@@ -7,6 +7,7 @@
 #include "connectors/store/store.hpp"
 #include "connectors/store/woocommerce_store.hpp"
 #include "connectors/warehouse/csv_warehouse.hpp"
+#include "connectors/warehouse/http_json_warehouse.hpp"
 #include "connectors/warehouse/postgres_warehouse.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 
@@ -29,6 +30,9 @@ std::unique_ptr<Warehouse> make_warehouse(const config::WarehouseConfig& config)
                  },
                  [](const config::PostgresWarehouseConfig& c) -> std::unique_ptr<Warehouse> {
                    return std::make_unique<PostgresWarehouse>(c);
+                 },
+                 [](const config::HttpJsonWarehouseConfig& c) -> std::unique_ptr<Warehouse> {
+                   return std::make_unique<HttpJsonWarehouse>(c);
                  }},
       config);
 }

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "connectors/store/store.hpp"
+#include "net/basic_auth.hpp"
 #include "net/retry.hpp"
 #include "net/url.hpp"
 
@@ -16,32 +17,6 @@ namespace json = boost::json;
 
 // A store message longer than this is cut: it goes into logs and `beectl status`.
 constexpr std::size_t kMaxStoreMessage = 300;
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const auto n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
-                   static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8 |
-                   static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
-    out += kAlphabet[n >> 18 & 63];
-    out += kAlphabet[n >> 12 & 63];
-    out += kAlphabet[n >> 6 & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < in.size()) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out += kAlphabet[n >> 18 & 63];
-    out += kAlphabet[n >> 12 & 63];
-    out += i + 1 < in.size() ? kAlphabet[n >> 6 & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::optional<std::size_t> parse_count(const std::string* text) {
   if (text == nullptr) return std::nullopt;
@@ -82,7 +57,7 @@ WooCommerceApi::WooCommerceApi(std::shared_ptr<net::HttpSession> session, std::s
       api_root_(std::move(api_root)),
       auth_(auth),
       credentials_(std::move(credentials)),
-      basic_header_("Basic " + base64(credentials_.key + ":" + credentials_.secret)) {}
+      basic_header_(net::basic_authorization(credentials_.key, credentials_.secret)) {}
 
 net::Request WooCommerceApi::make_request(std::string method, const std::string& resource,
                                           const std::string& query) const {

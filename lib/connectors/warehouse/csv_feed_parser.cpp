@@ -8,6 +8,7 @@
 
 #include "connectors/csv_record_reader.hpp"
 #include "connectors/warehouse/feed_assembly.hpp"
+#include "connectors/warehouse/location_totals.hpp"
 
 namespace pb::connectors {
 namespace {
@@ -43,6 +44,7 @@ class FeedBuilder {
  public:
   FeedBuilder(const CsvFeedOptions& options, std::string origin) : options_(options) {
     feed_.origin = std::move(origin);
+    if (!options.location_column.empty()) locations_.emplace(options.locations);
   }
 
   const std::string& origin() const { return feed_.origin; }
@@ -54,10 +56,15 @@ class FeedBuilder {
     sku_column_ = find_column(header, options_.sku_column, feed_.origin);
     quantity_column_ = find_column(header, options_.quantity_column, feed_.origin);
     needed_cells_ = std::max(sku_column_, quantity_column_) + 1;
-    return {sku_column_, quantity_column_};
+    if (!locations_) return {sku_column_, quantity_column_};
+    location_column_ = find_column(header, options_.location_column, feed_.origin);
+    needed_cells_ = std::max(needed_cells_, location_column_ + 1);
+    return {sku_column_, quantity_column_, location_column_};
   }
 
-  void reserve(std::size_t rows) { reserve_rows(feed_, rows); }
+  void reserve(std::size_t rows) {
+    if (!locations_) reserve_rows(feed_, rows);
+  }
 
   void add(const CsvRecord& r) {
     if (r.blank) {
@@ -65,10 +72,17 @@ class FeedBuilder {
       pending_blank_lines_.push_back(r.line);
       return;
     }
+    target_ = &feed_;
     for (auto line : pending_blank_lines_) problem(line, {}, "blank line");
     pending_blank_lines_.clear();
 
     std::string_view sku = r.good_cells > sku_column_ ? r.cells[sku_column_] : std::string_view{};
+    // A row whose location cell cannot be read is a problem of the whole feed.
+    if (locations_ && r.good_cells > location_column_) {
+      const std::string& location = r.cells[location_column_];
+      if (!locations_->wanted(location)) return;
+      target_ = &locations_->at(location);
+    }
     switch (r.error) {
       case CsvRecordError::none:
         break;
@@ -104,7 +118,7 @@ class FeedBuilder {
     Quantity quantity = 0;
     switch (parse_quantity(text, quantity)) {
       case QuantityParse::ok:
-        feed_.rows.push_back(FeedRow{std::string(sku), quantity, r.line});
+        target_->rows.push_back(FeedRow{std::string(sku), quantity, r.line});
         return;
       case QuantityParse::not_integer:
         problem(r.line, sku, "quantity " + quote_for_message(text) + " is not an integer");
@@ -116,21 +130,27 @@ class FeedBuilder {
   }
 
   Feed finish() {
-    finish_feed(feed_, options_.duplicates);
+    if (locations_)
+      locations_->finish_into(feed_, options_.duplicates);
+    else
+      finish_feed(feed_, options_.duplicates);
     return std::move(feed_);
   }
 
  private:
   void problem(std::uint64_t line, std::string_view sku, std::string message) {
-    add_problem(feed_, line, sku, std::move(message));
+    add_problem(*target_, line, sku, std::move(message));
   }
 
   const CsvFeedOptions& options_;
   Feed feed_;
   std::size_t sku_column_ = 0;
   std::size_t quantity_column_ = 0;
+  std::size_t location_column_ = 0;
   std::size_t needed_cells_ = 0;
   std::vector<std::uint64_t> pending_blank_lines_;
+  std::optional<LocationTotals> locations_;  // with a location column
+  Feed* target_ = &feed_;                    // where the current row's row or problem goes
 };
 
 // `input_bytes` (0 if unknown) sizes the row vector once the first rows show the average row

@@ -6,6 +6,7 @@
 #include <istream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/warehouse/feed.hpp"
 #include "core/types.hpp"
@@ -17,6 +18,10 @@ struct CsvFeedOptions {
   std::string quantity_column = "quantity";
   char delimiter = ',';
   DuplicatePolicy duplicates = DuplicatePolicy::error;
+  // When set: rows at a location not in `locations` (unless it is empty) are left out, and a
+  // SKU's rows at different locations are added up (location_totals.hpp).
+  std::string location_column;
+  std::vector<std::string> locations;
   // A longer row is a problem, not an allocation: a broken quote must not eat the file.
   std::size_t max_row_bytes = 64 * 1024;
   // Read size; tests shrink it so rows split across chunk boundaries.
@@ -28,7 +33,8 @@ struct CsvFeedOptions {
 // the line where it starts, and its SKU, if any, is held. A held SKU has no row at all, even if
 // other rows name it correctly: its previous state is kept. Duplicate SKUs are either all
 // problems (DuplicatePolicy::error) or summed into the first row (DuplicatePolicy::sum). A blank
-// line before the last row is a problem; trailing blank lines are ignored.
+// line before the last row is a problem; trailing blank lines are ignored. With a location
+// column, duplicates are SKUs listed twice at one location.
 //
 // Throws WarehouseError (naming `origin`) when the header lacks a column or names one twice,
 // the input is empty, or the stream reports a read error.

@@ -9,6 +9,10 @@
 #include <system_error>
 #include <utility>
 
+#include <boost/asio/this_coro.hpp>
+
+#include "connectors/warehouse/http_csv_source.hpp"
+#include "connectors/warehouse/http_source_client.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::connectors {
@@ -53,6 +57,8 @@ CsvFeedOptions csv_feed_options(const config::CsvWarehouseConfig& config) {
   options.quantity_column = config.quantity_column;
   options.delimiter = config.delimiter;
   options.duplicates = config.duplicates;
+  options.location_column = config.location_column;
+  options.locations = config.locations;
   return options;
 }
 
@@ -68,7 +74,19 @@ Feed read_csv_warehouse(const config::CsvWarehouseConfig& config) {
   return parse_csv_feed(in, csv_feed_options(config), file.string());
 }
 
-boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor pool, ReadRequest) {
+boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor pool,
+                                                ReadRequest request) {
+  if (!config_.url.empty()) {
+    // Copies, so that nothing below refers to this warehouse, which a reload may replace.
+    auto config = config_;
+    auto session = session_;
+    if (!session)
+      session = make_source_session(co_await boost::asio::this_coro::executor,
+                                    parse_source_url(config.url), config.http,
+                                    static_cast<std::size_t>(config.max_size));
+    co_return co_await read_http_csv(*session, std::move(pool), std::move(config),
+                                     std::move(request));
+  }
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
   auto work = [config = config_] { return read_csv_warehouse(config); };
@@ -76,6 +94,13 @@ boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor poo
 }
 
 std::string CsvWarehouse::describe() const {
+  if (!config_.url.empty()) {
+    try {
+      return "csv " + display_url(parse_source_url(config_.url));
+    } catch (const WarehouseError&) {
+      return "csv (an invalid URL)";  // the configuration loader refuses it
+    }
+  }
   std::error_code ec;
   if (fs::is_directory(config_.path, ec)) return "csv " + where(config_.path, config_.pattern);
   return "csv " + config_.path.string();

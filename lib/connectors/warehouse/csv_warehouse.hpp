@@ -1,8 +1,10 @@
 // The `type: csv` warehouse: a CSV file, or the newest matching file of a directory where a 3PL
-// drops its exports (e.g. `inv_*.csv` over SFTP), parsed on the worker pool.
+// drops its exports (e.g. `inv_*.csv` over SFTP), parsed on the worker pool; or a CSV file
+// fetched from a URL (http_csv_source.hpp).
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -12,6 +14,7 @@
 #include "connectors/warehouse/csv_feed_parser.hpp"
 #include "connectors/warehouse/feed.hpp"
 #include "connectors/warehouse/warehouse.hpp"
+#include "net/http_session.hpp"
 
 namespace pb::connectors {
 
@@ -30,14 +33,20 @@ Feed read_csv_warehouse(const config::CsvWarehouseConfig& config);
 class CsvWarehouse final : public Warehouse {
  public:
   explicit CsvWarehouse(config::CsvWarehouseConfig config) : config_(std::move(config)) {}
+  // Reads config.url through `session` (tests) instead of a session of its own per read.
+  CsvWarehouse(config::CsvWarehouseConfig config, std::shared_ptr<net::HttpSession> session)
+      : config_(std::move(config)), session_(std::move(session)) {}
 
-  boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool, ReadRequest request) override;
+  boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool,
+                                    ReadRequest request) override;
 
-  // "csv /srv/feeds/acme (inv_*.csv)" for a directory, "csv /srv/feeds/acme.csv" for a file.
+  // "csv /srv/feeds/acme (inv_*.csv)" for a directory, "csv /srv/feeds/acme.csv" for a file,
+  // "csv https://feeds.example.com/acme.csv" for a URL (without its query).
   std::string describe() const override;
 
  private:
   config::CsvWarehouseConfig config_;
+  std::shared_ptr<net::HttpSession> session_;
 };
 
 }  // namespace pb::connectors

@@ -22,7 +22,9 @@ class WarehouseError : public std::runtime_error {
 struct FeedRow {
   std::string sku;
   Quantity quantity = 0;
-  std::uint64_t line = 0;  // 1-based line of the (first) row in the source; 0 if not from a file
+  // 1-based line of the (first) row in the source: the row number of a query result, the item
+  // number (over all pages) of a JSON source.
+  std::uint64_t line = 0;
 };
 
 // A row the reader could not use: no SKU, a quantity that is not an integer,

@@ -131,7 +131,8 @@ class Reader {
         case PGRES_SINGLE_TUPLE:
           if (!builder) builder.emplace(start(r));
           ++row;
-          builder->add(row, value(r, sku_column_), value(r, quantity_column_));
+          builder->add(row, value(r, sku_column_), value(r, quantity_column_),
+                       location_column_ ? value(r, *location_column_) : std::nullopt);
           break;
         case PGRES_TUPLES_OK:  // the end of the rows; with none, the only result
           if (!builder) builder.emplace(start(r));
@@ -164,7 +165,11 @@ class Reader {
                            ") that is not an integer, numeric or text type; cast it in the "
                            "query, e.g. " +
                            config_.quantity_column + "::bigint");
-    return PostgresFeedBuilder(origin_, config_.duplicates, *text);
+    if (config_.location_column.empty())
+      return PostgresFeedBuilder(origin_, config_.duplicates, *text);
+    location_column_ = column(r, config_.location_column);
+    return PostgresFeedBuilder(origin_, config_.duplicates, *text,
+                               LocationTotals(config_.locations));
   }
 
   // Exact names, as the result reports them (an unquoted alias is lower-case there). Not
@@ -200,6 +205,7 @@ class Reader {
   Connection connection_;
   int sku_column_ = 0;
   int quantity_column_ = 0;
+  std::optional<int> location_column_;  // with config_.location_column
 };
 
 }  // namespace

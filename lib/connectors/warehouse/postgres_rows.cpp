@@ -27,32 +27,41 @@ std::string_view whole_part(std::string_view s) {
 }  // namespace
 
 PostgresFeedBuilder::PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates,
-                                         QuantityText quantity_text)
-    : duplicates_(duplicates), quantity_text_(quantity_text) {
+                                         QuantityText quantity_text,
+                                         std::optional<LocationTotals> locations)
+    : duplicates_(duplicates), quantity_text_(quantity_text), locations_(std::move(locations)) {
   feed_.origin = std::move(origin);
 }
 
 void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view> sku_value,
-                              std::optional<std::string_view> quantity_value) {
+                              std::optional<std::string_view> quantity_value,
+                              std::optional<std::string_view> location_value) {
+  Feed* target = &feed_;
+  if (locations_) {
+    const std::string_view location = trim(location_value.value_or(std::string_view{}));
+    if (!locations_->wanted(location)) return;
+    target = &locations_->at(location);
+  }
+  Feed& feed = *target;
   if (!sku_value) {
-    add_problem(feed_, row, {}, "SKU is NULL");
+    add_problem(feed, row, {}, "SKU is NULL");
     return;
   }
   const std::string_view sku = trim(*sku_value);
   if (sku.empty()) {
-    add_problem(feed_, row, {}, "no SKU (blank)");
+    add_problem(feed, row, {}, "no SKU (blank)");
     return;
   }
   // Rows of a query have no meaningful line numbers (without ORDER BY not even a stable
   // order): the messages name the SKU too.
   const auto about = [&] { return "SKU " + quote_for_message(sku) + ": "; };
   if (!quantity_value) {
-    add_problem(feed_, row, sku, about() + "quantity is NULL (NULL is not zero)");
+    add_problem(feed, row, sku, about() + "quantity is NULL (NULL is not zero)");
     return;
   }
   std::string_view text = trim(*quantity_value);
   if (text.empty()) {
-    add_problem(feed_, row, sku, about() + "blank quantity (blank is not zero)");
+    add_problem(feed, row, sku, about() + "blank quantity (blank is not zero)");
     return;
   }
   if (quantity_text_ == QuantityText::decimal) text = whole_part(text);
@@ -61,26 +70,30 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
     case QuantityParse::ok:
       // The row count is not known in advance (rows arrive one by one). Grow by doubling as
       // push_back would, but through reserve_rows, so each new array asks for huge pages: at a
-      // million rows, first-touch page faults cost more than the rows themselves.
-      if (feed_.rows.size() == feed_.rows.capacity())
-        reserve_rows(feed_, std::max<std::size_t>(4096, feed_.rows.capacity() * 2));
-      feed_.rows.push_back(FeedRow{std::string(sku), quantity, row});
+      // million rows, first-touch page faults cost more than the rows themselves. Not for
+      // the parts of many locations, where 4096 rows each could add up to much unused memory.
+      if (!locations_ && feed.rows.size() == feed.rows.capacity())
+        reserve_rows(feed, std::max<std::size_t>(4096, feed.rows.capacity() * 2));
+      feed.rows.push_back(FeedRow{std::string(sku), quantity, row});
       return;
     case QuantityParse::not_integer:
       add_problem(
-          feed_, row, sku,
+          feed, row, sku,
           about() + "quantity " + quote_for_message(trim(*quantity_value)) + " is not an integer");
       return;
     case QuantityParse::out_of_range:
       add_problem(
-          feed_, row, sku,
+          feed, row, sku,
           about() + "quantity " + quote_for_message(trim(*quantity_value)) + " is out of range");
       return;
   }
 }
 
 Feed PostgresFeedBuilder::finish() {
-  finish_feed(feed_, duplicates_);
+  if (locations_)
+    locations_->finish_into(feed_, duplicates_);
+  else
+    finish_feed(feed_, duplicates_);
   return std::move(feed_);
 }
 

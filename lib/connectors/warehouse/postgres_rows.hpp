@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "connectors/warehouse/feed.hpp"
+#include "connectors/warehouse/location_totals.hpp"
 #include "core/types.hpp"
 
 namespace pb::connectors {
@@ -20,14 +21,19 @@ enum class QuantityText { integer, decimal };
 
 class PostgresFeedBuilder {
  public:
-  PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates, QuantityText quantity_text);
+  // With `locations` (the query has a location column), rows are counted per location and
+  // added up per SKU (location_totals.hpp).
+  PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates, QuantityText quantity_text,
+                      std::optional<LocationTotals> locations = std::nullopt);
 
   // One result row; `row` counts from 1 and is reported as the problem's line. std::nullopt is
   // SQL NULL. The SKU is trimmed of spaces and tabs (CHAR(n) pads with spaces); so is a text
   // quantity. A row without a usable SKU or quantity becomes a problem naming the row and SKU,
-  // and that SKU is held (keeps its previous state); NULL is never read as zero.
+  // and that SKU is held (keeps its previous state); NULL is never read as zero. `location` is
+  // read only when the builder was given locations; it is trimmed too, and NULL reads as blank.
   void add(std::uint64_t row, std::optional<std::string_view> sku,
-           std::optional<std::string_view> quantity);
+           std::optional<std::string_view> quantity,
+           std::optional<std::string_view> location = std::nullopt);
 
   // Sorted, duplicates resolved, held SKUs without a row. Call once.
   Feed finish();
@@ -36,6 +42,7 @@ class PostgresFeedBuilder {
   Feed feed_;
   DuplicatePolicy duplicates_;
   QuantityText quantity_text_;
+  std::optional<LocationTotals> locations_;
 };
 
 }  // namespace pb::connectors

@@ -7,7 +7,8 @@
 
 namespace pb::connectors {
 
-boost::asio::awaitable<Feed> PostgresWarehouse::read(boost::asio::any_io_executor pool, ReadRequest) {
+boost::asio::awaitable<Feed> PostgresWarehouse::read(boost::asio::any_io_executor pool,
+                                                     ReadRequest) {
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
   auto work = [config = config_] { return read_postgres_warehouse(config); };

@@ -17,7 +17,8 @@ class PostgresWarehouse final : public Warehouse {
  public:
   explicit PostgresWarehouse(config::PostgresWarehouseConfig config) : config_(std::move(config)) {}
 
-  boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool, ReadRequest request) override;
+  boost::asio::awaitable<Feed> read(boost::asio::any_io_executor pool,
+                                    ReadRequest request) override;
 
   // "postgres host=db dbname=wms": the conninfo, which never holds the password.
   std::string describe() const override;

@@ -400,7 +400,7 @@ TEST_CASE("the type key selects a connector and unknown types are listed") {
                 "    warehouse: {type: shopify, path: /f}\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:23: connections.shop.warehouse.type: unknown warehouse type \"shopify\" "
-        "(known types: csv, postgres)");
+        "(known types: csv, postgres, http-json)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: csv, path: /f}\n"
@@ -412,7 +412,7 @@ TEST_CASE("the type key selects a connector and unknown types are listed") {
                 "    warehouse: {type: [csv], path: /f}\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:23: connections.shop.warehouse.type: expected a warehouse type, got a list "
-        "(known types: csv, postgres)");
+        "(known types: csv, postgres, http-json)");
 }
 
 TEST_CASE("missing required keys point at the map that lacks them") {
@@ -434,7 +434,7 @@ TEST_CASE("missing required keys point at the map that lacks them") {
                 "    warehouse:\n"
                 "    store: {type: csv, path: /o}\n") ==
         "test.yaml:3:5: connections.shop.warehouse.type: missing required key \"type\" (known "
-        "types: csv, postgres)");
+        "types: csv, postgres, http-json)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: csv, path: }\n"

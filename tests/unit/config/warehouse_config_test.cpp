@@ -117,7 +117,7 @@ TEST_CASE("postgres warehouse: required keys and ranges") {
   CHECK(what_of(with_warehouse(std::string(kMinimal) + "      path: /srv/feeds\n")) ==
         "test.yaml:7:7: connections.shop.warehouse.path: unknown key \"path\" (known keys: type, "
         "conninfo, password_file, query, sku_column, quantity_column, connect_timeout, "
-        "statement_timeout, duplicates, name, skus, exclude_skus)");
+        "statement_timeout, duplicates, location_column, locations, name, skus, exclude_skus)");
 }
 
 TEST_CASE("postgres warehouse: a password in the conninfo is refused, pointing at password_file") {

@@ -286,3 +286,77 @@ TEST_CASE("shuffled SKUs with long shared prefixes sort in byte order and sum co
     ++it;
   }
 }
+
+TEST_CASE("a location column: rows at other locations are left out, the rest added up per SKU") {
+  CsvFeedOptions options;
+  options.location_column = "location";
+  options.locations = {"EAST", "WEST"};
+  const Feed feed = parse(
+      "sku,quantity,location\n"
+      "A,5,EAST\n"
+      "B,1,NORTH\n"  // not wanted: left out
+      "A,7,WEST\n"
+      "C,x,NORTH\n"  // a bad row at a location not wanted holds nothing
+      "B,2,WEST\n"
+      "D,3,\n",  // no location: not in the list
+      options);
+  CHECK(rows(feed) == "A=12@2;B=2@6");
+  CHECK(problems(feed) == "");
+  CHECK(held(feed) == "");
+}
+
+TEST_CASE("a location column without a list keeps every location, a blank one too") {
+  CsvFeedOptions options;
+  options.location_column = "site";
+  const Feed feed = parse("site,sku,quantity\nEAST,A,5\nWEST,A,7\n,A,1\nEAST,B,2\n", options);
+  CHECK(rows(feed) == "A=13@2;B=2@5");
+}
+
+TEST_CASE("a location column: duplicates are rows of one SKU at one location") {
+  CsvFeedOptions options;
+  options.location_column = "location";
+  const std::string text =
+      "sku,quantity,location\n"
+      "A,5,EAST\n"
+      "A,7,WEST\n"
+      "A,1,EAST\n"
+      "B,2,EAST\n"
+      "B,3,WEST\n";
+  const Feed refused = parse(text, options);
+  CHECK(rows(refused) == "B=5@5");
+  CHECK(problems(refused) ==
+        "2|A|duplicate SKU 'A' (also on line 4)\n"
+        "4|A|duplicate SKU 'A' (also on line 2)\n");
+  CHECK(held(refused) == "A");
+
+  options.duplicates = DuplicatePolicy::sum;
+  CHECK(rows(parse(text, options)) == "A=13@2;B=5@5");
+}
+
+TEST_CASE("a location column: a bad row at a wanted location holds its SKU everywhere") {
+  CsvFeedOptions options;
+  options.location_column = "location";
+  options.locations = {"EAST", "WEST"};
+  const Feed feed = parse(
+      "sku,quantity,location\n"
+      "A,5,EAST\n"
+      "A,,WEST\n"
+      "B,1\n"  // too short to have a location: a problem of the feed
+      "C,9223372036854775807,EAST\n"
+      "C,1,WEST\n",
+      options);
+  CHECK(rows(feed) == "");
+  CHECK(problems(feed) ==
+        "3|A|blank quantity (blank is not zero)\n"
+        "4|B|too few cells (2; columns 'sku' and 'quantity' need 3)\n"
+        "5|C|the sum of the 2 rows of SKU 'C' is out of range\n");
+  CHECK(held(feed) == "A,B,C");
+}
+
+TEST_CASE("a location column missing from the header is an error naming it") {
+  CsvFeedOptions options;
+  options.location_column = "warehouse";
+  CHECK_THROWS_WITH_AS(parse_csv_feed("sku,quantity\nA,1\n", options, "feed.csv"),
+                       "feed.csv: no column 'warehouse' in the header (columns: 'sku', 'quantity')",
+                       WarehouseError);
+}

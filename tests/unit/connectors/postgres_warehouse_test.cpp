@@ -177,3 +177,33 @@ TEST_CASE("postgres warehouse: describe() is the conninfo, and a failed read say
                     WarehouseError);
   }
 }
+
+TEST_CASE("postgres rows with a location column: filtered, then added up per SKU") {
+  PostgresFeedBuilder builder("postgres dbname=wms", DuplicatePolicy::error, QuantityText::integer,
+                              LocationTotals({"EAST", "WEST"}));
+  builder.add(1, "A", "5", "EAST");
+  builder.add(2, "B", "1", "NORTH");      // not wanted
+  builder.add(3, "A", "7", "WEST  ");     // CHAR(n) padding
+  builder.add(4, "C", Value{}, "NORTH");  // a NULL quantity where nobody looks holds nothing
+  builder.add(5, "B", "2", "WEST");
+  builder.add(6, "D", "3", Value{});  // NULL location: blank, not in the list
+  builder.add(7, "E", "1", "EAST");
+  builder.add(8, "E", "1", "EAST");  // a duplicate at one location
+  builder.add(9, "F", "2", "EAST");
+  builder.add(10, "F", Value{}, "WEST");  // held everywhere
+  CHECK(dump(builder.finish()) ==
+        "A=12@1;B=2@5;\n"
+        "7|E|duplicate SKU 'E' (also on line 8)\n"
+        "8|E|duplicate SKU 'E' (also on line 7)\n"
+        "10|F|SKU 'F': quantity is NULL (NULL is not zero)\n"
+        "E,F,");
+}
+
+TEST_CASE("postgres rows with a location column and no list: every location counts") {
+  PostgresFeedBuilder builder("postgres dbname=wms", DuplicatePolicy::sum, QuantityText::decimal,
+                              LocationTotals({}));
+  builder.add(1, "A", "5.000", "EAST");
+  builder.add(2, "A", "7", Value{});
+  builder.add(3, "A", "1", "EAST");
+  CHECK(dump(builder.finish()) == "A=13@1;\n");
+}
