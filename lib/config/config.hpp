@@ -85,6 +85,9 @@ struct PostgresWarehouseConfig {
   DuplicatePolicy duplicates = DuplicatePolicy::error;
   std::string location_column;  // as for CsvWarehouseConfig
   std::vector<std::string> locations;
+  // Incremental reads: the query takes the last cursor as $1 (NULL on a whole read), and this
+  // result column's greatest value becomes the next cursor. Empty: every read is whole.
+  std::string cursor_column;
 
   bool operator==(const PostgresWarehouseConfig&) const = default;
 };

@@ -113,6 +113,22 @@ void check_postgres(const Section& section, const PostgresWarehouseConfig& postg
   // The conninfo is parsed by libpq now, so a typo or a password in it fails here, not at a run.
   if (const auto problem = conninfo_problem(postgres.conninfo)) section.fail("conninfo", *problem);
   check_locations(section, postgres.locations, postgres.location_column, "location_column");
+  const bool takes_cursor = postgres.query.find("$1") != std::string::npos;
+  if (!postgres.cursor_column.empty() && !takes_cursor)
+    section.fail("cursor_column",
+                 "cursor_column needs a query that takes the last cursor as $1, e.g. WHERE $1 "
+                 "IS NULL OR modified >= $1::timestamptz");
+  if (postgres.cursor_column.empty() && takes_cursor)
+    section.fail("query", "the query takes $1 but no cursor_column says where the cursor is");
+  // As for http-json: a delta would give partial totals.
+  if (!postgres.cursor_column.empty() && !postgres.location_column.empty())
+    section.fail("cursor_column",
+                 "cursor_column cannot be combined with location_column: an incremental read "
+                 "returns only the locations that changed, and a SKU's total needs all of them");
+  if (!postgres.cursor_column.empty() && postgres.duplicates == DuplicatePolicy::sum)
+    section.fail("cursor_column",
+                 "cursor_column cannot be combined with duplicates: sum: an incremental read "
+                 "returns only the rows that changed");
 }
 
 void check_http_json(const Section& section, HttpJsonWarehouseConfig& json) {

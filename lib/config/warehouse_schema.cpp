@@ -207,6 +207,11 @@ constexpr Field<PostgresWarehouseConfig> kPostgresWarehouse[] = {
      .set = [](PostgresWarehouseConfig& w, const Value& v) { w.location_column = text(v); }},
     locations_field<PostgresWarehouseConfig>(
         "the locations whose rows count (with location_column); default: all"),
+    {.key = "cursor_column",
+     .kind = Kind::string,
+     .description = "incremental reads: the result column (a timestamp or an increasing number) "
+                    "whose greatest value the next Smart Sync passes to the query as $1",
+     .set = [](PostgresWarehouseConfig& w, const Value& v) { w.cursor_column = text(v); }},
 };
 
 constexpr Field<HttpJsonWarehouseConfig> kHttpJsonWarehouse[] = {

@@ -136,6 +136,46 @@ class PostgresWarehouseTest(BeeTestCase):
         run = self.sync(env, "smart", 0)
         self.assertEqual((run["changed"], run["pushed"]), (0, 0), run)
 
+    def test_incremental_reads_pass_the_last_cursor_as_dollar_one(self):
+        # An ERP-like table with a modification time per row (as ERPNext's tabBin.modified).
+        db = self.database(
+            "CREATE TABLE bin (sku text PRIMARY KEY, qty bigint NOT NULL, "
+            "modified timestamptz NOT NULL);"
+            "GRANT SELECT ON bin TO packagebee;"
+            "INSERT INTO bin SELECT 'SKU-' || lpad(i::text, 4, '0'), i, "
+            "'2026-11-26 08:00:00+00'::timestamptz + i * interval '1 second' "
+            "FROM generate_series(1, 20) i;")
+        query = ("SELECT sku, qty AS quantity, modified FROM bin "
+                 "WHERE $1::timestamptz IS NULL OR modified >= $1::timestamptz")
+        env, first = self.start_env(self.warehouse(db, query=query, cursor_column="modified"))
+        self.assertEqual((first["read"], first["pushed"]), (20, 20), first)
+        expected = {sku(i): i for i in range(1, 21)}
+        self.assertEqual(env.read_store(), expected)
+
+        # Nothing changed: the Smart Sync reads only the boundary row (>=) and pushes nothing.
+        run = self.sync(env, "smart", 0)
+        self.assertEqual((run["result"], run["read"], run["pushed"]), ("ok", 1, 0), run)
+        env.wait_log(harness.re.escape("sent 1 changed rows since 2026-11-26 08:00:20+00"))
+
+        # Two rows change, one of them in the cursor's own instant: both are read and pushed.
+        self.sql(db, "UPDATE bin SET qty = 500, modified = '2026-11-26 09:00:00+00' "
+                     "WHERE sku = 'SKU-0003';"
+                     "UPDATE bin SET qty = 600 WHERE sku = 'SKU-0020';")
+        run = self.sync(env, "smart", 0)
+        self.assertEqual((run["result"], run["read"], run["changed"], run["pushed"]),
+                         ("ok", 2, 2, 2), run)
+        expected.update({"SKU-0003": 500, "SKU-0020": 600})
+        self.assertEqual(env.read_store(), expected)
+
+        # The cursor survives a restart; a Full Sync still reads every row.
+        env.stop()
+        env.start()
+        run = self.sync(env, "smart", 0)
+        self.assertEqual((run["read"], run["pushed"]), (1, 0), run)
+        self.assertIn("since 2026-11-26 09:00:00+00", env.log_text())
+        run = self.sync(env, "full", 0)
+        self.assertEqual((run["result"], run["read"], run["pushed"]), ("ok", 20, 20), run)
+
     def test_bad_rows_are_named_and_keep_their_state(self):
         db = self.database("CREATE TABLE feed (sku text, quantity text);"
                            "GRANT SELECT ON feed TO packagebee;")

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -53,8 +54,12 @@ std::optional<QuantityText> quantity_text(Oid type) {
 
 class Reader {
  public:
-  Reader(const config::PostgresWarehouseConfig& config, std::string password)
-      : config_(config), origin_(postgres_origin(config)), password_(std::move(password)) {}
+  Reader(const config::PostgresWarehouseConfig& config, std::string password,
+         std::optional<std::string> cursor)
+      : config_(config),
+        origin_(postgres_origin(config)),
+        password_(std::move(password)),
+        cursor_(std::move(cursor)) {}
 
   Feed run() {
     connect();
@@ -63,7 +68,14 @@ class Reader {
     // SET LOCAL: the limit ends with the transaction (a pooler may reuse the session).
     execute("SET LOCAL statement_timeout = " +
             std::to_string(std::chrono::milliseconds(config_.statement_timeout).count()));
-    return stream_query();
+    // Timestamps print in UTC, so cursor values from different sessions compare as text.
+    execute("SET LOCAL TimeZone = 'UTC'");
+    Feed feed = stream_query();
+    if (!config_.cursor_column.empty()) {
+      feed.delta = cursor_.has_value();
+      feed.cursor = newest_.value_or(cursor_.value_or(""));
+    }
+    return feed;
   }
 
  private:
@@ -115,8 +127,12 @@ class Reader {
   Feed stream_query() {
     // The extended protocol (even without parameters) takes exactly one statement: a query
     // with a second one fails instead of running both.
-    if (PQsendQueryParams(connection_.get(), config_.query.c_str(), 0, nullptr, nullptr, nullptr,
-                          nullptr, /*resultFormat: text=*/0) != 1)
+    // $1 is the cursor, typed by the query (e.g. $1::timestamptz); NULL reads everything.
+    const bool takes_cursor = !config_.cursor_column.empty();
+    const char* cursor_value = cursor_ ? cursor_->c_str() : nullptr;
+    if (PQsendQueryParams(connection_.get(), config_.query.c_str(), takes_cursor ? 1 : 0, nullptr,
+                          takes_cursor ? &cursor_value : nullptr, nullptr, nullptr,
+                          /*resultFormat: text=*/0) != 1)
       fail("query failed: ", PQerrorMessage(connection_.get()));
     if (PQsetSingleRowMode(connection_.get()) != 1)
       throw WarehouseError(origin_ + ": cannot stream the result (single-row mode refused)");
@@ -133,6 +149,10 @@ class Reader {
           ++row;
           builder->add(row, value(r, sku_column_), value(r, quantity_column_),
                        location_column_ ? value(r, *location_column_) : std::nullopt);
+          if (cursor_column_)
+            if (const auto at = value(r, *cursor_column_);
+                at && (!newest_ || cursor_less(*newest_, *at)))
+              newest_ = std::string(*at);
           break;
         case PGRES_TUPLES_OK:  // the end of the rows; with none, the only result
           if (!builder) builder.emplace(start(r));
@@ -165,6 +185,7 @@ class Reader {
                            ") that is not an integer, numeric or text type; cast it in the "
                            "query, e.g. " +
                            config_.quantity_column + "::bigint");
+    if (!config_.cursor_column.empty()) cursor_column_ = column(r, config_.cursor_column);
     if (config_.location_column.empty())
       return PostgresFeedBuilder(origin_, config_.duplicates, *text);
     location_column_ = column(r, config_.location_column);
@@ -206,7 +227,16 @@ class Reader {
   int sku_column_ = 0;
   int quantity_column_ = 0;
   std::optional<int> location_column_;  // with config_.location_column
+  const std::optional<std::string> cursor_;
+  std::optional<int> cursor_column_;   // with config_.cursor_column
+  std::optional<std::string> newest_;  // the greatest cursor value seen
 };
+
+bool is_integer(std::string_view s) {
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  return !s.empty() && s.size() <= 18 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 }  // namespace
 
@@ -237,7 +267,14 @@ std::string clean_libpq_message(std::string_view message, std::string_view passw
   return out;
 }
 
-Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config) {
+bool cursor_less(std::string_view a, std::string_view b) {
+  if (is_integer(a) && is_integer(b))
+    return std::stoll(std::string(a)) < std::stoll(std::string(b));
+  return a < b;
+}
+
+Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
+                             const std::optional<std::string>& cursor) {
   std::string password;
   if (!config.password_file.empty()) {
     try {
@@ -246,7 +283,7 @@ Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config) {
       throw WarehouseError(postgres_origin(config) + ": " + e.what());
     }
   }
-  Reader reader(config, std::move(password));
+  Reader reader(config, std::move(password), cursor);
   return reader.run();
 }
 

@@ -3,6 +3,7 @@
 // into a Feed, so a million-row result never sits in one PGresult. Runs on the worker pool.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,14 @@ std::string clean_libpq_message(std::string_view message, std::string_view passw
 // Reads the password file (if any), connects, runs the query and builds the Feed. Throws
 // WarehouseError naming postgres_origin() when the password file, the connection, the
 // transaction or the query fails, or the result lacks a configured column.
-Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config);
+// With config.cursor_column, the query gets `cursor` as $1 (SQL NULL when there is none: a
+// whole read); with a cursor the Feed is a delta. Feed::cursor is the greatest value of the
+// cursor column, or `cursor` again when no row has one.
+Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
+                             const std::optional<std::string>& cursor = std::nullopt);
+
+// Orders cursor values: numerically when both are integers, else as text (PostgreSQL prints
+// timestamps in UTC, as beed's session asks, in a form whose text order is time order).
+bool cursor_less(std::string_view a, std::string_view b);
 
 }  // namespace pb::connectors

@@ -8,10 +8,15 @@
 namespace pb::connectors {
 
 boost::asio::awaitable<Feed> PostgresWarehouse::read(boost::asio::any_io_executor pool,
-                                                     ReadRequest) {
+                                                     ReadRequest request) {
+  // Incremental only for a Smart Sync that has a cursor; otherwise $1 is NULL: everything.
+  std::optional<std::string> cursor;
+  if (request.kind == SyncKind::smart && !request.cursor.empty()) cursor = request.cursor;
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
-  auto work = [config = config_] { return read_postgres_warehouse(config); };
+  auto work = [config = config_, cursor = std::move(cursor)] {
+    return read_postgres_warehouse(config, cursor);
+  };
   co_return co_await sys::offload(std::move(pool), std::move(work));
 }
 

@@ -43,7 +43,8 @@ const CsvWarehouseConfig& csv_of(const Config& c) {
 
 const HttpJsonWarehouseConfig& json_of(const Config& c) {
   REQUIRE(c.connections.size() == 1);
-  REQUIRE(std::holds_alternative<HttpJsonWarehouseConfig>(c.connections[0].warehouses.at(0).connector));
+  REQUIRE(
+      std::holds_alternative<HttpJsonWarehouseConfig>(c.connections[0].warehouses.at(0).connector));
   return std::get<HttpJsonWarehouseConfig>(c.connections[0].warehouses.at(0).connector);
 }
 
@@ -192,7 +193,8 @@ TEST_CASE("locations: a list that needs the location column or field") {
                            "      locations:\n"
                            "        - EAST\n"
                            "        - WEST\n"));
-  const auto& p = std::get<PostgresWarehouseConfig>(postgres.connections.at(0).warehouses.at(0).connector);
+  const auto& p =
+      std::get<PostgresWarehouseConfig>(postgres.connections.at(0).warehouses.at(0).connector);
   CHECK(p.location_column == "site");
   CHECK(p.locations == std::vector<std::string>{"EAST", "WEST"});
 }

@@ -207,3 +207,15 @@ TEST_CASE("postgres rows with a location column and no list: every location coun
   builder.add(3, "A", "1", "EAST");
   CHECK(dump(builder.finish()) == "A=13@1;\n");
 }
+
+TEST_CASE("postgres cursor values order numerically when both are integers, else as text") {
+  using pb::connectors::cursor_less;
+  CHECK(cursor_less("9", "10"));
+  CHECK_FALSE(cursor_less("10", "9"));
+  CHECK(cursor_less("-5", "3"));
+  // PostgreSQL's UTC timestamps: the text order is the time order, fractions included.
+  CHECK(cursor_less("2026-11-26 10:00:00+00", "2026-11-26 10:00:00.5+00"));
+  CHECK(cursor_less("2026-11-26 10:00:00.123+00", "2026-11-26 10:00:00.5+00"));
+  CHECK(cursor_less("2026-11-26 09:59:59.999999+00", "2026-11-26 10:00:00+00"));
+  CHECK_FALSE(cursor_less("2026-11-26", "2026-11-26"));
+}
