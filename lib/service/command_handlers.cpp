@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
@@ -157,13 +158,23 @@ asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind 
                                           {"queued", ticket.queued}});
 
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  // The runner cancels the timer when a run ends, so the reply leaves at once rather than at
+  // the next progress tick.
+  runner->watch(&timer);
+  struct Unwatch {
+    sync::ConnectionRunner& runner;
+    asio::steady_timer* timer;
+    ~Unwatch() { runner.unwatch(timer); }
+  } unwatch{*runner, &timer};
   while (!runner->finished(ticket.run_id)) {
     if (const auto& progress = runner->current()) {
       control::Event event{"progress", progress_json(*progress, ticket.run_id)};
       if (!co_await events.send(std::move(event))) co_return Reply::success();  // client gone
     }
+    if (runner->finished(ticket.run_id)) break;
     timer.expires_after(kProgressInterval);
-    co_await timer.async_wait(asio::use_awaitable);
+    boost::system::error_code ignored;  // operation_aborted: a run ended
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
   std::optional<state::RunRecord> run;
   service_.db().read(name, [&](state::ConnectionTxn& txn) { run = txn.run(ticket.run_id); });

@@ -257,6 +257,9 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   } else {
     changed();
   }
+  // Copied: a woken waiter may unwatch before this loop ends.
+  const auto watchers = watchers_;
+  for (auto* timer : watchers) timer->cancel();
 }
 
 void ConnectionRunner::alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,

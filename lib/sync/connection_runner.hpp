@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -91,6 +92,10 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // changes: a run starts or ends, a pause, a new due time.
   void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
 
+  // A `--wait` request's timer, cancelled (so the waiter wakes at once) when a run ends.
+  void watch(boost::asio::steady_timer* timer) { watchers_.insert(timer); }
+  void unwatch(boost::asio::steady_timer* timer) { watchers_.erase(timer); }
+
  private:
   struct Queued {
     std::uint64_t id;
@@ -123,6 +128,7 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   bool stopped_ = false;
   bool cancel_run_ = false;  // read by the run in flight between batches
   std::function<void()> on_change_;
+  std::set<boost::asio::steady_timer*> watchers_;
   void changed() const {
     if (on_change_) on_change_();
   }
