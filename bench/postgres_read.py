@@ -88,7 +88,7 @@ def follow_run(beed, sock, run_id, timeout=1800):
         if progress and progress.get("run_id") == run_id:
             phase = progress["phase"]
             first_seen.setdefault(phase, now)
-            if phase == "reading":
+            if phase == "reading" and beed is not None:
                 sample = bb.proc_sample(beed.pid)
                 read_rss = max(read_rss, sample["rss_kb"])
                 read_anon = max(read_anon, sample["anon_kb"])

@@ -219,8 +219,7 @@ DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
   total.rows = feed.rows.size();
   std::size_t next = 0;
   do {
-    const std::size_t end =
-        std::min<std::size_t>(feed.rows.size(), next + kWritesPerTransaction);
+    const std::size_t end = std::min<std::size_t>(feed.rows.size(), next + kWritesPerTransaction);
     DetectResult part;
     db.write(connection, [&](state::ConnectionTxn& txn) {
       part = DetectResult{};  // the body runs again if the map had to grow
