@@ -11,6 +11,8 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -86,13 +88,23 @@ class TempFile {
   }
 
   void write(std::string_view data) {
+    if (data.size() >= buffer_size) {
+      // A long run of unchanged rows (patch_known_file): straight to the file, no copy.
+      flush();
+      write_all(data);
+      return;
+    }
     buffer_.append(data);
     if (buffer_.size() >= buffer_size) flush();
   }
 
+  // Whether a row needed quotes, so that one row may span lines.
+  bool quoted() const { return quoted_; }
+
   void write_row(std::string_view sku, Quantity quantity) {
     if (sku.empty()) throw std::invalid_argument("store CSV: empty SKU");
     if (needs_quotes(sku)) {
+      quoted_ = true;
       buffer_ += '"';
       for (char c : sku) {
         if (c == '"') buffer_ += '"';
@@ -134,8 +146,13 @@ class TempFile {
   static constexpr std::size_t buffer_size = 64 * 1024;
 
   void flush() {
-    const char* p = buffer_.data();
-    std::size_t left = buffer_.size();
+    write_all(buffer_);
+    buffer_.clear();
+  }
+
+  void write_all(std::string_view data) {
+    const char* p = data.data();
+    std::size_t left = data.size();
     while (left > 0) {
       const ssize_t n = ::write(fd_, p, left);
       if (n < 0) {
@@ -145,13 +162,13 @@ class TempFile {
       p += n;
       left -= static_cast<std::size_t>(n);
     }
-    buffer_.clear();
   }
 
   fs::path target_;
   fs::path path_;
   int fd_ = -1;
   bool committed_ = false;
+  bool quoted_ = false;
   std::string buffer_;
 };
 
@@ -281,6 +298,111 @@ void write_merged(std::span<const PushItem> rows, std::span<const PushItem> batc
 
 constexpr std::string_view header = "sku,quantity\n";
 
+// What this process last wrote to each store file. While a file is still exactly that (same
+// inode, size and modification time), its rows are known to be sorted, unique and well formed,
+// and, when `plain`, none is quoted: every line is one row, and a small batch can be patched
+// in by binary search instead of parsing and re-writing a million rows.
+struct WrittenFile {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  timespec modified{};
+  bool plain = false;
+};
+
+std::mutex written_mutex;
+std::map<fs::path, WrittenFile> written_files;
+
+bool same_file(const WrittenFile& w, const struct stat& st) {
+  return w.device == st.st_dev && w.inode == st.st_ino && w.size == st.st_size &&
+         w.modified.tv_sec == st.st_mtim.tv_sec && w.modified.tv_nsec == st.st_mtim.tv_nsec;
+}
+
+void remember_written(const fs::path& path, bool plain) {
+  struct stat st {};
+  const std::lock_guard guard(written_mutex);
+  if (::stat(path.c_str(), &st) != 0) {
+    written_files.erase(path);
+    return;
+  }
+  written_files[path] = WrittenFile{st.st_dev, st.st_ino, st.st_size, st.st_mtim, plain};
+}
+
+bool known_plain_file(const fs::path& path, const struct stat& st) {
+  const std::lock_guard guard(written_mutex);
+  const auto it = written_files.find(path);
+  return it != written_files.end() && it->second.plain && same_file(it->second, st);
+}
+
+std::optional<std::string> read_whole(const fs::path& path, std::size_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string data(size, '\0');
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, data.data() + got, size - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got != size) return std::nullopt;
+  return data;
+}
+
+// The batch patched into a file this process wrote (known_plain_file): each SKU's line is
+// found by binary search over byte offsets, and the unchanged runs between them are copied
+// as they are. Returns false, having written nothing, when the file is not one it can patch.
+bool patch_known_file(const fs::path& path, std::span<const PushItem> batch,
+                      std::optional<mode_t> mode, const struct stat& st) {
+  // Worth it only for a batch small next to the file; a big one streams just as fast.
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (batch.size() * 64 > size || !known_plain_file(path, st)) return false;
+  for (const auto& item : batch)
+    if (needs_quotes(item.sku)) return false;
+  const auto data = read_whole(path, size);
+  if (!data || !std::string_view(*data).starts_with(header)) return false;
+  const std::string_view text(*data);
+
+  std::size_t pos = header.size();  // the start of the first line not yet written
+  const auto line_start_from = [&](std::size_t p) -> std::size_t {
+    if (p <= pos) return pos;
+    const auto newline = text.find('\n', p - 1);
+    return newline == std::string_view::npos ? text.size() : newline + 1;
+  };
+  const auto sku_at = [&](std::size_t line) {
+    const auto end = text.find_first_of(",\n", line);
+    return text.substr(line, (end == std::string_view::npos ? text.size() : end) - line);
+  };
+
+  TempFile out(path);
+  out.write(header);
+  for (const auto& item : batch) {
+    // The first line at or after `pos` whose SKU is not less than the item's.
+    std::size_t lo = pos, hi = text.size();
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      const std::size_t line = line_start_from(mid);
+      if (line == text.size() || sku_at(line) >= item.sku)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    const std::size_t line = line_start_from(lo);
+    out.write(text.substr(pos, line - pos));
+    out.write_row(item.sku, item.quantity);
+    pos = line;
+    if (line < text.size() && sku_at(line) == item.sku) {
+      const auto newline = text.find('\n', line);
+      pos = newline == std::string_view::npos ? text.size() : newline + 1;
+    }
+  }
+  out.write(text.substr(pos));
+  out.commit(mode);
+  remember_written(path, true);
+  return true;
+}
+
 }  // namespace
 
 std::vector<PushItem> read_store_file(const fs::path& path) {
@@ -317,6 +439,7 @@ void apply_to_store_file(const fs::path& path, std::span<const PushItem> batch) 
   // Pushes to one file are serialised in this process, so any temp file of
   // ours found now was left by a killed beed.
   remove_stale_temp_files(path);
+  if (mode && patch_known_file(path, batch, mode, old)) return;
   {
     auto in = open_existing(path);
     TempFile out(path);
@@ -324,10 +447,12 @@ void apply_to_store_file(const fs::path& path, std::span<const PushItem> batch) 
     if (!in) {
       write_merged({}, batch, out);
       out.commit(mode);
+      remember_written(path, !out.quoted());
       return;
     }
     if (merge_streaming(*in, path, batch, out)) {
       out.commit(mode);
+      remember_written(path, !out.quoted());
       return;
     }
   }
@@ -337,6 +462,7 @@ void apply_to_store_file(const fs::path& path, std::span<const PushItem> batch) 
   out.write(header);
   write_merged(rows, batch, out);
   out.commit(mode);
+  remember_written(path, !out.quoted());
 }
 
 }  // namespace pb::connectors

@@ -1,5 +1,6 @@
 #include "connectors/store/csv_store.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -203,4 +205,77 @@ TEST_CASE("concurrent pushes to one file lose nothing") {
     }
   });
   CHECK(read_store_file(path).size() == 4000);
+}
+
+namespace {
+
+// The rows a store file must hold after applying `batches` in order, from scratch.
+std::map<std::string, Quantity> expected_after(const std::vector<std::vector<PushItem>>& batches) {
+  std::map<std::string, Quantity> rows;
+  for (const auto& batch : batches)
+    for (const auto& item : batch) rows[item.sku] = item.quantity;
+  return rows;
+}
+
+std::string text_of(const std::map<std::string, Quantity>& rows) {
+  std::string out = "sku,quantity\n";
+  for (const auto& [sku, qty] : rows) out += sku + "," + std::to_string(qty) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("small batches patch a file beed wrote: inserts at the start, middle and end, updates") {
+  ScratchDir dir;
+  const auto path = dir.path() / "store.csv";
+  std::vector<std::vector<PushItem>> batches;
+  std::vector<PushItem> first;
+  for (int i = 100; i < 1100; ++i) first.push_back({"S" + std::to_string(i), i});
+  batches.push_back(first);
+  // Before the first row, between rows, replacing rows, after the last row, and the first and
+  // last rows themselves.
+  batches.push_back({{"A", 1}, {"S100", -5}, {"S1000x", 7}, {"S555", 0}, {"Z", 9}});
+  batches.push_back({{"A", 2}, {"S1099", 42}, {"S2", 3}});
+  batches.push_back({{"Z", 10}, {"ZZ", 11}});
+  batches.push_back({{"0", 12}});
+  std::vector<std::vector<PushItem>> applied;
+  for (const auto& batch : batches) {
+    apply_to_store_file(path, batch);
+    applied.push_back(batch);
+    REQUIRE(read_file(path) == text_of(expected_after(applied)));
+  }
+  // Proof that these were patches, not full merges: an edit in place that keeps the size and
+  // the modification time is not noticed (a full merge would refuse the bad row).
+  struct stat before {};
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const auto text = read_file(path);
+    f.seekp(static_cast<std::streamoff>(text.find("S777,777") + 5));
+    f.write("x", 1);
+  }
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+  apply_to_store_file(path, std::vector<PushItem>{{"S778", 1}});
+  CHECK(read_file(path).find("S777,x77\nS778,1\n") != std::string::npos);
+}
+
+TEST_CASE("a store file changed behind beed's back is merged by reading every row again") {
+  ScratchDir dir;
+  const auto path = dir.path() / "store.csv";
+  std::vector<PushItem> first;
+  for (int i = 100; i < 1100; ++i) first.push_back({"S" + std::to_string(i), i});
+  apply_to_store_file(path, first);
+  // A hand edit: a bad row. A patch would copy it on; the full merge finds it.
+  auto text = read_file(path);
+  text.replace(text.find("S500,500"), 8, "S500,lots");
+  write_file(path, text);
+  const std::vector<PushItem> update{{"S200", 1}};
+  CHECK_THROWS_WITH_AS(apply_to_store_file(path, update), doctest::Contains("is not an integer"),
+                       StoreError);
+  // A store file holding a quoted SKU is merged, not patched, and stays right.
+  write_file(path, "sku,quantity\n\"A,1\",1\nB,2\n");
+  apply_to_store_file(path, std::vector<PushItem>{{"C", 3}});
+  apply_to_store_file(path, std::vector<PushItem>{{"B", 5}});
+  CHECK(read_file(path) == "sku,quantity\n\"A,1\",1\nB,5\nC,3\n");
 }
