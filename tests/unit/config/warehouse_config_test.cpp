@@ -117,7 +117,8 @@ TEST_CASE("postgres warehouse: required keys and ranges") {
   CHECK(what_of(with_warehouse(std::string(kMinimal) + "      path: /srv/feeds\n")) ==
         "test.yaml:7:7: connections.shop.warehouse.path: unknown key \"path\" (known keys: type, "
         "conninfo, password_file, query, sku_column, quantity_column, connect_timeout, "
-        "statement_timeout, duplicates, location_column, locations, name, skus, exclude_skus)");
+        "statement_timeout, duplicates, location_column, locations, cursor_column, name, skus, "
+        "exclude_skus)");
 }
 
 TEST_CASE("postgres warehouse: a password in the conninfo is refused, pointing at password_file") {
@@ -155,4 +156,26 @@ TEST_CASE("postgres warehouse: libpq's parser checks the conninfo") {
       parse(with_warehouse("      type: postgres\n"
                            "      conninfo: host=/run/postgresql passfile=/etc/pgpass\n"
                            "      query: TABLE stock\n")));
+}
+
+TEST_CASE("postgres warehouse: cursor_column and the query's $1 go together") {
+  const std::string incremental =
+      "      type: postgres\n"
+      "      conninfo: host=db dbname=wms\n"
+      "      query: SELECT sku, qty AS quantity, modified FROM bin WHERE $1::timestamptz IS "
+      "NULL OR modified >= $1::timestamptz\n";
+  const auto c = parse(with_warehouse(incremental + "      cursor_column: modified\n"));
+  CHECK(postgres_of(c).cursor_column == "modified");
+  CHECK(what_of(with_warehouse(incremental)) ==
+        "test.yaml:6:14: connections.shop.warehouse.query: the query takes $1 but no "
+        "cursor_column says where the cursor is");
+  CHECK(what_of(with_warehouse(std::string(kMinimal) + "      cursor_column: modified\n")) ==
+        "test.yaml:7:22: connections.shop.warehouse.cursor_column: cursor_column needs a query "
+        "that takes the last cursor as $1, e.g. WHERE $1 IS NULL OR modified >= $1::timestamptz");
+  CHECK(what_of(
+            with_warehouse(incremental + "      cursor_column: modified\n      duplicates: sum\n"))
+            .find("cursor_column cannot be combined with duplicates: sum") != std::string::npos);
+  CHECK(what_of(with_warehouse(incremental +
+                               "      cursor_column: modified\n      location_column: bin\n"))
+            .find("cursor_column cannot be combined with location_column") != std::string::npos);
 }
