@@ -129,13 +129,7 @@ class FeedBuilder {
     }
   }
 
-  Feed finish() {
-    if (locations_)
-      locations_->finish_into(feed_, options_.duplicates);
-    else
-      finish_feed(feed_, options_.duplicates);
-    return std::move(feed_);
-  }
+  Feed finish() { return finish_rows(feed_, options_.duplicates, locations_); }
 
  private:
   void problem(std::uint64_t line, std::string_view sku, std::string message) {

@@ -216,11 +216,7 @@ void JsonFeedBuilder::add_item(const json::value& item, std::uint64_t page, std:
 }
 
 Feed JsonFeedBuilder::finish() {
-  if (locations_)
-    locations_->finish_into(feed_, duplicates_);
-  else
-    finish_feed(feed_, duplicates_);
-  return std::move(feed_);
+  return finish_rows(feed_, duplicates_, locations_);
 }
 
 }  // namespace pb::connectors

@@ -39,4 +39,12 @@ void LocationTotals::finish_into(Feed& feed, DuplicatePolicy duplicates) {
   finish_feed(feed, DuplicatePolicy::sum);
 }
 
+Feed finish_rows(Feed& feed, DuplicatePolicy duplicates, std::optional<LocationTotals>& locations) {
+  if (locations)
+    locations->finish_into(feed, duplicates);
+  else
+    finish_feed(feed, duplicates);
+  return std::move(feed);
+}
+
 }  // namespace pb::connectors

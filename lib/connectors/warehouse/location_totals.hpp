@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +36,9 @@ class LocationTotals {
   std::vector<std::string> wanted_;  // sorted
   std::map<std::string, Feed, std::less<>> parts_;
 };
+
+// A reader's last step, with or without locations: LocationTotals::finish_into, or
+// finish_feed. Returns the finished feed.
+Feed finish_rows(Feed& feed, DuplicatePolicy duplicates, std::optional<LocationTotals>& locations);
 
 }  // namespace pb::connectors

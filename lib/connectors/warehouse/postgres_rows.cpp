@@ -90,11 +90,7 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
 }
 
 Feed PostgresFeedBuilder::finish() {
-  if (locations_)
-    locations_->finish_into(feed_, duplicates_);
-  else
-    finish_feed(feed_, duplicates_);
-  return std::move(feed_);
+  return finish_rows(feed_, duplicates_, locations_);
 }
 
 }  // namespace pb::connectors

@@ -18,14 +18,7 @@ namespace {
 
 using pb::test::parse;
 using pb::test::what_of;
-
-// Lines 1-3; the warehouse section's keys start on line 4, column 7.
-std::string with_warehouse(std::string_view warehouse_lines) {
-  return "connections:\n"
-         "  shop:\n"
-         "    warehouse:\n" +
-         std::string(warehouse_lines) + "    store: {type: csv, path: /srv/out/shop.csv}\n";
-}
+using pb::test::with_warehouse;
 
 constexpr std::string_view kCsvUrl =
     "      type: csv\n"

@@ -25,4 +25,13 @@ inline std::string what_of(std::string_view yaml) {
   return {};
 }
 
+// A configuration whose connection `shop` has the warehouse section `warehouse_lines` (indented
+// six spaces; they start on line 4, column 7) and a CSV store after them.
+inline std::string with_warehouse(std::string_view warehouse_lines) {
+  return "connections:\n"
+         "  shop:\n"
+         "    warehouse:\n" +
+         std::string(warehouse_lines) + "    store: {type: csv, path: /srv/out/shop.csv}\n";
+}
+
 }  // namespace pb::test
