@@ -213,6 +213,32 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
   return total;
 }
 
+std::uint64_t mark_stale(state::InventoryDb& db, std::string_view connection, const Rules& rules,
+                         UnixMillis now) {
+  if (rules.repush_after <= 0) return 0;
+  // Read first, write after: LMDB cursors do not keep their place across writes. Stale SKUs
+  // are few (those a Full Sync has not refreshed for repush_after), so holding them is cheap.
+  std::vector<std::string> stale;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    auto cursor = txn.item_cursor();
+    for (bool more = cursor.seek(); more; more = cursor.next())
+      if (is_stale(state::decode_item(cursor.value()), rules, now))
+        stale.emplace_back(cursor.key());
+  });
+  for (std::size_t from = 0; from < stale.size(); from += kWritesPerTransaction) {
+    const auto to = std::min<std::size_t>(stale.size(), from + kWritesPerTransaction);
+    db.write(connection, [&](state::ConnectionTxn& txn) {
+      for (std::size_t i = from; i < to; ++i) {
+        auto item = txn.item(stale[i]);
+        if (!item || !is_stale(*item, rules, now)) continue;
+        item->in_doubt = true;
+        txn.put_item(stale[i], *item);
+      }
+    });
+  }
+  return stale.size();
+}
+
 DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
                          const connectors::Feed& feed, const Rules& rules, UnixMillis now) {
   DetectResult total;

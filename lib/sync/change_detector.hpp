@@ -70,6 +70,13 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
 // held SKUs too. No guard applies: an empty delta means nothing changed, and a delta cannot
 // be weighed against a catalogue it does not list. counts.known_before, listed and unlisted
 // are not computed.
+// Marks every listed SKU the store confirmed longer ago than rules.repush_after as in doubt, so
+// the next push sends it again. apply_feed does this on its way; a run that applies only a delta
+// (or nothing: an unchanged feed) calls this instead, now and then, as it walks the catalogue.
+// Returns how many it marked.
+std::uint64_t mark_stale(state::InventoryDb& db, std::string_view connection, const Rules& rules,
+                         UnixMillis now);
+
 DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
                          const connectors::Feed& feed, const Rules& rules, UnixMillis now);
 

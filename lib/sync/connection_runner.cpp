@@ -230,7 +230,8 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     const auto store = store_;
     const auto rules = Rules::from(config_.inventory);
     const auto name = config_.name;
-    RunEnvironment env{deps_.db, *warehouse, *store, deps_.pool, deps_.retry, &cancel_run_};
+    RunEnvironment env{deps_.db,     *warehouse,        *store, deps_.pool, deps_.retry,
+                       &cancel_run_, &last_stale_check_};
     run = co_await execute_run(env, name, rules, run, *current_);
     const auto duration_ms = run.finished_at - run.started_at;
     const auto level = run.result == RunResult::ok        ? spdlog::level::info

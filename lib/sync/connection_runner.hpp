@@ -124,6 +124,7 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   bool full_done_ = false;  // a Full Sync has completed at least once
   bool full_owed_ = false;  // a full_schedule slot was missed while beed was down
   UnixMillis full_due_at_ = 0;
+  UnixMillis last_stale_check_ = 0;  // see RunEnvironment::last_stale_check
   bool paused_ = false;
   bool stopped_ = false;
   bool cancel_run_ = false;  // read by the run in flight between batches

@@ -212,6 +212,16 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
           result = apply_delta(env.db, connection, feed, rules, now);
         } else {
           result = apply_feed(env.db, connection, feed, rules, now);
+          if (env.last_stale_check) *env.last_stale_check = now;  // it checked on its way
+        }
+        // A delta does not pass the SKUs nobody changed: look for stale ones now and then.
+        constexpr UnixMillis kDay = 86'400'000;
+        const UnixMillis every = std::min(kDay, std::max<UnixMillis>(rules.repush_after, 1));
+        if ((feed.delta || feed.unchanged) && rules.repush_after > 0 &&
+            (!env.last_stale_check || now - *env.last_stale_check >= every)) {
+          result.stale = mark_stale(env.db, connection, rules, now);
+          result.pending += result.stale;
+          if (env.last_stale_check) *env.last_stale_check = now;
         }
         // Remembered only now that the rows it stands for are committed: a kill before this
         // leaves the older memory, and the next read repeats these rows (harmless). Not after

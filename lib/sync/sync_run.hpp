@@ -49,6 +49,9 @@ struct RunEnvironment {
   // When set (on the loop), the run ends after the step in progress, as
   // failed, with every unconfirmed SKU still pending. Null: never.
   const bool* cancel = nullptr;
+  // When the catalogue was last checked for SKUs to push again (repush_after); runs that read
+  // only a delta check it at most daily. Null: every such run checks.
+  UnixMillis* last_stale_check = nullptr;
 };
 
 // Runs `run` (already recorded as running) to its end and records the result.

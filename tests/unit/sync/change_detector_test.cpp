@@ -222,3 +222,49 @@ TEST_CASE("a SKU confirmed longer ago than repush_after is pushed again") {
   CHECK(r.stale == 0);
   CHECK(pending(db).empty());
 }
+
+TEST_CASE("mark_stale finds the SKUs a delta did not pass") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  const Rules rules{.repush_after = 1000};
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), rules, 10);
+  confirm_all(db);
+  db.write("c", [](state::ConnectionTxn& t) {
+    for (const auto* sku : {"A", "B", "C"}) {
+      auto r = *t.item(sku);
+      r.confirmed_at = std::string(sku) == "B" ? 900 : 100;
+      t.put_item(sku, r);
+    }
+  });
+  // A delta that changes B only: A and C are stale at 1200, B is not (and is pending anyway).
+  auto delta = make_feed({{"B", 5}});
+  delta.delta = true;
+  const auto d = apply_delta(db, "c", delta, rules, 1200);
+  CHECK((d.changed == 1 && d.pending == 1));
+  CHECK(mark_stale(db, "c", rules, 1200) == 2);
+  CHECK(pending(db) == std::vector<std::string>{"A", "B", "C"});
+  CHECK(item(db, "A").in_doubt);
+  CHECK_FALSE(item(db, "B").in_doubt);
+  CHECK(mark_stale(db, "c", Rules{}, 1'000'000) == 0);  // repush_after 0: never
+}
+
+TEST_CASE("apply_delta updates only its rows and keeps the others as they are") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), keep, 10);
+  confirm_all(db);
+  auto delta = make_feed({{"B", 2}, {"C", 7}});
+  delta.delta = true;
+  delta.held_skus = {"A"};
+  const auto r = apply_delta(db, "c", delta, keep, 20);
+  CHECK((r.added == 1 && r.changed == 1 && r.pending == 1));
+  CHECK(pending(db) == std::vector<std::string>{"C"});
+  CHECK(item(db, "A").quantity == 1);
+  CHECK(item(db, "A").listed);
+  CHECK(item(db, "B").updated_at == 10);  // same quantity: not touched
+  CHECK(item(db, "C").quantity == 7);
+  // An empty delta is no change, not a refused feed.
+  auto empty = make_feed({});
+  empty.delta = true;
+  CHECK(apply_delta(db, "c", empty, keep, 30).changed == 0);
+}
