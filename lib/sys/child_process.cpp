@@ -102,7 +102,11 @@ using Vars = std::vector<std::pair<std::string, std::string>>;
 // '=' or NUL would silently turn into a different variable in the child.
 std::optional<std::string> child_environment(const Vars& extra, Vars& vars) {
   vars = {{"PATH", std::string(kDefaultPath)}, {"LANG", "C.UTF-8"}};
-  for (const auto& [name, value] : extra) {
+  for (const auto& variable : extra) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture
+    // one in the lambda below.
+    const std::string& name = variable.first;
+    const std::string& value = variable.second;
     if (name.empty() || name.find_first_of(std::string_view("=\0", 2)) != std::string::npos ||
         value.find('\0') != std::string::npos) {
       return "invalid environment variable \"" + name + "\"";

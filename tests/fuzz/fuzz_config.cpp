@@ -23,11 +23,26 @@ void check(const pb::config::Config& config) {
     if (connection.inventory.buffer < 0) __builtin_trap();
     for (const auto& other : config.connections)
       if (&other != &connection && other.name == connection.name) __builtin_trap();
-    if (const auto* csv = std::get_if<pb::config::CsvWarehouseConfig>(&connection.warehouse)) {
+    if (connection.inventory.buffer_percent < 0 || connection.inventory.buffer_percent > 100)
+      __builtin_trap();
+    if (connection.warehouses.empty()) __builtin_trap();
+    for (const auto& source : connection.warehouses) {
+      for (const auto& other : connection.warehouses)
+        if (&other != &source && other.name == source.name) __builtin_trap();
+      const auto* csv = std::get_if<pb::config::CsvWarehouseConfig>(&source.connector);
+      if (csv == nullptr) continue;
       const char d = csv->delimiter;
       if (d == '"' || d == '\r' || d == '\n' || d == '\0') __builtin_trap();
-      if (csv->path.empty() || csv->path.is_relative()) __builtin_trap();
+      // Exactly one of a path (absolute once loaded) and a URL.
+      if (csv->path.empty() == csv->url.empty()) __builtin_trap();
+      if (!csv->path.empty() && csv->path.is_relative()) __builtin_trap();
     }
+    for (std::size_t i = 1; i < connection.listings.map.size(); ++i)
+      if (!(connection.listings.map[i - 1].first < connection.listings.map[i].first))
+        __builtin_trap();
+    for (const auto& bundle : connection.bundles)
+      for (const auto& [component, units] : bundle.components)
+        if (units < 1) __builtin_trap();
   }
 }
 
