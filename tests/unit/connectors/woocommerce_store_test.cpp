@@ -24,6 +24,7 @@
 #include "connectors/store/woocommerce_catalogue.hpp"
 #include "connectors/store/woocommerce_ids.hpp"
 #include "fake_http_session.hpp"
+#include "request_target.hpp"
 #include "state/inventory_db.hpp"
 #include "test_support.hpp"
 
@@ -38,19 +39,6 @@ namespace {
 
 constexpr std::string_view kRoot = "/wp-json/wc/v3/";
 
-std::string decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 struct Target {
   std::string method;
   std::string path;  // below the API root
@@ -58,25 +46,9 @@ struct Target {
 };
 
 Target split(const net::Request& request) {
-  Target t;
-  t.method = request.method;
-  std::string_view target = request.target;
-  const auto q = target.find('?');
-  auto path = target.substr(0, q);
-  REQUIRE(path.substr(0, kRoot.size()) == kRoot);
-  t.path = std::string(path.substr(kRoot.size()));
-  if (q != std::string_view::npos) {
-    auto rest = target.substr(q + 1);
-    while (!rest.empty()) {
-      const auto amp = rest.find('&');
-      const auto pair = rest.substr(0, amp);
-      const auto eq = pair.find('=');
-      t.query[decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
-      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    }
-  }
-  return t;
+  auto split = pb::test::split_target(request.target);
+  REQUIRE(split.path.substr(0, kRoot.size()) == kRoot);
+  return Target{request.method, split.path.substr(kRoot.size()), std::move(split.query)};
 }
 
 std::vector<std::string> split_commas(const std::string& s) {
