@@ -122,13 +122,13 @@ class InventoryRulesTest(BeeTestCase):
     def test_stale_skus_are_pushed_again_after_repush_after(self):
         env = self.make_env()
         env.write_config(connections={env.name: dict(env.connection(), inventory={
-            "schedule": "60m", "repush_after": "2s"})})
+            "schedule": "60m", "repush_after": "4s"})})
         env.write_feed({"A": 1, "B": 2})
         env.start()
         self.assertEqual(env.wait_run(1)["result"], "ok")
         run = self.sync(env, "smart")
         self.assertEqual(run["pushed"], 0, run)
-        time.sleep(2.2)
+        time.sleep(4.2)
         diff = env.beectl("diff", env.name, json_out=True)
         self.assertEqual(diff.code, 0, diff)
         self.assertEqual(sorted(c["reason"] for c in diff.json["changes"]), ["stale", "stale"])
@@ -139,7 +139,7 @@ class InventoryRulesTest(BeeTestCase):
     def test_full_schedule_runs_a_full_sync_at_its_time(self):
         env = self.make_env()
         # Every hour at the minute and second a few seconds from now (local time).
-        at = datetime.now() + timedelta(seconds=4)
+        at = datetime.now() + timedelta(seconds=8)
         conn = env.connection()
         conn["inventory"]["full_schedule"] = at.strftime("*:%M:%S")
         env.write_config(connections={env.name: conn})
@@ -167,9 +167,10 @@ class InventoryRulesTest(BeeTestCase):
     def test_on_failure_hook_gets_the_summary_and_its_failures_are_only_logged(self):
         env = self.make_env()
         out = os.path.join(env.root, "hook-out")
+        # `.done` last: a file the shell has opened for `>` exists before anything is in it.
         hook = self.write_hook(env, 'cat > "%s.json"\nenv | grep ^PACKAGEBEE_ | sort > "%s.env"\n'
                                'env | grep -c CREDENTIALS_DIRECTORY > "%s.leak"\n'
-                               'exit 0\n' % (out, out, out))
+                               'touch "%s.done"\nexit 0\n' % (out, out, out, out))
         conn = env.connection()
         conn["on_failure"] = {"command": [hook], "timeout": "5s"}
         env.write_config(connections={env.name: conn})
@@ -181,7 +182,7 @@ class InventoryRulesTest(BeeTestCase):
         env.write_feed(None, raw="")  # an empty feed is refused: the run fails
         run = self.sync(env, "smart")
         self.assertEqual(run["result"], "failed", run)
-        harness.wait_for(lambda: os.path.exists(out + ".leak"), what="the hook to finish")
+        harness.wait_for(lambda: os.path.exists(out + ".done"), what="the hook to finish")
         with open(out + ".json") as f:
             summary = json.load(f)
         self.assertEqual((summary["connection"], summary["run"], summary["result"],
