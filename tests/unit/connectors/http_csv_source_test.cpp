@@ -11,10 +11,14 @@
 #include "connectors/warehouse/csv_warehouse.hpp"
 #include "fake_http_session.hpp"
 #include "test_support.hpp"
+#include "warehouse_reads.hpp"
 
 using namespace pb;
 using namespace pb::connectors;
+using pb::test::error_of;
 using pb::test::FakeHttpSession;
+using pb::test::header;
+using pb::test::read;
 using pb::test::ScratchDir;
 using pb::test::write_file;
 
@@ -36,27 +40,6 @@ std::string rows(const Feed& feed) {
     out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line);
   }
   return out;
-}
-
-Feed read(Warehouse& warehouse, ReadRequest request = {}) {
-  return pb::test::run_with_pool(
-      [&](boost::asio::any_io_executor pool) { return warehouse.read(pool, request); });
-}
-
-const std::string* header(const net::Request& request, std::string_view name) {
-  for (const auto& h : request.headers)
-    if (h.name == name) return &h.value;
-  return nullptr;
-}
-
-std::string error_of(Warehouse& warehouse, ReadRequest request = {}) {
-  try {
-    read(warehouse, request);
-  } catch (const WarehouseError& e) {
-    return e.what();
-  }
-  FAIL("expected a WarehouseError");
-  return {};
 }
 
 std::string stored_validator() {

@@ -13,10 +13,14 @@
 #include "fake_http_session.hpp"
 #include "request_target.hpp"
 #include "test_support.hpp"
+#include "warehouse_reads.hpp"
 
 using namespace pb;
 using namespace pb::connectors;
+using pb::test::error_of;
 using pb::test::FakeHttpSession;
+using pb::test::header;
+using pb::test::read;
 using pb::test::ScratchDir;
 using pb::test::split_target;
 using pb::test::write_file;
@@ -59,31 +63,10 @@ std::string rows(const Feed& feed) {
   return out;
 }
 
-Feed read(Warehouse& warehouse, ReadRequest request = {}) {
-  return pb::test::run_with_pool(
-      [&](boost::asio::any_io_executor pool) { return warehouse.read(pool, request); });
-}
-
 std::vector<std::string> targets(const FakeHttpSession& session) {
   std::vector<std::string> out;
   for (const auto& r : session.requests()) out.push_back(r.target);
   return out;
-}
-
-const std::string* header(const net::Request& request, std::string_view name) {
-  for (const auto& h : request.headers)
-    if (h.name == name) return &h.value;
-  return nullptr;
-}
-
-std::string error_of(Warehouse& warehouse, ReadRequest request = {}) {
-  try {
-    read(warehouse, request);
-  } catch (const WarehouseError& e) {
-    return e.what();
-  }
-  FAIL("expected a WarehouseError");
-  return {};
 }
 
 }  // namespace
