@@ -21,6 +21,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "config/config.hpp"
+#include "connectors/factory.hpp"
 #include "sync/sync_run.hpp"
 
 namespace fs = std::filesystem;

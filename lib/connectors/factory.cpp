@@ -1,15 +1,13 @@
-// Builds the connector a configuration names; the only place that knows every connector type.
-#include <memory>
+#include "connectors/factory.hpp"
+
 #include <variant>
 
-#include "connectors/store/csv_store.hpp"
-#include "connectors/store/shopify_store.hpp"
-#include "connectors/store/store.hpp"
-#include "connectors/store/woocommerce_store.hpp"
-#include "connectors/warehouse/csv_warehouse.hpp"
-#include "connectors/warehouse/http_json_warehouse.hpp"
-#include "connectors/warehouse/postgres_warehouse.hpp"
-#include "connectors/warehouse/warehouse.hpp"
+#include "connectors/store/csv/csv_store.hpp"
+#include "connectors/store/shopify/shopify_store.hpp"
+#include "connectors/store/woocommerce/woocommerce_store.hpp"
+#include "connectors/warehouse/csv/csv_warehouse.hpp"
+#include "connectors/warehouse/http/http_json_warehouse.hpp"
+#include "connectors/warehouse/postgres/postgres_warehouse.hpp"
 
 namespace pb::connectors {
 namespace {

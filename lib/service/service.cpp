@@ -12,12 +12,9 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "sync/connection_sources.hpp"
-
 #include "config/config_loader.hpp"
-#include "connectors/store/store.hpp"
-#include "connectors/warehouse/warehouse.hpp"
 #include "service/command_handlers.hpp"
+#include "sync/connection_connectors.hpp"
 #include "sys/groups.hpp"
 #include "sys/offload.hpp"
 
@@ -45,7 +42,9 @@ Service::~Service() {
 std::shared_ptr<sync::ConnectionRunner> Service::make_runner(
     const config::ConnectionConfig& connection) {
   sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_};
-  auto runner = std::make_shared<sync::ConnectionRunner>(deps, connection);
+  auto built = sync::build_connectors(connection, io_.get_executor(), db_.get());
+  auto runner = std::make_shared<sync::ConnectionRunner>(
+      deps, connection, std::move(built.warehouse), std::move(built.store));
   runner->on_change([this] {
     if (status_changed_) status_changed_();
   });
@@ -155,10 +154,9 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
     } else if (existing->config() == connection) {
       changes.push_back({std::move(existing), Change::unchanged, nullptr, nullptr});
     } else {
-      const connectors::StoreDeps store_deps{io_.get_executor(), db_.get(), connection.name};
-      changes.push_back({std::move(existing), Change::changed,
-                         std::make_shared<sync::ConnectionSources>(connection),
-                         connectors::make_store(connection.store, store_deps)});
+      auto built = sync::build_connectors(connection, io_.get_executor(), db_.get());
+      changes.push_back({std::move(existing), Change::changed, std::move(built.warehouse),
+                         std::move(built.store)});
     }
   }
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners;

@@ -9,23 +9,10 @@
 
 #include "log/log.hpp"
 #include "sync/alert_hook.hpp"
-#include "sync/connection_sources.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {
 namespace asio = boost::asio;
-
-namespace {
-
-connectors::StoreDeps store_deps(const RunnerDeps& deps, const config::ConnectionConfig& config) {
-  return connectors::StoreDeps{deps.loop, &deps.db, config.name};
-}
-
-}  // namespace
-
-ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config)
-    : ConnectionRunner(deps, config, std::make_shared<ConnectionSources>(config),
-                       connectors::make_store(config.store, store_deps(deps, config))) {}
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
                                    std::shared_ptr<connectors::Warehouse> warehouse,
@@ -67,12 +54,6 @@ void ConnectionRunner::stop(bool cancel_run) {
   queued_.reset();
   timer_.cancel();
   full_timer_.cancel();
-}
-
-void ConnectionRunner::reconfigure(config::ConnectionConfig config) {
-  auto warehouse = std::make_shared<ConnectionSources>(config);
-  auto store = connectors::make_store(config.store, store_deps(deps_, config));
-  reconfigure(std::move(config), std::move(warehouse), std::move(store));
 }
 
 void ConnectionRunner::reconfigure(config::ConnectionConfig config,

@@ -42,8 +42,7 @@ struct RunTicket {
 // the connection is removed from the configuration.
 class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
  public:
-  // Builds the connectors the configuration names.
-  ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config);
+  // With the connectors the configuration names (sync/connection_connectors.hpp builds them).
   ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
                    std::shared_ptr<connectors::Warehouse> warehouse,
                    std::shared_ptr<connectors::Store> store);
@@ -60,7 +59,6 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
 
   // A changed configuration: new connectors and schedule. A run in flight
   // finishes with the connectors it started with.
-  void reconfigure(config::ConnectionConfig config);
   void reconfigure(config::ConnectionConfig config,
                    std::shared_ptr<connectors::Warehouse> warehouse,
                    std::shared_ptr<connectors::Store> store);

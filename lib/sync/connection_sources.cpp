@@ -3,6 +3,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "connectors/factory.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <utility>
 
-#include "connectors/warehouse/csv_feed_parser.hpp"
+#include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "connectors/warehouse/feed.hpp"
 
 namespace {

@@ -9,7 +9,7 @@
 
 #include "config/config.hpp"
 #include "connectors/warehouse/feed.hpp"
-#include "connectors/warehouse/json_feed_builder.hpp"
+#include "connectors/warehouse/http/json_feed_builder.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/warehouse/link_header.hpp"
+#include "connectors/warehouse/http/link_header.hpp"
 #include "net/url.hpp"
 #include "net/url_reference.hpp"
 

@@ -90,6 +90,4 @@ class Store {
   virtual std::string describe() const = 0;
 };
 
-std::unique_ptr<Store> make_store(const config::StoreConfig& config, const StoreDeps& deps);
-
 }  // namespace pb::connectors

@@ -44,6 +44,4 @@ class Warehouse {
   virtual std::string fingerprint() const { return {}; }
 };
 
-std::unique_ptr<Warehouse> make_warehouse(const config::WarehouseConfig& config);
-
 }  // namespace pb::connectors

@@ -1,4 +1,4 @@
-#include "connectors/warehouse/csv_feed_parser.hpp"
+#include "connectors/warehouse/csv/csv_feed_parser.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "connectors/store/csv_store.hpp"
+#include "connectors/store/csv/csv_store.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,8 +15,8 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
-#include "connectors/store/csv_store_file.hpp"
-#include "connectors/warehouse/csv_feed_parser.hpp"
+#include "connectors/store/csv/csv_store_file.hpp"
+#include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "test_support.hpp"
 
 using namespace pb;

@@ -1,4 +1,5 @@
-#include "connectors/warehouse/csv_warehouse.hpp"
+#include "connectors/warehouse/csv/csv_warehouse.hpp"
+#include "connectors/factory.hpp"
 
 #include <doctest/doctest.h>
 

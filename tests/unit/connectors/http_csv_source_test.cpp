@@ -1,14 +1,14 @@
 // A `type: csv` warehouse given as a URL, against a scripted session: conditional requests
 // and the validator they keep, the same parsing rules as a local file, authentication that
 // never shows, and errors.
-#include "connectors/warehouse/http_csv_source.hpp"
+#include "connectors/warehouse/csv/http_csv_source.hpp"
 
 #include <doctest/doctest.h>
 
 #include <memory>
 #include <string>
 
-#include "connectors/warehouse/csv_warehouse.hpp"
+#include "connectors/warehouse/csv/csv_warehouse.hpp"
 #include "fake_http_session.hpp"
 #include "test_support.hpp"
 #include "warehouse_reads.hpp"

@@ -2,7 +2,8 @@
 // mode, when it stops, the Link header, authentication and what never shows in messages,
 // incremental reads and their cursor, and errors. Live behaviour against a server is for the
 // end-to-end tests with the inventory source emulator.
-#include "connectors/warehouse/http_json_warehouse.hpp"
+#include "connectors/warehouse/http/http_json_warehouse.hpp"
+#include "connectors/factory.hpp"
 
 #include <doctest/doctest.h>
 

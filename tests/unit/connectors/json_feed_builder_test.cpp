@@ -1,6 +1,6 @@
 // Reading the pages of a `type: http-json` warehouse without HTTP: field paths, what a quantity
 // may be, bad items named by page and index, locations, updated_at and RFC 3339 times.
-#include "connectors/warehouse/json_feed_builder.hpp"
+#include "connectors/warehouse/http/json_feed_builder.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,8 +10,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "connectors/warehouse/json_field_path.hpp"
-#include "connectors/warehouse/rfc3339_time.hpp"
+#include "connectors/warehouse/http/json_field_path.hpp"
+#include "connectors/warehouse/http/rfc3339_time.hpp"
 
 using namespace pb;
 using namespace pb::connectors;

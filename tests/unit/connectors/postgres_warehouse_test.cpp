@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/warehouse/postgres_reader.hpp"
-#include "connectors/warehouse/postgres_rows.hpp"
-#include "connectors/warehouse/postgres_warehouse.hpp"
+#include "connectors/warehouse/postgres/postgres_reader.hpp"
+#include "connectors/warehouse/postgres/postgres_rows.hpp"
+#include "connectors/warehouse/postgres/postgres_warehouse.hpp"
 #include "test_support.hpp"
 
 using namespace pb;

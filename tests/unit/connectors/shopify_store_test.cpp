@@ -1,4 +1,4 @@
-#include "connectors/store/shopify_store.hpp"
+#include "connectors/store/shopify/shopify_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "connectors/store/shopify_graphql.hpp"
-#include "connectors/store/shopify_idempotency.hpp"
-#include "connectors/store/shopify_pacer.hpp"
+#include "connectors/store/shopify/shopify_graphql.hpp"
+#include "connectors/store/shopify/shopify_idempotency.hpp"
+#include "connectors/store/shopify/shopify_pacer.hpp"
 #include "connectors/store/store_id_cache.hpp"
 #include "fake_http_session.hpp"
 #include "state/inventory_db.hpp"

@@ -2,7 +2,7 @@
 // the REST API (MiniWoo) answers each request, so the tests check what the connector
 // asks for and what it makes of the answers. The rules themselves (paging, auth, batch
 // limits) are checked live against tests/emulators/woocommerce through the real beed.
-#include "connectors/store/woocommerce_store.hpp"
+#include "connectors/store/woocommerce/woocommerce_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -20,9 +20,9 @@
 #include <boost/json.hpp>
 
 #include "connectors/store/store_id_cache.hpp"
-#include "connectors/store/woocommerce_batch.hpp"
-#include "connectors/store/woocommerce_catalogue.hpp"
-#include "connectors/store/woocommerce_ids.hpp"
+#include "connectors/store/woocommerce/woocommerce_batch.hpp"
+#include "connectors/store/woocommerce/woocommerce_catalogue.hpp"
+#include "connectors/store/woocommerce/woocommerce_ids.hpp"
 #include "fake_http_session.hpp"
 #include "request_target.hpp"
 #include "state/inventory_db.hpp"

@@ -1,0 +1,233 @@
+#include "connectors/store/woocommerce/woocommerce_catalogue.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "connectors/store/woocommerce/woocommerce_parallel.hpp"
+#include "net/url.hpp"
+
+namespace pb::connectors {
+namespace {
+
+namespace json = boost::json;
+
+// Only what the mapping needs (WordPress's `_fields`): a product page is then a few
+// KB instead of ~300 KB, and WordPress skips computing the rest.
+constexpr std::string_view kProductFields = "id,sku,type,parent_id,variations";
+constexpr std::string_view kVariationFields = "id,sku,parent_id";
+// One `sku=` value stays well under the 8 KB request line common servers accept, and
+// its matches (one product a SKU, normally) fit a page.
+constexpr std::size_t kMaxSkuQueryChars = 1500;
+constexpr std::size_t kMaxSkusPerQuery = 50;
+// Without X-WP-TotalPages (a proxy dropped it) pages are read until a short one; this
+// stops a store that ignores `page` from keeping us forever.
+constexpr std::size_t kMaxPagesWithoutTotal = 100'000;
+
+const std::string kProducts = "products";
+
+std::string page_query(std::size_t page, std::string_view fields) {
+  return "per_page=" + std::to_string(kWooPageSize) + "&page=" + std::to_string(page) +
+         "&orderby=id&order=asc&_fields=" + std::string(fields);
+}
+
+std::uint64_t id_of(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr) return 0;
+  if (value->is_uint64()) return value->get_uint64();
+  if (value->is_int64() && value->get_int64() > 0)
+    return static_cast<std::uint64_t>(value->get_int64());
+  return 0;
+}
+
+std::string sku_of(const json::object& object) {
+  const auto* value = object.if_contains("sku");
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string{};
+}
+
+const json::array& as_page(const json::value& page) {
+  if (!page.is_array())
+    throw WooRequestError("the store's answer to a listing is not a JSON array");
+  return page.get_array();
+}
+
+// Whether another page may follow `page` (1-based) of a listing.
+bool more_pages(const WooReply& reply, std::size_t page, std::size_t count) {
+  if (reply.total_pages) return page < *reply.total_pages;
+  return count == kWooPageSize && page < kMaxPagesWithoutTotal;
+}
+
+struct WalkState {
+  WooCommerceApi& api;
+  SkuTargets& out;
+  std::vector<std::uint64_t>& parents;
+  WalkStats& stats;
+};
+
+boost::asio::awaitable<void> fetch_products_page(WalkState& state, std::size_t page) {
+  const auto query = page_query(page, kProductFields);
+  const auto reply = co_await state.api.get(kProducts, query);
+  ++state.stats.requests;
+  state.stats.products += read_products_page(reply.body, state.out, &state.parents);
+}
+
+// All pages of one parent's variations, one after another: most parents have one page.
+boost::asio::awaitable<void> fetch_variations(WooCommerceApi& api, std::uint64_t parent,
+                                              SkuTargets& out, WalkStats& stats) {
+  const auto resource = "products/" + std::to_string(parent) + "/variations";
+  for (std::size_t page = 1;; ++page) {
+    const auto query = page_query(page, kVariationFields);
+    WooReply reply;
+    try {
+      reply = co_await api.get(resource, query);
+    } catch (const WooRequestError& e) {
+      // The product was deleted since it was listed (or since its id was cached).
+      if (e.status() != 404) throw;
+      break;
+    }
+    ++stats.requests;
+    const auto count = read_variations_page(reply.body, parent, out);
+    stats.variations += count;
+    if (!more_pages(reply, page, count)) break;
+  }
+}
+
+// All pages of products?sku=VALUE, keeping exact matches of `wanted` only.
+boost::asio::awaitable<void> fetch_by_sku(WooCommerceApi& api, const std::string& value,
+                                          const std::unordered_set<std::string>& wanted,
+                                          SkuTargets& out) {
+  for (std::size_t page = 1;; ++page) {
+    const auto query = "sku=" + value + "&" + page_query(page, kProductFields);
+    const auto reply = co_await api.get(kProducts, query);
+    SkuTargets found;
+    const auto count = read_products_page(reply.body, found, nullptr);
+    for (auto& [sku, targets] : found)
+      if (wanted.contains(sku))
+        for (const auto& t : targets) add_target(out[sku], t);
+    if (!more_pages(reply, page, count)) break;
+  }
+}
+
+void sort_targets(SkuTargets& targets) {
+  for (auto& [sku, list] : targets) std::sort(list.begin(), list.end());
+}
+
+}  // namespace
+
+std::size_t read_products_page(const json::value& page, SkuTargets& out,
+                               std::vector<std::uint64_t>* parents) {
+  const auto& items = as_page(page);
+  for (const auto& item : items) {
+    if (!item.is_object()) continue;
+    const auto& object = item.get_object();
+    const auto id = id_of(object, "id");
+    if (id == 0) continue;
+    if (auto sku = sku_of(object); !sku.empty())
+      add_target(out[std::move(sku)], WooTarget{id_of(object, "parent_id"), id});
+    if (parents == nullptr) continue;
+    const auto* type = object.if_contains("type");
+    if (type == nullptr || !type->is_string() || type->get_string() != "variable") continue;
+    // The product lists its variation ids: none means no page to ask for.
+    const auto* variations = object.if_contains("variations");
+    if (variations != nullptr && variations->is_array() && variations->get_array().empty())
+      continue;
+    parents->push_back(id);
+  }
+  return items.size();
+}
+
+std::size_t read_variations_page(const json::value& page, std::uint64_t parent, SkuTargets& out) {
+  const auto& items = as_page(page);
+  for (const auto& item : items) {
+    if (!item.is_object()) continue;
+    const auto& object = item.get_object();
+    const auto id = id_of(object, "id");
+    auto sku = sku_of(object);
+    if (id == 0 || sku.empty()) continue;
+    add_target(out[std::move(sku)], WooTarget{parent, id});
+  }
+  return items.size();
+}
+
+std::vector<std::string> sku_query_values(const std::vector<std::string>& skus) {
+  std::vector<std::string> values;
+  std::string value;
+  std::size_t in_value = 0;
+  for (const auto& sku : skus) {
+    // WordPress splits the parameter at commas after decoding it: such a SKU cannot be asked for.
+    if (sku.empty() || sku.find(',') != std::string::npos) continue;
+    const auto encoded = net::url_encode(sku);
+    if (in_value > 0 &&
+        (in_value == kMaxSkusPerQuery || value.size() + 1 + encoded.size() > kMaxSkuQueryChars)) {
+      values.push_back(std::move(value));
+      value.clear();
+      in_value = 0;
+    }
+    if (in_value > 0) value += ',';
+    value += encoded;
+    ++in_value;
+  }
+  if (in_value > 0) values.push_back(std::move(value));
+  return values;
+}
+
+boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size_t concurrency,
+                                                  WalkStats& stats) {
+  SkuTargets out;
+  std::vector<std::uint64_t> parents;
+  WalkState state{api, out, parents, stats};
+
+  // The first page says how many there are; the rest go in parallel.
+  const auto first_query = page_query(1, kProductFields);
+  const auto first = co_await api.get(kProducts, first_query);
+  ++stats.requests;
+  const auto first_count = read_products_page(first.body, out, &parents);
+  stats.products += first_count;
+  if (first.total_pages) {
+    const auto pages = *first.total_pages;
+    const IndexedTask task = [&state](std::size_t i) { return fetch_products_page(state, i + 2); };
+    co_await for_each_bounded(pages > 1 ? pages - 1 : 0, concurrency, task);
+  } else {
+    WooReply none;
+    for (std::size_t page = 1, count = first_count; more_pages(none, page, count); ++page) {
+      const auto before = stats.products;
+      co_await fetch_products_page(state, page + 1);
+      count = stats.products - before;
+    }
+  }
+
+  std::sort(parents.begin(), parents.end());
+  parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+  const IndexedTask task = [&](std::size_t i) {
+    return fetch_variations(api, parents[i], out, stats);
+  };
+  co_await for_each_bounded(parents.size(), concurrency, task);
+  sort_targets(out);
+  co_return out;
+}
+
+boost::asio::awaitable<SkuTargets> find_products(WooCommerceApi& api,
+                                                 const std::vector<std::string>& skus,
+                                                 std::size_t concurrency) {
+  SkuTargets out;
+  const auto values = sku_query_values(skus);
+  const std::unordered_set<std::string> wanted(skus.begin(), skus.end());
+  const IndexedTask task = [&](std::size_t i) { return fetch_by_sku(api, values[i], wanted, out); };
+  co_await for_each_bounded(values.size(), concurrency, task);
+  sort_targets(out);
+  co_return out;
+}
+
+boost::asio::awaitable<SkuTargets> find_variations(WooCommerceApi& api,
+                                                   const std::vector<std::uint64_t>& parents,
+                                                   std::size_t concurrency) {
+  SkuTargets out;
+  WalkStats stats;
+  const IndexedTask task = [&](std::size_t i) {
+    return fetch_variations(api, parents[i], out, stats);
+  };
+  co_await for_each_bounded(parents.size(), concurrency, task);
+  sort_targets(out);
+  co_return out;
+}
+
+}  // namespace pb::connectors
