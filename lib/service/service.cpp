@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config_loader.hpp"
+#include "log/log.hpp"
 #include "service/command_handlers.hpp"
 #include "sync/connection_connectors.hpp"
 #include "sys/groups.hpp"
@@ -64,10 +65,9 @@ void Service::start() {
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
   const auto interrupted = db_->fail_interrupted_runs(now_millis());
   for (const auto& name : interrupted)
-    spdlog::warn(
-        "{}: the last run was interrupted (beed stopped during it); it is marked failed "
-        "and a new run is due now",
-        name);
+    log::warn({.connection = name},
+              "the last run was interrupted (beed stopped during it); it is marked failed and a "
+              "new run is due now");
 
   slots_ =
       std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
@@ -76,10 +76,11 @@ void Service::start() {
     const bool resume =
         std::find(interrupted.begin(), interrupted.end(), connection.name) != interrupted.end();
     runner->start(resume);
-    spdlog::info("{}: warehouse {}, store {}, automatic {} sync every {} s{}", connection.name,
-                 runner->warehouse()->describe(), runner->store()->describe(),
-                 to_string(connection.inventory.automatic), connection.inventory.schedule.count(),
-                 runner->paused() ? " (paused)" : "");
+    log::info({.connection = connection.name},
+              "warehouse {}, store {}, automatic {} sync every {} s{}",
+              runner->warehouse()->describe(), runner->store()->describe(),
+              to_string(connection.inventory.automatic), connection.inventory.schedule.count(),
+              runner->paused() ? " (paused)" : "");
     runners_.push_back(std::move(runner));
   }
 
@@ -89,8 +90,8 @@ void Service::start() {
   server_ = std::make_unique<control::Server>(io_, options, *handlers_);
   server_->start();
   chown_socket();
-  spdlog::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
-               runners_.size(), config_.daemon.state_dir.string());
+  log::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
+            runners_.size(), config_.daemon.state_dir.string());
 }
 
 void Service::chown_socket() const {
@@ -121,11 +122,25 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   auto next = co_await sys::offload(pool(), [&] { return config::load_config_file(source); });
 
   ReloadSummary summary;
+  // Built before anything changes: a connector that cannot be built (a ca_file that
+  // cannot be loaded) refuses the reload with nothing changed.
+  auto changes = plan_connection_changes(next.connections);
+  apply_daemon_settings(next.daemon, summary);
+  apply_connection_changes(std::move(changes), next, summary);
+
+  log::info("configuration reloaded from {}: {} added, {} removed, {} changed, {} unchanged{}{}",
+            source.string(), summary.added.size(), summary.removed.size(), summary.changed.size(),
+            summary.unchanged, summary.restart_required.empty() ? "" : "; needs a restart: ",
+            fmt::join(summary.restart_required, ", "));
+  if (status_changed_) status_changed_();
+  co_return summary;
+}
+
+void Service::apply_daemon_settings(const config::DaemonConfig& neu, ReloadSummary& summary) {
   // Settings the running daemon is built around wait for a restart; the
   // running values stay in config_ so that status and the next reload
   // compare against what is really in effect.
   auto& old = config_.daemon;
-  const auto& neu = next.daemon;
   if (neu.socket != old.socket) summary.restart_required.push_back("daemon.socket");
   if (neu.state_dir != old.state_dir) summary.restart_required.push_back("daemon.state_dir");
   if (neu.socket_group != old.socket_group)
@@ -137,17 +152,13 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
     old.log_level = neu.log_level;
   }
   old.admin_group = neu.admin_group;
+}
 
-  // First build every new runner and connector, which can fail (a ca_file that
-  // cannot be loaded): the reload is then refused with nothing changed.
-  struct Change {
-    std::shared_ptr<sync::ConnectionRunner> runner;
-    enum { added, changed, unchanged } what;
-    std::shared_ptr<connectors::Warehouse> warehouse;
-    std::shared_ptr<connectors::Store> store;
-  };
+std::vector<Service::ConnectionChange> Service::plan_connection_changes(
+    const std::vector<config::ConnectionConfig>& connections) {
+  using Change = ConnectionChange;
   std::vector<Change> changes;
-  for (const auto& connection : next.connections) {
+  for (const auto& connection : connections) {
     auto existing = runner(connection.name);
     if (!existing) {
       changes.push_back({make_runner(connection), Change::added, nullptr, nullptr});
@@ -159,6 +170,12 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
                          std::move(built.store)});
     }
   }
+  return changes;
+}
+
+void Service::apply_connection_changes(std::vector<ConnectionChange> changes, config::Config& next,
+                                       ReloadSummary& summary) {
+  using Change = ConnectionChange;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners;
   for (std::size_t i = 0; i < changes.size(); ++i) {
     auto& change = changes[i];
@@ -187,14 +204,6 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   }
   runners_ = std::move(runners);
   config_.connections = std::move(next.connections);
-
-  spdlog::info("configuration reloaded from {}: {} added, {} removed, {} changed, {} unchanged{}{}",
-               source.string(), summary.added.size(), summary.removed.size(),
-               summary.changed.size(), summary.unchanged,
-               summary.restart_required.empty() ? "" : "; needs a restart: ",
-               fmt::join(summary.restart_required, ", "));
-  if (status_changed_) status_changed_();
-  co_return summary;
 }
 
 void Service::shutdown(std::chrono::milliseconds deadline,
@@ -213,7 +222,7 @@ void Service::poll_shutdown() {
   const bool busy =
       std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
   if (!busy || std::chrono::steady_clock::now() >= shutdown_until_) {
-    if (busy) spdlog::warn("stop deadline reached with a run still in flight; it is abandoned");
+    if (busy) log::warn("stop deadline reached with a run still in flight; it is abandoned");
     shutdown_done_(busy);
     return;
   }

@@ -75,7 +75,22 @@ class Service {
   UnixMillis started_at() const { return started_at_; }
 
  private:
+  // A connection of a reloaded configuration, with what the reload does to it.
+  struct ConnectionChange {
+    std::shared_ptr<sync::ConnectionRunner> runner;
+    enum { added, changed, unchanged } what;
+    std::shared_ptr<connectors::Warehouse> warehouse;  // changed: the new connectors
+    std::shared_ptr<connectors::Store> store;
+  };
+
   std::shared_ptr<sync::ConnectionRunner> make_runner(const config::ConnectionConfig& connection);
+  // The steps of reload(): build every new runner and connector (this can throw), then
+  // take the daemon settings a reload can change, then swap the connections.
+  std::vector<ConnectionChange> plan_connection_changes(
+      const std::vector<config::ConnectionConfig>& connections);
+  void apply_daemon_settings(const config::DaemonConfig& neu, ReloadSummary& summary);
+  void apply_connection_changes(std::vector<ConnectionChange> changes, config::Config& next,
+                                ReloadSummary& summary);
   void chown_socket() const;
 
   boost::asio::io_context& io_;

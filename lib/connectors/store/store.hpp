@@ -12,11 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "config/config.hpp"
+#include "connectors/store/store_id_cache.hpp"
 #include "core/types.hpp"
-
-namespace pb::state {
-class InventoryDb;
-}
 
 namespace pb::connectors {
 
@@ -61,9 +58,8 @@ class StoreError : public std::runtime_error {
 // What a connector may use besides its configuration.
 struct StoreDeps {
   boost::asio::any_io_executor io;  // the event loop: network I/O runs here
-  state::InventoryDb* db =
-      nullptr;             // for caches kept in LMDB (SKU -> store id); may be null in tests
-  std::string connection;  // the connection's name (LMDB key prefix, log fields)
+  StoreIdCacheFactory id_caches;    // SKU -> store id caches; none: in memory (tests, tools)
+  std::string connection;           // the connection's name (LMDB key prefix, log fields)
 };
 
 class Store {

@@ -1,7 +1,8 @@
-// A store connector's SKU -> store id mapping, kept in LMDB so that a restart
-// does not page the whole catalogue again. The ids are opaque strings the
-// connector encodes (several ids for a SKU shared by several variants, a
-// parent and a variation id, ...). Every call blocks on LMDB: run it on the pool.
+// A store connector's SKU -> store id mapping, so that a restart does not page
+// the whole catalogue again. The ids are opaque strings the connector encodes
+// (several ids for a SKU shared by several variants, a parent and a variation
+// id, ...). beed hands connectors an LMDB implementation (lib/state); without
+// one they keep the map in memory. Calls may block: run them on the pool.
 //
 // The mapping is "complete" once a walk of the whole catalogue was stored under
 // the same fingerprint (store type, shop, location): a SKU absent from a
@@ -10,6 +11,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,42 +20,36 @@
 
 #include "core/types.hpp"
 
-namespace pb::state {
-class InventoryDb;
-}
-
 namespace pb::connectors {
 
 class StoreIdCache {
  public:
-  StoreIdCache(state::InventoryDb& db, std::string connection, std::string fingerprint);
+  virtual ~StoreIdCache() = default;
 
   // True when a complete walk under this fingerprint is stored. With another
   // fingerprint on record, empties the cache first (and returns false).
-  bool complete();
+  virtual bool complete() = 0;
   // When the last complete walk was stored; 0 if none.
-  UnixMillis completed_at();
+  virtual UnixMillis completed_at() = 0;
 
   // The id for each SKU (same order), nullopt where the cache has none.
-  std::vector<std::optional<std::string>> find(const std::vector<std::string>& skus);
+  virtual std::vector<std::optional<std::string>> find(const std::vector<std::string>& skus) = 0;
 
   // Replaces the whole mapping with `entries` (any order; a later duplicate SKU
-  // replaces an earlier one) and marks it complete at `now`. Written in
-  // transactions of at most 50,000 entries; the mark comes last, so a kill
-  // midway leaves an incomplete map that the next run walks again.
-  void replace_all(std::vector<std::pair<std::string, std::string>> entries, UnixMillis now);
+  // replaces an earlier one) and marks it complete at `now`. The mark comes
+  // last, so a kill midway leaves an incomplete map that the next run walks again.
+  virtual void replace_all(std::vector<std::pair<std::string, std::string>> entries,
+                           UnixMillis now) = 0;
 
   // Point updates: a SKU the walk missed (found by a targeted lookup), or one
   // whose id the store now calls invalid (erase).
-  void put(const std::vector<std::pair<std::string, std::string>>& entries);
-  void erase(const std::vector<std::string>& skus);
+  virtual void put(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
+  virtual void erase(const std::vector<std::string>& skus) = 0;
 
-  std::size_t size();
-
- private:
-  state::InventoryDb& db_;
-  std::string connection_;
-  std::string fingerprint_;
+  virtual std::size_t size() = 0;
 };
+
+// Opens the connection's cache for the catalogue `fingerprint` names.
+using StoreIdCacheFactory = std::function<std::unique_ptr<StoreIdCache>(std::string fingerprint)>;
 
 }  // namespace pb::connectors

@@ -16,13 +16,14 @@
 #include "connectors/store/shopify/shopify_graphql.hpp"
 #include "connectors/store/shopify/shopify_idempotency.hpp"
 #include "connectors/store/shopify/shopify_pacer.hpp"
-#include "connectors/store/store_id_cache.hpp"
 #include "fake_http_session.hpp"
 #include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
 using namespace pb::connectors;
+using pb::state::LmdbStoreIdCache;
 namespace json = boost::json;
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -159,7 +160,7 @@ struct Fixture {
   }
 
   std::unique_ptr<ShopifyStore> store() {
-    StoreDeps deps{asio::any_io_executor{}, &db, "shop"};
+    StoreDeps deps{asio::any_io_executor{}, state::lmdb_store_id_caches(db, "shop"), "shop"};
     net::RetryOptions retry;
     retry.initial_backoff = milliseconds(1);
     retry.max_backoff = milliseconds(2);
@@ -168,10 +169,10 @@ struct Fixture {
 
   // A complete cached map, as a previous run's walk leaves it.
   void cache(std::vector<std::pair<std::string, std::string>> entries) {
-    StoreIdCache(db, "shop", std::string(kFingerprint)).replace_all(std::move(entries), 1);
+    LmdbStoreIdCache(db, "shop", std::string(kFingerprint)).replace_all(std::move(entries), 1);
   }
   std::optional<std::string> cached(const std::string& sku) {
-    return StoreIdCache(db, "shop", std::string(kFingerprint)).find({sku}).front();
+    return LmdbStoreIdCache(db, "shop", std::string(kFingerprint)).find({sku}).front();
   }
 };
 
@@ -338,9 +339,9 @@ TEST_CASE("shopify: the catalogue is walked once, page by page, and cached for l
 
 TEST_CASE("shopify: a cache made for another location is not used") {
   Fixture f;
-  StoreIdCache(f.db, "shop",
-               "shopify https://acme.myshopify.com/admin/api/2026-10/graphql.json "
-               "gid://shopify/Location/8")
+  LmdbStoreIdCache(f.db, "shop",
+                   "shopify https://acme.myshopify.com/admin/api/2026-10/graphql.json "
+                   "gid://shopify/Location/8")
       .replace_all({{"A", item(9)}}, 1);
   f.session->then([](const net::Request&) { return reply(variants({{"A", item(1)}}), 502); });
   f.session->then([](const net::Request&) { return reply(set_ok()); });

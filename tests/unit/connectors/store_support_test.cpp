@@ -1,4 +1,4 @@
-// What every network store connector builds on: the LMDB SKU -> id cache and
+// What every network store connector builds on: the SKU -> id cache (LMDB and memory) and
 // reading credentials from files.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -7,12 +7,13 @@
 #include <string>
 
 #include "connectors/secret_file.hpp"
-#include "connectors/store/store_id_cache.hpp"
+#include "connectors/store/memory_store_id_cache.hpp"
 #include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
-using connectors::StoreIdCache;
+using state::LmdbStoreIdCache;
 
 namespace {
 
@@ -31,7 +32,7 @@ std::string error_of(const std::filesystem::path& path) {
 TEST_CASE("store id cache: incomplete until a walk is stored, then answers lookups") {
   test::ScratchDir dir;
   state::InventoryDb db(dir.path());
-  StoreIdCache cache(db, "shop", "shopify https://a location 1");
+  LmdbStoreIdCache cache(db, "shop", "shopify https://a location 1");
   CHECK_FALSE(cache.complete());
   CHECK(cache.completed_at() == 0);
 
@@ -52,30 +53,58 @@ TEST_CASE("store id cache: incomplete until a walk is stored, then answers looku
   CHECK(again[1] == "26");
 
   // Another connection's cache is separate.
-  StoreIdCache other(db, "other", "shopify https://a location 1");
+  LmdbStoreIdCache other(db, "other", "shopify https://a location 1");
   CHECK_FALSE(other.complete());
   CHECK(other.size() == 0);
+}
+
+TEST_CASE("memory id cache: what a connector without LMDB keeps for its own life") {
+  connectors::MemoryStoreIdCache cache;
+  CHECK_FALSE(cache.complete());
+  cache.put({{"Q", "17"}});
+  CHECK_FALSE(cache.complete());  // a point update is not a walk
+  cache.replace_all({{"B", "2"}, {"A", "1"}, {"A", "1b"}}, 99);
+  CHECK(cache.complete());
+  CHECK(cache.completed_at() == 99);
+  CHECK(cache.size() == 2);  // the walk replaced Q
+  const auto ids = cache.find({"A", "B", "Q"});
+  CHECK(ids[0] == "1b");
+  CHECK(ids[1] == "2");
+  CHECK_FALSE(ids[2].has_value());
+  cache.erase({"A"});
+  CHECK_FALSE(cache.find({"A"}).front().has_value());
+}
+
+TEST_CASE("open_id_cache: the factory's cache when there is one, else one in memory") {
+  test::ScratchDir dir;
+  state::InventoryDb db(dir.path());
+  auto persistent = connectors::open_id_cache(state::lmdb_store_id_caches(db, "shop"), "f");
+  persistent->replace_all({{"A", "1"}}, 5);
+  CHECK(LmdbStoreIdCache(db, "shop", "f").find({"A"}).front() == "1");
+  auto memory = connectors::open_id_cache({}, "f");
+  CHECK_FALSE(memory->complete());
+  CHECK(LmdbStoreIdCache(db, "shop", "f").size() == 1);
 }
 
 TEST_CASE("store id cache: a new fingerprint (the store changed) empties it") {
   test::ScratchDir dir;
   state::InventoryDb db(dir.path());
-  StoreIdCache({db, "shop", "woocommerce https://old"}).replace_all({{"A", "1"}}, 5);
-  StoreIdCache moved(db, "shop", "woocommerce https://new");
+  LmdbStoreIdCache({db, "shop", "woocommerce https://old"}).replace_all({{"A", "1"}}, 5);
+  LmdbStoreIdCache moved(db, "shop", "woocommerce https://new");
   CHECK_FALSE(moved.complete());
   CHECK(moved.size() == 0);
   // The old map is gone for good, not hidden.
-  CHECK_FALSE(StoreIdCache(db, "shop", "woocommerce https://old").complete());
+  CHECK_FALSE(LmdbStoreIdCache(db, "shop", "woocommerce https://old").complete());
 }
 
 TEST_CASE("store id cache: survives reopening the database") {
   test::ScratchDir dir;
   {
     state::InventoryDb db(dir.path());
-    StoreIdCache(db, "shop", "f").replace_all({{"A", "1"}}, 7);
+    LmdbStoreIdCache(db, "shop", "f").replace_all({{"A", "1"}}, 7);
   }
   state::InventoryDb db(dir.path());
-  StoreIdCache cache(db, "shop", "f");
+  LmdbStoreIdCache cache(db, "shop", "f");
   CHECK(cache.complete());
   CHECK(cache.find({"A"})[0] == "1");
 }
@@ -86,7 +115,7 @@ TEST_CASE("store id cache: a large walk is stored in several transactions") {
   std::vector<std::pair<std::string, std::string>> entries;
   for (int i = 0; i < 120'000; ++i)
     entries.emplace_back("SKU" + std::to_string(i), std::to_string(i));
-  StoreIdCache cache(db, "shop", "f");
+  LmdbStoreIdCache cache(db, "shop", "f");
   cache.replace_all(entries, 9);
   CHECK(cache.size() == 120'000);
   CHECK(cache.find({"SKU119999"})[0] == "119999");

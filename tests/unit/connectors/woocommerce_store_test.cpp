@@ -19,17 +19,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "connectors/store/store_id_cache.hpp"
 #include "connectors/store/woocommerce/woocommerce_batch.hpp"
 #include "connectors/store/woocommerce/woocommerce_catalogue.hpp"
 #include "connectors/store/woocommerce/woocommerce_ids.hpp"
 #include "fake_http_session.hpp"
 #include "request_target.hpp"
 #include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
 using namespace pb::connectors;
+using pb::state::LmdbStoreIdCache;
 namespace asio = boost::asio;
 namespace json = boost::json;
 using pb::test::ScratchDir;
@@ -239,8 +240,9 @@ struct Fixture {
   }
 
   std::unique_ptr<WooCommerceStore> store(std::shared_ptr<net::HttpSession> session = nullptr) {
-    return std::make_unique<WooCommerceStore>(config, StoreDeps{{}, &db, "shop"},
-                                              session ? session : forward);
+    return std::make_unique<WooCommerceStore>(
+        config, StoreDeps{{}, state::lmdb_store_id_caches(db, "shop"), "shop"},
+        session ? session : forward);
   }
 
   // Answers the next `n` requests from the model.
@@ -641,7 +643,7 @@ TEST_CASE("unknown SKUs walk the catalogue again when the last walk is old enoug
   Fixture f;
   f.woo.variable(40, "P", 41, 2);
   // A walk stored 7 hours ago, before variation 42 existed.
-  StoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
+  LmdbStoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
   cache.replace_all({{"VAR-40-1", "40/41"}}, now_millis() - 7 * 3600 * 1000);
   f.serve();
   auto store = f.store();
@@ -665,7 +667,7 @@ TEST_CASE("a map over a day old is walked again, and kept when that walk fails")
   Fixture f;
   f.woo.simple(1, "A");
   f.woo.simple(2, "B");
-  StoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
+  LmdbStoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
   cache.replace_all({{"A", "1"}}, now_millis() - 25 * 3600 * 1000);
   f.fake->then([](const net::Request&) -> net::Response {
     throw net::TransportError(net::FailureKind::tls_verify,

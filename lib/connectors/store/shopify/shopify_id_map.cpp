@@ -25,26 +25,16 @@ ItemIds decode_item_ids(std::string_view value) {
   return ids;
 }
 
-IdMap::IdMap(state::InventoryDb* db, std::string connection, std::string fingerprint) {
-  if (db != nullptr) cache_.emplace(*db, std::move(connection), std::move(fingerprint));
-}
+IdMap::IdMap(std::unique_ptr<StoreIdCache> cache) : cache_(std::move(cache)) {}
 
 bool IdMap::complete() {
-  return cache_ ? cache_->complete() : memory_complete_;
+  return cache_->complete();
 }
 
 std::vector<ItemIds> IdMap::find(const std::vector<std::string>& skus) {
   std::vector<ItemIds> out;
   out.reserve(skus.size());
-  if (cache_) {
-    for (auto& value : cache_->find(skus))
-      out.push_back(value ? decode_item_ids(*value) : ItemIds{});
-  } else {
-    for (const auto& sku : skus) {
-      const auto it = memory_.find(sku);
-      out.push_back(it == memory_.end() ? ItemIds{} : decode_item_ids(it->second));
-    }
-  }
+  for (auto& value : cache_->find(skus)) out.push_back(value ? decode_item_ids(*value) : ItemIds{});
   return out;
 }
 
@@ -53,29 +43,17 @@ void IdMap::replace_all(std::vector<std::pair<std::string, ItemIds>> entries) {
   encoded.reserve(entries.size());
   for (auto& [sku, ids] : entries) encoded.emplace_back(std::move(sku), encode_item_ids(ids));
   entries = {};
-  if (cache_) {
-    cache_->replace_all(std::move(encoded), now_millis());
-  } else {
-    memory_.clear();
-    for (auto& [sku, value] : encoded) memory_[std::move(sku)] = std::move(value);
-    memory_complete_ = true;
-  }
+  cache_->replace_all(std::move(encoded), now_millis());
 }
 
 void IdMap::put(const std::vector<std::pair<std::string, ItemIds>>& entries) {
   std::vector<std::pair<std::string, std::string>> encoded;
   for (const auto& [sku, ids] : entries) encoded.emplace_back(sku, encode_item_ids(ids));
-  if (cache_)
-    cache_->put(encoded);
-  else
-    for (auto& [sku, value] : encoded) memory_[sku] = std::move(value);
+  cache_->put(encoded);
 }
 
 void IdMap::erase(const std::vector<std::string>& skus) {
-  if (cache_)
-    cache_->erase(skus);
-  else
-    for (const auto& sku : skus) memory_.erase(sku);
+  cache_->erase(skus);
 }
 
 }  // namespace pb::connectors::shopify

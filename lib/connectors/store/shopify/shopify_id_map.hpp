@@ -1,6 +1,5 @@
-// Where the Shopify connector keeps SKU -> inventory item ids: in LMDB through
-// StoreIdCache when beed gives it a database, else in memory (tests, tools).
-// Every call may block on LMDB: run it on the pool.
+// Where the Shopify connector keeps SKU -> inventory item ids: in the
+// StoreIdCache it was handed (LMDB in beed). Every call may block: run it on the pool.
 //
 // A SKU shared by several variants maps to all of their inventory items: the
 // cache value is their ids joined by single spaces (a gid never holds one),
@@ -8,18 +7,12 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "connectors/store/store_id_cache.hpp"
-
-namespace pb::state {
-class InventoryDb;
-}
 
 namespace pb::connectors::shopify {
 
@@ -30,8 +23,7 @@ ItemIds decode_item_ids(std::string_view value);
 
 class IdMap {
  public:
-  // `db` may be null: the map then lives in memory, for this object's life.
-  IdMap(state::InventoryDb* db, std::string connection, std::string fingerprint);
+  explicit IdMap(std::unique_ptr<StoreIdCache> cache);
 
   bool complete();
   // The ids of each SKU, in order; empty where none are known.
@@ -42,9 +34,7 @@ class IdMap {
   void erase(const std::vector<std::string>& skus);
 
  private:
-  std::optional<StoreIdCache> cache_;
-  std::unordered_map<std::string, std::string> memory_;
-  bool memory_complete_ = false;
+  std::unique_ptr<StoreIdCache> cache_;
 };
 
 }  // namespace pb::connectors::shopify

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "connectors/secret_file.hpp"
+#include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/shopify/shopify_catalogue.hpp"
 #include "connectors/store/shopify/shopify_graphql.hpp"
 #include "connectors/store/shopify/shopify_idempotency.hpp"
@@ -101,7 +102,7 @@ ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& d
                                                        config_.access_token_file, retry)),
       // The endpoint and location say which catalogue and which stock the map is of.
       id_map_(std::make_unique<shopify::IdMap>(
-          deps.db, deps.connection, "shopify " + endpoint_ + " " + config_.location_id)) {}
+          open_id_cache(deps.id_caches, "shopify " + endpoint_ + " " + config_.location_id))) {}
 
 ShopifyStore::~ShopifyStore() = default;
 

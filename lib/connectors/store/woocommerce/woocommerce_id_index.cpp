@@ -14,57 +14,34 @@ std::vector<std::pair<std::string, std::string>> encoded(const SkuTargets& targe
 
 }  // namespace
 
-WooIdIndex::WooIdIndex(state::InventoryDb* db, std::string connection, std::string fingerprint) {
-  if (db != nullptr)
-    cache_ = std::make_unique<StoreIdCache>(*db, std::move(connection), std::move(fingerprint));
-}
+WooIdIndex::WooIdIndex(std::unique_ptr<StoreIdCache> cache) : cache_(std::move(cache)) {}
 
 bool WooIdIndex::complete() {
-  return cache_ ? cache_->complete() : memory_walked_at_ != 0;
+  return cache_->complete();
 }
 
 UnixMillis WooIdIndex::walked_at() {
-  return cache_ ? cache_->completed_at() : memory_walked_at_;
+  return cache_->completed_at();
 }
 
 std::vector<std::optional<std::vector<WooTarget>>> WooIdIndex::find(
     const std::vector<std::string>& skus) {
   std::vector<std::optional<std::vector<WooTarget>>> out;
   out.reserve(skus.size());
-  if (cache_) {
-    for (auto& id : cache_->find(skus)) out.push_back(id ? decode_targets(*id) : std::nullopt);
-  } else {
-    for (const auto& sku : skus) {
-      const auto it = memory_.find(sku);
-      out.push_back(it == memory_.end() ? std::nullopt : std::make_optional(it->second));
-    }
-  }
+  for (auto& id : cache_->find(skus)) out.push_back(id ? decode_targets(*id) : std::nullopt);
   return out;
 }
 
 void WooIdIndex::replace_all(const SkuTargets& targets, UnixMillis now) {
-  if (cache_) {
-    cache_->replace_all(encoded(targets), now);
-  } else {
-    memory_ = targets;
-    memory_walked_at_ = now;
-  }
+  cache_->replace_all(encoded(targets), now);
 }
 
 void WooIdIndex::put(const SkuTargets& targets) {
-  if (cache_) {
-    cache_->put(encoded(targets));
-  } else {
-    for (const auto& [sku, list] : targets) memory_[sku] = list;
-  }
+  cache_->put(encoded(targets));
 }
 
 void WooIdIndex::erase(const std::vector<std::string>& skus) {
-  if (cache_) {
-    cache_->erase(skus);
-  } else {
-    for (const auto& sku : skus) memory_.erase(sku);
-  }
+  cache_->erase(skus);
 }
 
 }  // namespace pb::connectors

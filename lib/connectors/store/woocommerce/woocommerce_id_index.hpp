@@ -1,6 +1,6 @@
-// The WooCommerce connector's SKU -> products/variations map: in LMDB through
-// StoreIdCache (ids encoded by woocommerce_ids.hpp), or in memory when the
-// connector has no database (tests, --check-config). Blocking: call on the pool.
+// The WooCommerce connector's SKU -> products/variations map, kept in the
+// StoreIdCache it was handed (LMDB in beed; ids encoded by woocommerce_ids.hpp).
+// Blocking: call on the pool.
 #pragma once
 
 #include <memory>
@@ -17,8 +17,7 @@ namespace pb::connectors {
 
 class WooIdIndex {
  public:
-  // `db` may be null: the map then lives as long as this object.
-  WooIdIndex(state::InventoryDb* db, std::string connection, std::string fingerprint);
+  explicit WooIdIndex(std::unique_ptr<StoreIdCache> cache);
 
   // A whole-catalogue walk is on record; when it was stored (0: never).
   bool complete();
@@ -33,9 +32,6 @@ class WooIdIndex {
 
  private:
   std::unique_ptr<StoreIdCache> cache_;
-  // Without a database:
-  SkuTargets memory_;
-  UnixMillis memory_walked_at_ = 0;
 };
 
 }  // namespace pb::connectors

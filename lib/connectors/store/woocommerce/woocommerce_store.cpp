@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "connectors/secret_file.hpp"
+#include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/woocommerce/woocommerce_api.hpp"
 #include "connectors/store/woocommerce/woocommerce_batch.hpp"
 #include "connectors/store/woocommerce/woocommerce_catalogue.hpp"
@@ -165,8 +166,8 @@ WooCommerceStore::WooCommerceStore(config::WooCommerceStoreConfig config, const 
       connection_(deps.connection),
       session_(std::move(session)),
       // Another URL (the connection now points at another shop) empties the map.
-      index_(std::make_unique<WooIdIndex>(deps.db, deps.connection, "woocommerce " + config_.url)) {
-}
+      index_(std::make_unique<WooIdIndex>(
+          open_id_cache(deps.id_caches, "woocommerce " + config_.url))) {}
 
 WooCommerceStore::~WooCommerceStore() = default;
 
