@@ -1,5 +1,6 @@
 #include "state/inventory_db.hpp"
 
+#include <array>
 #include <stdexcept>
 
 namespace pb::state {
@@ -21,6 +22,32 @@ std::uint64_t run_id_from_suffix(std::string_view s) {
 }
 
 constexpr std::string_view kSchemaKey = "schema_version";
+
+struct NamedDb {
+  const char* name;
+  MDB_dbi Databases::*dbi;
+};
+
+// Every named database of the state, in the order InventoryDb opens them.
+constexpr std::array<NamedDb, 8> kNamedDbs{{
+    {"meta", &Databases::meta},
+    {"items", &Databases::items},
+    {"pending", &Databases::pending},
+    {"runs", &Databases::runs},
+    {"connections", &Databases::connections},
+    // Added without a schema version change: an older beed never opens them.
+    {"store_ids", &Databases::store_ids},
+    {"store_id_maps", &Databases::store_id_maps},
+    {"source_reads", &Databases::source_reads},
+}};
+// A member of Databases missing from the list above would stay 0 (LMDB's unnamed database).
+static_assert(sizeof(Databases) == kNamedDbs.size() * sizeof(MDB_dbi),
+              "every member of Databases needs an entry in kNamedDbs");
+
+// LMDB's max_dbs, from the list so that adding a database cannot exceed it; plus the four
+// spare slots the environment has always had (a slot costs little).
+constexpr unsigned kSpareDbSlots = 4;
+constexpr unsigned kMaxDbs = static_cast<unsigned>(kNamedDbs.size()) + kSpareDbSlots;
 
 }  // namespace
 
@@ -150,17 +177,9 @@ void ConnectionTxn::erase_source_read(std::string_view warehouse) {
 }
 
 InventoryDb::InventoryDb(const std::filesystem::path& state_dir, std::size_t initial_map_size)
-    : env_(state_dir, 12, initial_map_size) {
+    : env_(state_dir, kMaxDbs, initial_map_size) {
   env_.write([&](lmdb::Txn& txn) {
-    dbs_.meta = txn.open_db("meta");
-    dbs_.items = txn.open_db("items");
-    dbs_.pending = txn.open_db("pending");
-    dbs_.runs = txn.open_db("runs");
-    dbs_.connections = txn.open_db("connections");
-    // Added without a schema version change: an older beed never opens them.
-    dbs_.store_ids = txn.open_db("store_ids");
-    dbs_.store_id_maps = txn.open_db("store_id_maps");
-    dbs_.source_reads = txn.open_db("source_reads");
+    for (const auto& db : kNamedDbs) dbs_.*db.dbi = txn.open_db(db.name);
     const auto version = txn.get(dbs_.meta, kSchemaKey);
     if (!version) {
       txn.put(dbs_.meta, kSchemaKey, std::to_string(kSchemaVersion));

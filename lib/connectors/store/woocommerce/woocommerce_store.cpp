@@ -290,30 +290,17 @@ asio::awaitable<void> WooCommerceStore::look_up(const std::vector<std::string>& 
   }
 }
 
-asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<PushItem> batch,
-                                                                PushContext context) {
-  if (!api_) co_await prepare(context);
-  const auto count = batch.size();
-  std::vector<std::optional<PushResult>> settled(count);  // decided before any batch request
-  std::vector<std::vector<WooTarget>> targets(count);
-  std::vector<std::size_t> unknown;
-  co_await sys::offload(context.pool, [&] {
-    std::vector<std::string> skus;
-    skus.reserve(count);
-    for (const auto& item : batch) skus.push_back(item.sku);
-    auto found = index_->find(skus);
-    for (std::size_t i = 0; i < count; ++i) {
-      if (found[i])
-        targets[i] = std::move(*found[i]);
-      else
-        unknown.push_back(i);
-    }
-  });
+// One push's working state, by position in the batch: each item's targets, the verdicts
+// settled before any batch request, and the store's answers.
+struct WooPush {
+  explicit WooPush(const std::vector<PushItem>& items)
+      : batch(items), settled(items.size()), targets(items.size()), states(items.size()) {}
 
-  WooRequestTally tally;
-  // Settles each of `items` whose lookup found nothing; returns those it found.
-  const auto apply_lookup = [&](const std::vector<std::size_t>& items, const WooLookup& lookup,
-                                UnixMillis walked_at, const std::vector<ItemState>* before) {
+  // Settles each of `items` whose lookup found nothing; returns those it found. `after_invalid`:
+  // the items were looked up again because the store no longer had their ids.
+  std::vector<std::size_t> apply_lookup(const std::vector<std::size_t>& items,
+                                        const WooLookup& lookup, UnixMillis walked_at,
+                                        bool after_invalid) {
     std::vector<std::size_t> found;
     for (const auto i : items) {
       const auto it = lookup.found.find(batch[i].sku);
@@ -322,8 +309,8 @@ asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<Push
         found.push_back(i);
       } else if (!lookup.failure.empty()) {
         settled[i] = PushResult{PushOutcome::transient, lookup.failure};
-      } else if (before != nullptr) {
-        settled[i] = PushResult{PushOutcome::rejected, *(*before)[i].invalid +
+      } else if (after_invalid) {
+        settled[i] = PushResult{PushOutcome::rejected, *states[i].invalid +
                                                            "; and no other product or variation "
                                                            "has this SKU"};
       } else {
@@ -331,62 +318,100 @@ asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<Push
       }
     }
     return found;
-  };
+  }
+
+  std::vector<PushResult> verdicts() {
+    std::vector<PushResult> results;
+    results.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      results.push_back(settled[i] ? std::move(*settled[i]) : states[i].result());
+    return results;
+  }
+
+  const std::vector<PushItem>& batch;
+  std::vector<std::optional<PushResult>> settled;  // decided before any batch request
+  std::vector<std::vector<WooTarget>> targets;
+  std::vector<ItemState> states;
+  WooRequestTally tally;
+};
+
+asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<PushItem> batch,
+                                                                PushContext context) {
+  if (!api_) co_await prepare(context);
+  WooPush work(batch);
+  const auto to_send = co_await find_targets(context, work);
+  co_await send_round(*api_, concurrency(), batch, to_send, work.targets, work.states, work.tally);
+  co_await resend_stale(context, to_send, work);
+  if (work.tally.answered == 0 && work.tally.failed > 0)
+    throw StoreError(describe() + ": " + work.tally.first_failure, StoreError::Retry::no);
+  co_return work.verdicts();
+}
+
+asio::awaitable<std::vector<std::size_t>> WooCommerceStore::find_targets(const PushContext& context,
+                                                                         WooPush& work) {
+  const auto count = work.batch.size();
+  std::vector<std::size_t> unknown;
+  co_await sys::offload(context.pool, [&] {
+    std::vector<std::string> skus;
+    skus.reserve(count);
+    for (const auto& item : work.batch) skus.push_back(item.sku);
+    auto found = index_->find(skus);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (found[i])
+        work.targets[i] = std::move(*found[i]);
+      else
+        unknown.push_back(i);
+    }
+  });
 
   std::vector<std::size_t> to_send;
   for (std::size_t i = 0; i < count; ++i)
-    if (!targets[i].empty()) to_send.push_back(i);
+    if (!work.targets[i].empty()) to_send.push_back(i);
   if (!unknown.empty()) {
     std::vector<std::string> skus;
-    for (const auto i : unknown) skus.push_back(batch[i].sku);
+    for (const auto i : unknown) skus.push_back(work.batch[i].sku);
     const std::vector<std::uint64_t> no_parents;
     WooLookup lookup;
-    co_await look_up(skus, no_parents, context, tally, lookup);
+    co_await look_up(skus, no_parents, context, work.tally, lookup);
     const auto walked_at =
         co_await sys::offload(context.pool, [this] { return index_->walked_at(); });
-    const auto found = apply_lookup(unknown, lookup, walked_at, nullptr);
+    const auto found = work.apply_lookup(unknown, lookup, walked_at, false);
     to_send.insert(to_send.end(), found.begin(), found.end());
     std::sort(to_send.begin(), to_send.end());
   }
+  co_return to_send;
+}
 
-  std::vector<ItemState> states(count);
-  co_await send_round(*api_, concurrency(), batch, to_send, targets, states, tally);
-
-  // Ids the store no longer has: look the SKUs up again and push them once more.
+// Ids the store no longer has: look the SKUs up again and push them once more.
+asio::awaitable<void> WooCommerceStore::resend_stale(const PushContext& context,
+                                                     const std::vector<std::size_t>& sent,
+                                                     WooPush& work) {
   std::vector<std::size_t> stale;
-  for (const auto i : to_send)
-    if (states[i].invalid) stale.push_back(i);
-  if (!stale.empty()) {
-    std::vector<std::string> skus;
-    std::vector<std::uint64_t> parents;
-    for (const auto i : stale) {
-      skus.push_back(batch[i].sku);
-      // All its variations' parents, not only the stale ones': the lookup replaces the
-      // SKU's whole entry, and products?sku does not find variations.
-      for (const auto& t : targets[i])
-        if (t.variation()) parents.push_back(t.parent);
-    }
-    std::sort(parents.begin(), parents.end());
-    parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
-    const log::Fields fields{.connection = connection_};
-    log::warn(fields,
-              "{}: {} SKUs have ids the store no longer knows (e.g. {}: {}); looking them up again",
-              describe(), stale.size(), skus.front(), *states[stale.front()].invalid);
-    co_await sys::offload(context.pool, [&] { index_->erase(skus); });
-    WooLookup lookup;
-    co_await look_up(skus, parents, context, tally, lookup);
-    const auto again = apply_lookup(stale, lookup, 0, &states);
-    for (const auto i : again) states[i] = ItemState{};
-    co_await send_round(*api_, concurrency(), batch, again, targets, states, tally);
+  for (const auto i : sent)
+    if (work.states[i].invalid) stale.push_back(i);
+  if (stale.empty()) co_return;
+  std::vector<std::string> skus;
+  std::vector<std::uint64_t> parents;
+  for (const auto i : stale) {
+    skus.push_back(work.batch[i].sku);
+    // All its variations' parents, not only the stale ones': the lookup replaces the
+    // SKU's whole entry, and products?sku does not find variations.
+    for (const auto& t : work.targets[i])
+      if (t.variation()) parents.push_back(t.parent);
   }
-
-  if (tally.answered == 0 && tally.failed > 0)
-    throw StoreError(describe() + ": " + tally.first_failure, StoreError::Retry::no);
-  std::vector<PushResult> results;
-  results.reserve(count);
-  for (std::size_t i = 0; i < count; ++i)
-    results.push_back(settled[i] ? std::move(*settled[i]) : states[i].result());
-  co_return results;
+  std::sort(parents.begin(), parents.end());
+  parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+  const log::Fields fields{.connection = connection_};
+  log::warn(fields,
+            "{}: {} SKUs have ids the store no longer knows (e.g. {}: {}); looking them up again",
+            describe(), stale.size(), skus.front(), *work.states[stale.front()].invalid);
+  co_await sys::offload(context.pool, [&] { index_->erase(skus); });
+  WooLookup lookup;
+  co_await look_up(skus, parents, context, work.tally, lookup);
+  const auto again = work.apply_lookup(stale, lookup, 0, true);
+  for (const auto i : again) work.states[i] = ItemState{};
+  co_await send_round(*api_, concurrency(), work.batch, again, work.targets, work.states,
+                      work.tally);
 }
 
 }  // namespace pb::connectors

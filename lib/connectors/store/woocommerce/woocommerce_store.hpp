@@ -23,6 +23,7 @@ class WooCommerceApi;
 class WooIdIndex;
 struct WooRequestTally;
 struct WooLookup;
+struct WooPush;
 
 class WooCommerceStore final : public Store {
  public:
@@ -55,6 +56,13 @@ class WooCommerceStore final : public Store {
                                        const std::vector<std::uint64_t>& parents,
                                        const PushContext& context, WooRequestTally& tally,
                                        WooLookup& out);
+  // push()'s steps: each item's targets from the id map, then a lookup of the unknown ones
+  // (returns the items to send); after the first round, the items answered with an id the
+  // store no longer has, looked up again and sent once more.
+  boost::asio::awaitable<std::vector<std::size_t>> find_targets(const PushContext& context,
+                                                                WooPush& work);
+  boost::asio::awaitable<void> resend_stale(const PushContext& context,
+                                            const std::vector<std::size_t>& sent, WooPush& work);
 
   config::WooCommerceStoreConfig config_;
   boost::asio::any_io_executor io_;

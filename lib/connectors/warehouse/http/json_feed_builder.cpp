@@ -61,6 +61,56 @@ const char* kind_of(const json::value& value) {
   }
 }
 
+std::string missing_sku(const json::value* value, std::string_view field) {
+  return "no SKU (" + quote_for_message(field) + " is " +
+         (value == nullptr ? "absent" : kind_of(*value)) + ")";
+}
+
+// For an item without the updated_at that incremental reads need.
+std::string updated_at_problem(const json::value* value, std::string_view field) {
+  if (value == nullptr) return "no " + quote_for_message(field) + " (needed for incremental reads)";
+  return quote_for_message(field) + " " + shown(*value) + " is not an RFC 3339 time";
+}
+
+// A quantity written as a string: an integer, trimmed.
+std::optional<std::string> read_quantity_text(const json::value& q, std::string_view text,
+                                              Quantity& quantity) {
+  if (text.empty()) return "blank quantity (blank is not zero)";
+  switch (parse_quantity(text, quantity)) {
+    case QuantityParse::ok:
+      return std::nullopt;
+    case QuantityParse::not_integer:
+      return "quantity " + shown(q) + " is not an integer";
+    case QuantityParse::out_of_range:
+      return "quantity " + shown(q) + " is out of range";
+  }
+  return std::nullopt;
+}
+
+// The problem with an item's quantity `q` (found at `field`), or nothing with `quantity` set.
+std::optional<std::string> read_quantity(const json::value* q, std::string_view field,
+                                         Quantity& quantity) {
+  if (q == nullptr) return "no quantity (" + quote_for_message(field) + " is absent)";
+  if (const auto* i = q->if_int64()) {
+    quantity = *i;
+    return std::nullopt;
+  }
+  if (q->is_uint64()) return "quantity " + shown(*q) + " is out of range";
+  if (const auto* d = q->if_double()) {
+    // 12.0 is an integer written by a tool that knows only doubles; 2^53 is where doubles stop
+    // holding every integer.
+    if (!std::isfinite(*d) || std::trunc(*d) != *d) {
+      return "quantity " + shown(*q) + " is not an integer";
+    }
+    if (std::fabs(*d) > 9007199254740992.0) return "quantity " + shown(*q) + " is out of range";
+    quantity = static_cast<Quantity>(*d);
+    return std::nullopt;
+  }
+  if (const auto* s = q->if_string()) return read_quantity_text(*q, trim(*s), quantity);
+  if (q->is_null()) return "quantity is null (null is not zero)";
+  return "quantity " + shown(*q) + " is " + kind_of(*q) + ", not a number";
+}
+
 }  // namespace
 
 JsonFeedBuilder::JsonFeedBuilder(const config::HttpJsonWarehouseConfig& config, std::string origin)
@@ -119,100 +169,54 @@ void JsonFeedBuilder::add_item(const json::value& item, std::uint64_t page, std:
   std::string where =
       "page " + std::to_string(page) + ", " + items_label_ + "[" + std::to_string(index) + "]: ";
 
-  std::optional<std::chrono::sys_seconds> updated_at;
+  // Before any check, so that newest_update() counts problem items too.
   const json::value* updated_at_value = updated_at_.find(item);
-  if (updated_at_value != nullptr && updated_at_value->is_string()) {
-    updated_at = parse_rfc3339(updated_at_value->get_string());
-    if (updated_at && (!newest_ || *updated_at > *newest_)) newest_ = updated_at;
-  }
+  const auto updated_at = note_updated_at(updated_at_value);
 
   if (!item.is_object()) {
     add_problem(feed_, line, {}, where + "expected an object, got " + kind_of(item));
     return;
   }
-  Feed* target = &feed_;
-  if (locations_) {
-    const auto location = scalar_text(location_->find(item));
-    const std::string_view name = location ? trim(*location) : std::string_view{};
-    if (!locations_->wanted(name)) return;
-    target = &locations_->at(name);
-  }
+  Feed* target = feed_for(item);
+  if (target == nullptr) return;
   Feed& feed = *target;
 
   const json::value* sku_value = sku_.find(item);
   const auto sku_text = scalar_text(sku_value);
-  if (!sku_text) {
-    add_problem(feed, line, {},
-                where + "no SKU (" + quote_for_message(sku_.text()) + " is " +
-                    (sku_value == nullptr ? "absent" : kind_of(*sku_value)) + ")");
-    return;
-  }
-  const std::string_view sku = trim(*sku_text);
+  const std::string_view sku = sku_text ? trim(*sku_text) : std::string_view{};
   if (sku.empty()) {
-    add_problem(feed, line, {}, where + "no SKU (blank)");
+    add_problem(feed, line, {},
+                where + (sku_text ? "no SKU (blank)" : missing_sku(sku_value, sku_.text())));
     return;
   }
   where += "SKU " + quote_for_message(sku) + ": ";
 
   if (updated_at_required_ && !updated_at) {
-    add_problem(feed, line, sku,
-                where + (updated_at_value == nullptr
-                             ? "no " + quote_for_message(updated_at_.text()) +
-                                   " (needed for incremental reads)"
-                             : quote_for_message(updated_at_.text()) + " " +
-                                   shown(*updated_at_value) + " is not an RFC 3339 time"));
+    add_problem(feed, line, sku, where + updated_at_problem(updated_at_value, updated_at_.text()));
     return;
   }
 
-  const json::value* q = quantity_.find(item);
   Quantity quantity = 0;
-  if (q == nullptr) {
-    add_problem(feed, line, sku,
-                where + "no quantity (" + quote_for_message(quantity_.text()) + " is absent)");
-    return;
-  }
-  if (const auto* i = q->if_int64()) {
-    quantity = *i;
-  } else if (q->is_uint64()) {
-    add_problem(feed, line, sku, where + "quantity " + shown(*q) + " is out of range");
-    return;
-  } else if (const auto* d = q->if_double()) {
-    // 12.0 is an integer written by a tool that knows only doubles; 2^53 is where doubles stop
-    // holding every integer.
-    if (!std::isfinite(*d) || std::trunc(*d) != *d) {
-      add_problem(feed, line, sku, where + "quantity " + shown(*q) + " is not an integer");
-      return;
-    }
-    if (std::fabs(*d) > 9007199254740992.0) {
-      add_problem(feed, line, sku, where + "quantity " + shown(*q) + " is out of range");
-      return;
-    }
-    quantity = static_cast<Quantity>(*d);
-  } else if (const auto* s = q->if_string()) {
-    const std::string_view text = trim(*s);
-    if (text.empty()) {
-      add_problem(feed, line, sku, where + "blank quantity (blank is not zero)");
-      return;
-    }
-    switch (parse_quantity(text, quantity)) {
-      case QuantityParse::ok:
-        break;
-      case QuantityParse::not_integer:
-        add_problem(feed, line, sku, where + "quantity " + shown(*q) + " is not an integer");
-        return;
-      case QuantityParse::out_of_range:
-        add_problem(feed, line, sku, where + "quantity " + shown(*q) + " is out of range");
-        return;
-    }
-  } else if (q->is_null()) {
-    add_problem(feed, line, sku, where + "quantity is null (null is not zero)");
-    return;
-  } else {
-    add_problem(feed, line, sku,
-                where + "quantity " + shown(*q) + " is " + kind_of(*q) + ", not a number");
+  if (auto problem = read_quantity(quantity_.find(item), quantity_.text(), quantity)) {
+    add_problem(feed, line, sku, where + *problem);
     return;
   }
   feed.rows.push_back(FeedRow{std::string(sku), quantity, line});
+}
+
+std::optional<std::chrono::sys_seconds> JsonFeedBuilder::note_updated_at(const json::value* value) {
+  if (value == nullptr || !value->is_string()) return std::nullopt;
+  auto updated_at = parse_rfc3339(value->get_string());
+  if (updated_at && (!newest_ || *updated_at > *newest_)) newest_ = updated_at;
+  return updated_at;
+}
+
+Feed* JsonFeedBuilder::feed_for(const json::value& item) {
+  if (!locations_) return &feed_;
+  const auto location = scalar_text(location_->find(item));
+  const std::string_view name = location ? trim(*location) : std::string_view{};
+  if (!locations_->wanted(name)) return nullptr;
+  return &locations_->at(name);
 }
 
 Feed JsonFeedBuilder::finish() {

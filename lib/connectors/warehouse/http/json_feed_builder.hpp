@@ -49,6 +49,10 @@ class JsonFeedBuilder {
 
  private:
   void add_item(const boost::json::value& item, std::uint64_t page, std::size_t index);
+  // The item's updated_at if it is an RFC 3339 time, which newest_ then counts.
+  std::optional<std::chrono::sys_seconds> note_updated_at(const boost::json::value* value);
+  // The feed of the item's location; nullptr for a location not configured.
+  Feed* feed_for(const boost::json::value& item);
 
   std::string origin_;
   DuplicatePolicy duplicates_;
