@@ -11,6 +11,7 @@
 #include "cli/command_line.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "control/client.hpp"
 
 namespace pb::cli {
@@ -21,20 +22,6 @@ using control::Status;
 bool wants_wait(const control::Request& request) {
   const boost::json::value* wait = request.args.if_contains("wait");
   return wait != nullptr && wait->is_bool() && wait->get_bool();
-}
-
-std::string human_output(std::string_view command, bool wait, const boost::json::value& data) {
-  if (command == "status") return format_status(data);
-  if (command == "inventory") return format_inventory(data);
-  if (command == "connections") return format_connections(data);
-  if (command == "full-sync" || command == "sync")
-    return wait ? format_run_summary(data) : format_sync_started(data);
-  if (command == "history") return format_history(data);
-  if (command == "diff") return format_diff(data);
-  if (command == "pause" || command == "resume") return format_pause_state(data);
-  if (command == "reload") return format_reload(data);
-  // A command added to the table before beectl learnt to format it.
-  return data.is_null() ? std::string() : format_json(data);
 }
 
 int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std::ostream& err) {
@@ -86,7 +73,7 @@ int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std:
                                                             : ExitCode::daemon_error);
   }
 
-  out << (inv.json ? format_json(reply.data) : human_output(inv.command->name, wait, reply.data));
+  out << (inv.json ? format_json(reply.data) : format_reply(inv.command->id, wait, reply.data));
   if (!wait) return to_int(ExitCode::ok);
   const ExitCode code = exit_code_for_run(reply.data);
   if (code == ExitCode::daemon_error) err << "beectl: the run's record has no final result\n";

@@ -73,6 +73,150 @@ std::string capitalised(std::string_view s) {
   return out;
 }
 
+// One pass over the arguments, left to right: what an argument means depends
+// on whether COMMAND has been seen yet.
+class Parser {
+ public:
+  Parser(std::span<const std::string> args, const char* socket_env) : args_(args) {
+    inv_.socket =
+        socket_env != nullptr && *socket_env != '\0' ? socket_env : std::string(kDefaultSocket);
+  }
+
+  Invocation run() {
+    for (; i_ < args_.size(); ++i_) {
+      const std::string_view arg = args_[i_];
+      if (!only_positional_ && arg == "--") {
+        only_positional_ = true;
+      } else if (!only_positional_ && arg.size() > 2 && arg.substr(0, 2) == "--") {
+        long_option(arg);
+      } else if (!only_positional_ && arg == "-h") {
+        help_ = true;
+      } else if (!only_positional_ && arg.size() > 1 && arg.front() == '-') {
+        throw UsageError("unknown option '" + std::string(arg) + "'", hint());
+      } else {
+        positional(arg);
+      }
+    }
+    return finish();
+  }
+
+ private:
+  // "--name" or "--name=value".
+  struct LongOption {
+    std::string_view name;
+    std::optional<std::string_view> inline_value;
+  };
+
+  std::string hint() const { return inv_.command ? command_hint(*inv_.command) : "beectl --help"; }
+
+  std::string take_value(const LongOption& o, std::string_view value_name) {
+    if (o.inline_value) return std::string(*o.inline_value);
+    if (i_ + 1 >= args_.size())
+      throw UsageError("missing " + std::string(value_name) + " after --" + std::string(o.name),
+                       hint());
+    return args_[++i_];
+  }
+
+  void no_value(const LongOption& o) const {
+    if (o.inline_value) throw UsageError("--" + std::string(o.name) + " takes no value", hint());
+  }
+
+  void long_option(std::string_view arg) {
+    const std::size_t eq = arg.find('=');
+    LongOption o{arg.substr(2, eq == std::string_view::npos ? eq : eq - 2), std::nullopt};
+    if (eq != std::string_view::npos) o.inline_value = arg.substr(eq + 1);
+    if (o.name == "socket") {
+      inv_.socket = take_value(o, "PATH");
+      if (inv_.socket.empty()) throw UsageError("--socket needs a non-empty PATH", hint());
+    } else if (o.name == "json") {
+      no_value(o);
+      inv_.json = true;
+    } else if (o.name == "help") {
+      no_value(o);
+      help_ = true;
+    } else if (o.name == "version") {
+      no_value(o);
+      show_version_ = true;
+    } else if (inv_.command == nullptr) {
+      throw UsageError("unknown option '--" + std::string(o.name) + "'", hint());
+    } else {
+      command_option(o);
+    }
+  }
+
+  // An option from the command's table entry, turned into a request argument.
+  void command_option(const LongOption& o) {
+    const OptionSpec* option = control::find_option(*inv_.command, o.name);
+    if (option == nullptr)
+      throw UsageError("unknown option '--" + std::string(o.name) + "' for '" +
+                           std::string(inv_.command->name) + "'",
+                       hint());
+    boost::json::object& request_args = inv_.request.args;
+    if (request_args.contains(option->name))
+      throw UsageError("--" + std::string(o.name) + " given twice", hint());
+    switch (option->type) {
+      case ArgType::flag:
+        no_value(o);
+        request_args[option->name] = true;
+        break;
+      case ArgType::string:
+        request_args[option->name] = take_value(o, option->value_name);
+        break;
+      case ArgType::count:
+        request_args[option->name] =
+            parse_count(*inv_.command, *option, take_value(o, option->value_name));
+        break;
+    }
+  }
+
+  // COMMAND first, then the command's CONNECTION if it takes one.
+  void positional(std::string_view arg) {
+    boost::json::object& request_args = inv_.request.args;
+    if (inv_.command == nullptr) {
+      inv_.command = control::find_command(arg);
+      if (inv_.command == nullptr)
+        throw UsageError("unknown command '" + std::string(arg) + "'", "beectl --help");
+    } else if (inv_.command->takes_connection && !request_args.contains(control::kConnectionArg)) {
+      if (!is_valid_connection_name(arg))
+        throw UsageError("invalid connection name '" + std::string(arg) +
+                             "' (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)",
+                         hint());
+      request_args[control::kConnectionArg] = arg;
+    } else {
+      throw UsageError("unexpected argument '" + std::string(arg) + "'", hint());
+    }
+  }
+
+  Invocation finish() {
+    if (help_) {
+      inv_.action = inv_.command ? Invocation::Action::command_help : Invocation::Action::help;
+      return std::move(inv_);
+    }
+    if (show_version_) {
+      inv_.action = Invocation::Action::version;
+      return std::move(inv_);
+    }
+    if (inv_.command == nullptr) throw UsageError("missing COMMAND");
+    const boost::json::object& request_args = inv_.request.args;
+    if (inv_.command->takes_connection && !request_args.contains(control::kConnectionArg))
+      throw UsageError("missing CONNECTION for '" + std::string(inv_.command->name) + "'",
+                       command_hint(*inv_.command));
+    // The table built these args, so this only fails if the table and this
+    // parser disagree; better a usage error than a request beed will refuse.
+    if (std::string problem = control::validate_args(*inv_.command, request_args); !problem.empty())
+      throw UsageError(problem, command_hint(*inv_.command));
+    inv_.request.command = inv_.command->name;
+    return std::move(inv_);
+  }
+
+  std::span<const std::string> args_;
+  std::size_t i_ = 0;  // the argument being read; take_value() moves it on
+  Invocation inv_;
+  bool help_ = false;
+  bool show_version_ = false;
+  bool only_positional_ = false;  // after "--"
+};
+
 }  // namespace
 
 std::string_view version() {
@@ -80,114 +224,7 @@ std::string_view version() {
 }
 
 Invocation parse_command_line(std::span<const std::string> args, const char* socket_env) {
-  Invocation inv;
-  inv.socket =
-      socket_env != nullptr && *socket_env != '\0' ? socket_env : std::string(kDefaultSocket);
-  bool help = false;
-  bool show_version = false;
-  bool only_positional = false;
-  boost::json::object& request_args = inv.request.args;
-
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const std::string hint = inv.command ? command_hint(*inv.command) : "beectl --help";
-    if (!only_positional && arg == "--") {
-      only_positional = true;
-      continue;
-    }
-    if (!only_positional && arg.size() > 2 && arg.substr(0, 2) == "--") {
-      const std::size_t eq = arg.find('=');
-      const std::string_view name = arg.substr(2, eq == std::string_view::npos ? eq : eq - 2);
-      std::optional<std::string_view> inline_value;
-      if (eq != std::string_view::npos) inline_value = arg.substr(eq + 1);
-      const auto take_value = [&](std::string_view value_name) -> std::string {
-        if (inline_value) return std::string(*inline_value);
-        if (i + 1 >= args.size())
-          throw UsageError("missing " + std::string(value_name) + " after --" + std::string(name),
-                           hint);
-        return args[++i];
-      };
-      const auto no_value = [&] {
-        if (inline_value) throw UsageError("--" + std::string(name) + " takes no value", hint);
-      };
-      if (name == "socket") {
-        inv.socket = take_value("PATH");
-        if (inv.socket.empty()) throw UsageError("--socket needs a non-empty PATH", hint);
-      } else if (name == "json") {
-        no_value();
-        inv.json = true;
-      } else if (name == "help") {
-        no_value();
-        help = true;
-      } else if (name == "version") {
-        no_value();
-        show_version = true;
-      } else if (inv.command == nullptr) {
-        throw UsageError("unknown option '--" + std::string(name) + "'", hint);
-      } else {
-        const OptionSpec* option = control::find_option(*inv.command, name);
-        if (option == nullptr)
-          throw UsageError("unknown option '--" + std::string(name) + "' for '" +
-                               std::string(inv.command->name) + "'",
-                           hint);
-        if (request_args.contains(option->name))
-          throw UsageError("--" + std::string(name) + " given twice", hint);
-        switch (option->type) {
-          case ArgType::flag:
-            no_value();
-            request_args[option->name] = true;
-            break;
-          case ArgType::string:
-            request_args[option->name] = take_value(option->value_name);
-            break;
-          case ArgType::count:
-            request_args[option->name] =
-                parse_count(*inv.command, *option, take_value(option->value_name));
-            break;
-        }
-      }
-      continue;
-    }
-    if (!only_positional && arg == "-h") {
-      help = true;
-      continue;
-    }
-    if (!only_positional && arg.size() > 1 && arg.front() == '-')
-      throw UsageError("unknown option '" + std::string(arg) + "'", hint);
-
-    if (inv.command == nullptr) {
-      inv.command = control::find_command(arg);
-      if (inv.command == nullptr)
-        throw UsageError("unknown command '" + std::string(arg) + "'", "beectl --help");
-    } else if (inv.command->takes_connection && !request_args.contains(control::kConnectionArg)) {
-      if (!is_valid_connection_name(arg))
-        throw UsageError("invalid connection name '" + std::string(arg) +
-                             "' (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)",
-                         hint);
-      request_args[control::kConnectionArg] = arg;
-    } else {
-      throw UsageError("unexpected argument '" + std::string(arg) + "'", hint);
-    }
-  }
-
-  if (help) {
-    inv.action = inv.command ? Invocation::Action::command_help : Invocation::Action::help;
-    return inv;
-  }
-  if (show_version) {
-    inv.action = Invocation::Action::version;
-    return inv;
-  }
-  if (inv.command == nullptr) throw UsageError("missing COMMAND");
-  if (inv.command->takes_connection && !request_args.contains(control::kConnectionArg))
-    throw UsageError("missing CONNECTION for '" + std::string(inv.command->name) + "'",
-                     command_hint(*inv.command));
-  // The table built these args, so this only fails if the table and this
-  // parser disagree; better a usage error than a request beed will refuse.
-  if (std::string problem = control::validate_args(*inv.command, request_args); !problem.empty())
-    throw UsageError(problem, command_hint(*inv.command));
-  inv.request.command = inv.command->name;
-  return inv;
+  return Parser(args, socket_env).run();
 }
 
 std::string global_help() {

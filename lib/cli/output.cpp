@@ -1,6 +1,8 @@
 #include "cli/output.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -9,99 +11,14 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "cli/reply_fields.hpp"
+#include "cli/table.hpp"
+#include "cli/text.hpp"
+
 namespace pb::cli {
 namespace {
 
 namespace json = boost::json;
-
-const json::value* field(const json::value& v, std::string_view key) {
-  const json::object* o = v.if_object();
-  return o != nullptr ? o->if_contains(key) : nullptr;
-}
-
-std::optional<std::int64_t> integer(const json::value& v, std::string_view key) {
-  const json::value* f = field(v, key);
-  if (f == nullptr) return std::nullopt;
-  if (f->is_int64()) return f->get_int64();
-  if (f->is_uint64()) return static_cast<std::int64_t>(f->get_uint64());
-  return std::nullopt;
-}
-
-// Cells come from warehouse feeds and stores: a control character could break
-// the table or drive the terminal, so none reaches the screen.
-std::string printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  return out;
-}
-
-// A cell's text: strings as they are, numbers in decimal, null or missing as "-".
-std::string cell(const json::value& v, std::string_view key) {
-  const json::value* f = field(v, key);
-  if (f == nullptr || f->is_null()) return "-";
-  if (f->is_string()) return f->get_string().empty() ? "-" : printable(f->get_string());
-  if (f->is_bool()) return f->get_bool() ? "yes" : "no";
-  return printable(json::serialize(*f));
-}
-
-std::string text(const json::value& v, std::string_view key, std::string_view fallback) {
-  const json::value* f = field(v, key);
-  if (f == nullptr || !f->is_string() || f->get_string().empty()) return std::string(fallback);
-  return printable(f->get_string());
-}
-
-std::string count_text(const json::value& v, std::string_view key) {
-  const std::optional<std::int64_t> n = integer(v, key);
-  return n ? std::to_string(*n) : "?";
-}
-
-const json::array& array_at(const json::value& v, std::string_view key) {
-  static const json::array empty;
-  const json::value* f = field(v, key);
-  return f != nullptr && f->is_array() ? f->get_array() : empty;
-}
-
-// Display width, counting UTF-8 code points rather than bytes.
-std::size_t width(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0u) != 0x80u; }));
-}
-
-struct Column {
-  std::string_view name;
-  bool right_aligned;
-};
-
-std::string render_table(std::span<const Column> columns,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const Column& c : columns) widths.push_back(c.name.size());
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], width(row[i]));
-
-  std::string out;
-  const auto emit = [&](std::span<const std::string> cells) {
-    std::string line;
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      const std::string& c = cells[i];
-      const std::string pad(widths[i] - width(c), ' ');
-      if (i > 0) line += "  ";
-      line += columns[i].right_aligned ? pad + c : c + pad;
-    }
-    line.erase(line.find_last_not_of(' ') + 1);
-    out += line + "\n";
-  };
-  std::vector<std::string> header;
-  for (const Column& c : columns) header.emplace_back(c.name);
-  emit(header);
-  for (const auto& row : rows) emit(row);
-  return out;
-}
 
 void pretty(const json::value& v, std::string& out, std::size_t indent) {
   const std::string inner(indent + 2, ' ');
@@ -138,40 +55,9 @@ void pretty(const json::value& v, std::string& out, std::size_t indent) {
   }
 }
 
-std::string two_digits(std::int64_t n) {
-  return (n < 10 ? "0" : "") + std::to_string(n);
-}
-
-// Uptime: "12s", "5m 03s", "2h 05m", "3d 04h".
-std::string format_uptime(std::int64_t s) {
-  if (s < 60) return std::to_string(s) + "s";
-  if (s < 3600) return std::to_string(s / 60) + "m " + two_digits(s % 60) + "s";
-  if (s < 86400) return std::to_string(s / 3600) + "h " + two_digits(s % 3600 / 60) + "m";
-  return std::to_string(s / 86400) + "d " + two_digits(s % 86400 / 3600) + "h";
-}
-
 std::string kind_text(const json::value& v) {
   const std::string kind = text(v, "kind", "");
   return kind.empty() ? "sync" : kind + " sync";
-}
-
-bool flag(const json::value& v, std::string_view key) {
-  const json::value* f = field(v, key);
-  return f != nullptr && f->is_bool() && f->get_bool();
-}
-
-// At most `max` characters (code points), the last one "…" if cut.
-std::string shortened(std::string s, std::size_t max) {
-  if (width(s) <= max) return s;
-  std::size_t kept = 0;
-  std::size_t i = 0;
-  for (; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xc0u) == 0x80u) continue;
-    if (kept == max - 1) break;
-    ++kept;
-  }
-  s.resize(i);
-  return s + "\u2026";
 }
 
 // Errors can be long (a store's whole response); a table row should not be.
@@ -207,46 +93,52 @@ std::string file_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-// Right-aligns `s` to `w` characters.
-std::string padded_left(const std::string& s, std::size_t w) {
-  const std::size_t n = width(s);
-  return n >= w ? s : std::string(w - n, ' ') + s;
+using Formatter = std::string (*)(const json::value& data, bool wait);
+
+// A switch without a default: -Wswitch names a command left without a
+// formatter, and kFormatters below refuses to compile if any entry is null.
+constexpr Formatter formatter_for(control::CommandId id) {
+  using control::CommandId;
+  switch (id) {
+    case CommandId::status:
+      return [](const json::value& data, bool) { return format_status(data); };
+    case CommandId::full_sync:
+    case CommandId::sync:
+      return [](const json::value& data, bool wait) {
+        return wait ? format_run_summary(data) : format_sync_started(data);
+      };
+    case CommandId::inventory:
+      return [](const json::value& data, bool) { return format_inventory(data); };
+    case CommandId::connections:
+      return [](const json::value& data, bool) { return format_connections(data); };
+    case CommandId::history:
+      return [](const json::value& data, bool) { return format_history(data); };
+    case CommandId::diff:
+      return [](const json::value& data, bool) { return format_diff(data); };
+    case CommandId::pause:
+    case CommandId::resume:
+      return [](const json::value& data, bool) { return format_pause_state(data); };
+    case CommandId::reload:
+      return [](const json::value& data, bool) { return format_reload(data); };
+    case CommandId::count_:
+      break;
+  }
+  return nullptr;
 }
+
+constexpr auto kFormatters = [] {
+  std::array<Formatter, control::kCommandCount> table{};
+  for (std::size_t i = 0; i < table.size(); ++i)
+    table[i] = formatter_for(static_cast<control::CommandId>(i));
+  return table;
+}();
+static_assert(std::ranges::none_of(kFormatters, [](Formatter f) { return f == nullptr; }),
+              "every command in the table needs a formatter");
 
 }  // namespace
 
-std::string with_thousands(std::int64_t n) {
-  std::string digits = std::to_string(n);
-  const bool negative = n < 0;
-  if (negative) digits.erase(0, 1);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return negative ? "-" + out : out;
-}
-
-std::string format_duration_ms(std::int64_t ms) {
-  if (ms < 1000) return std::to_string(ms) + " ms";
-  if (ms < 59'950) {
-    const std::int64_t tenths = (ms + 50) / 100;
-    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
-  }
-  const std::int64_t s = (ms + 500) / 1000;
-  if (s < 3600) return std::to_string(s / 60) + "m " + two_digits(s % 60) + "s";
-  return std::to_string(s / 3600) + "h " + two_digits(s % 3600 / 60) + "m";
-}
-
-std::string format_interval_s(std::int64_t seconds) {
-  if (seconds <= 0) return "-";
-  std::string out;
-  const std::int64_t parts[] = {seconds / 86400, seconds % 86400 / 3600, seconds % 3600 / 60,
-                                seconds % 60};
-  const char units[] = {'d', 'h', 'm', 's'};
-  for (std::size_t i = 0; i < 4; ++i)
-    if (parts[i] > 0) out += std::to_string(parts[i]) + units[i];
-  return out;
+std::string format_reply(control::CommandId command, bool wait, const json::value& data) {
+  return kFormatters.at(static_cast<std::size_t>(command))(data, wait);
 }
 
 std::string format_json(const json::value& v) {
@@ -423,121 +315,6 @@ ExitCode exit_code_for_run(const json::value& run) {
   if (result == "partial") return ExitCode::run_partial;
   if (result == "failed") return ExitCode::run_failed;
   return ExitCode::daemon_error;
-}
-
-void PushRate::observe(const json::value& progress) {
-  if (start_ms_ >= 0 || text(progress, "phase", "") != "pushing") return;
-  start_ms_ = integer(progress, "elapsed_ms").value_or(0);
-  start_count_ = integer(progress, "pushed").value_or(0);
-}
-
-std::optional<std::int64_t> PushRate::per_second(const json::value& progress) const {
-  const std::int64_t span_ms = integer(progress, "elapsed_ms").value_or(0) - start_ms_;
-  if (start_ms_ < 0 || span_ms <= 0) return std::nullopt;
-  return (integer(progress, "pushed").value_or(0) - start_count_) * 1000 / span_ms;
-}
-
-std::optional<std::int64_t> PushRate::eta_s(const json::value& progress) const {
-  const std::int64_t span_ms = integer(progress, "elapsed_ms").value_or(0) - start_ms_;
-  const std::int64_t pushed = integer(progress, "pushed").value_or(0);
-  const std::int64_t done = pushed - start_count_;
-  const std::optional<std::int64_t> total = integer(progress, "total");
-  if (start_ms_ < 0 || span_ms <= 0 || done <= 0 || !total || *total < pushed) return std::nullopt;
-  // remaining / (done / span), in whole seconds rounded up.
-  const std::int64_t left_ms = (*total - pushed) * span_ms / done;
-  return (left_ms + 999) / 1000;
-}
-
-std::optional<std::string> ProgressPrinter::line(const json::value& progress) {
-  const std::string phase = text(progress, "phase", "?");
-  const std::int64_t elapsed = integer(progress, "elapsed_ms").value_or(0);
-  const std::int64_t pushed = integer(progress, "pushed").value_or(0);
-  const bool phase_changed = phase != phase_;
-  rate_.observe(progress);
-  if (!phase_changed && elapsed - last_printed_ms_ < interval_ms_) return std::nullopt;
-  phase_ = phase;
-  last_printed_ms_ = elapsed;
-
-  std::string out = "run " + count_text(progress, "run_id") + ": " + phase;
-  if (phase == "pushing") {
-    out += " " + std::to_string(pushed) + "/" + count_text(progress, "total");
-    if (const std::optional<std::int64_t> rate = rate_.per_second(progress))
-      out += " (" + with_thousands(*rate) + "/s)";
-  }
-  const std::int64_t rejected = integer(progress, "rejected").value_or(0);
-  if (rejected > 0) out += ", " + std::to_string(rejected) + " rejected";
-  return out + "\n";
-}
-
-std::string ProgressBar::update(const json::value& progress) {
-  const std::string phase = text(progress, "phase", "?");
-  const std::int64_t elapsed = integer(progress, "elapsed_ms").value_or(0);
-  rate_.observe(progress);
-  std::string line = render(progress);
-  if (drawn_ && phase == phase_ && elapsed - last_drawn_ms_ < interval_ms_) {
-    pending_ = std::move(line);
-    return {};
-  }
-  phase_ = phase;
-  last_drawn_ms_ = elapsed;
-  drawn_ = true;
-  pending_.clear();
-  return line;
-}
-
-std::string ProgressBar::finish() {
-  if (!drawn_) return {};
-  drawn_ = false;
-  return std::exchange(pending_, {}) + "\n";
-}
-
-std::string ProgressBar::render(const json::value& progress) const {
-  // Room kept for the rate and the ETA ("  12,345/s  ETA 59s"), so the bar
-  // keeps its width while they change.
-  constexpr std::size_t kTailRoom = 20;
-  constexpr std::size_t kMinBar = 5;
-  constexpr std::size_t kMaxBar = 40;
-  // Never into the last column: a wrapped line cannot be redrawn with "\r".
-  const std::size_t max_width = columns_ > 1 ? columns_ - 1 : 1;
-
-  const std::string phase = text(progress, "phase", "?");
-  std::string line = "run " + count_text(progress, "run_id") + ": " + phase;
-  std::string rejected_text;
-  if (const std::int64_t rejected = integer(progress, "rejected").value_or(0); rejected > 0)
-    rejected_text = ", " + with_thousands(rejected) + " rejected";
-  std::vector<std::string> extras;  // each shown only if it fits, in this order
-  if (phase == "pushing") {
-    const std::int64_t total = std::max<std::int64_t>(integer(progress, "total").value_or(0), 0);
-    const std::int64_t pushed =
-        std::clamp<std::int64_t>(integer(progress, "pushed").value_or(0), 0, total);
-    const std::int64_t percent = total > 0 ? pushed * 100 / total : 100;
-    const std::string total_text = with_thousands(total);
-    // Counts padded to the total's width, so nothing after them shifts.
-    const std::string counts = " " + padded_left(std::to_string(percent) + "%", 4) + "  " +
-                               padded_left(with_thousands(pushed), total_text.size()) + "/" +
-                               total_text;
-    // Rejections matter more than the bar's length: room is kept for them.
-    const std::size_t fixed =
-        width(line) + 3 + width(counts) + kTailRoom + width(rejected_text);  // " [", "]"
-    const std::size_t room = max_width > fixed ? max_width - fixed : 0;
-    if (room >= kMinBar) {
-      const std::size_t bar = std::min(room, kMaxBar);
-      const std::size_t filled =
-          total > 0 ? static_cast<std::size_t>(pushed * static_cast<std::int64_t>(bar) / total)
-                    : bar;
-      line += " [" + std::string(filled, '#') + std::string(bar - filled, '-') + "]";
-    }
-    line += counts;
-    if (const std::optional<std::int64_t> rate = rate_.per_second(progress))
-      extras.push_back("  " + with_thousands(*rate) + "/s");
-    if (const std::optional<std::int64_t> eta = rate_.eta_s(progress); eta && pushed < total)
-      extras.push_back("  ETA " + format_uptime(*eta));
-  }
-  if (!rejected_text.empty()) extras.push_back(rejected_text);
-  for (const std::string& extra : extras)
-    if (width(line) + width(extra) <= max_width) line += extra;
-  if (width(line) > max_width) line = shortened(line, max_width);
-  return "\r" + line + "\x1b[K";
 }
 
 }  // namespace pb::cli

@@ -3,16 +3,18 @@
 // the exact text. Every returned string ends with a newline.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "control/commands.hpp"
 
 namespace pb::cli {
+
+// The human form of a reply to `command`; `wait` tells whether the request
+// had --wait (full-sync and sync then reply with the run's record).
+std::string format_reply(control::CommandId command, bool wait, const boost::json::value& data);
 
 // Two-space indents, keys in the order received (Boost.JSON keeps it).
 std::string format_json(const boost::json::value& v);
@@ -34,71 +36,5 @@ std::string format_sync_started(const boost::json::value& data);
 // The run record a --wait reply carries.
 std::string format_run_summary(const boost::json::value& run);
 ExitCode exit_code_for_run(const boost::json::value& run);
-
-// The push rate of a run, measured from its first "pushing" event so that
-// reading and change detection do not dilute it. Feed it every event.
-class PushRate {
- public:
-  void observe(const boost::json::value& progress);
-  // SKUs per second so far; nullopt until some run time has passed.
-  std::optional<std::int64_t> per_second(const boost::json::value& progress) const;
-  // Seconds left at that rate, rounded up; nullopt if it cannot be estimated.
-  std::optional<std::int64_t> eta_s(const boost::json::value& progress) const;
-
- private:
-  std::int64_t start_ms_ = -1;
-  std::int64_t start_count_ = 0;
-};
-
-// Turns progress events into lines, printing each phase change and otherwise
-// at most one line per `interval` of run time, so a long run stays readable in
-// the journal. For a stdout that is not a terminal.
-class ProgressPrinter {
- public:
-  explicit ProgressPrinter(std::int64_t interval_ms = 1000) : interval_ms_(interval_ms) {}
-  // The line to print for this event's data, or nullopt if throttled.
-  std::optional<std::string> line(const boost::json::value& progress);
-
- private:
-  std::int64_t interval_ms_;
-  std::string phase_;
-  std::int64_t last_printed_ms_ = 0;
-  PushRate rate_;
-};
-
-// Progress on a terminal: one line redrawn in place ("\r", the line, then
-// clear to end of line) with the phase, a bar, SKUs pushed/total, the rate and
-// an ETA. Redraws on each phase change and otherwise at most once per
-// `interval` of run time (beed stamps each event with the run's elapsed time,
-// so the output is a pure function of the events). The line never reaches the
-// terminal's last column, so it cannot wrap and break the redraw.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::size_t columns = 80, std::int64_t interval_ms = 100)
-      : columns_(columns), interval_ms_(interval_ms) {}
-  // What to write for this event; empty if throttled.
-  std::string update(const boost::json::value& progress);
-  // What to write before anything else is printed: the latest state if its
-  // redraw was throttled, then a newline. Empty if nothing was drawn.
-  std::string finish();
-
- private:
-  std::string render(const boost::json::value& progress) const;
-
-  std::size_t columns_;
-  std::int64_t interval_ms_;
-  std::string phase_;
-  std::int64_t last_drawn_ms_ = 0;
-  bool drawn_ = false;
-  std::string pending_;  // the latest line, when its redraw was throttled
-  PushRate rate_;
-};
-
-// 3200 → "3,200".
-std::string with_thousands(std::int64_t n);
-// 85 → "85 ms", 12345 → "12.3 s", 125000 → "2m 05s", 7500000 → "2h 05m".
-std::string format_duration_ms(std::int64_t ms);
-// 3600 → "1h", 5400 → "1h30m", 45 → "45s"; 0 → "-".
-std::string format_interval_s(std::int64_t seconds);
 
 }  // namespace pb::cli

@@ -29,25 +29,46 @@ constexpr std::array<OptionSpec, 1> kDiffOptions{{
     {"limit", ArgType::count, "N", "list at most N changes (default 1000; 0: no limit)"},
 }};
 
-constexpr std::array<CommandSpec, 10> kCommands{{
-    {"status", "show beed's connections, their last sync and the next one", false, false, {}},
-    {"full-sync", "start a Full Sync: push every SKU's quantity to the store", true, true,
-     kSyncOptions},
-    {"sync", "start a Smart Sync (\"Update inventory\"): push only what changed", true, true,
-     kSyncOptions},
-    {"inventory", "show what beed knows of a connection's SKUs", false, true, kInventoryOptions},
-    {"connections", "list the configured connections", false, false, {}},
-    {"history", "list a connection's recent sync runs, newest first", false, true, kHistoryOptions},
-    {"diff", "show what a Smart Sync would push now, without pushing anything", false, true,
-     kDiffOptions},
-    {"pause", "pause a connection's automatic syncs; manual syncs still run", true, true, {}},
-    {"resume", "resume a connection's automatic syncs", true, true, {}},
-    {"reload",
+constexpr std::array<CommandSpec, kCommandCount> kCommands{{
+    {CommandId::status,
+     "status",
+     "show beed's connections, their last sync and the next one",
+     false,
+     false,
+     {}},
+    {CommandId::full_sync, "full-sync", "start a Full Sync: push every SKU's quantity to the store",
+     true, true, kSyncOptions},
+    {CommandId::sync, "sync", "start a Smart Sync (\"Update inventory\"): push only what changed",
+     true, true, kSyncOptions},
+    {CommandId::inventory, "inventory", "show what beed knows of a connection's SKUs", false, true,
+     kInventoryOptions},
+    {CommandId::connections, "connections", "list the configured connections", false, false, {}},
+    {CommandId::history, "history", "list a connection's recent sync runs, newest first", false,
+     true, kHistoryOptions},
+    {CommandId::diff, "diff", "show what a Smart Sync would push now, without pushing anything",
+     false, true, kDiffOptions},
+    {CommandId::pause,
+     "pause",
+     "pause a connection's automatic syncs; manual syncs still run",
+     true,
+     true,
+     {}},
+    {CommandId::resume, "resume", "resume a connection's automatic syncs", true, true, {}},
+    {CommandId::reload,
+     "reload",
      "re-read beed's configuration; if it is invalid, keep the running one",
      true,
      false,
      {}},
 }};
+
+// command(id) indexes the table, so each entry must sit at its id's place.
+constexpr bool ordered_by_id() {
+  for (std::size_t i = 0; i < kCommands.size(); ++i)
+    if (static_cast<std::size_t>(kCommands[i].id) != i) return false;
+  return true;
+}
+static_assert(ordered_by_id(), "kCommands must list the commands in CommandId order");
 
 std::string_view type_name(ArgType t) {
   switch (t) {
@@ -77,6 +98,10 @@ bool has_type(const boost::json::value& v, ArgType t) {
 
 std::span<const CommandSpec> commands() {
   return kCommands;
+}
+
+const CommandSpec& command(CommandId id) {
+  return kCommands.at(static_cast<std::size_t>(id));
 }
 
 const CommandSpec* find_command(std::string_view name) {

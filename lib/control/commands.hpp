@@ -1,8 +1,10 @@
 // The control command table, declared once: beed checks arguments and the
 // mutating flag from it before dispatch; beectl builds its --help, its argument
-// parsing and the request arguments from it.
+// parsing and the request arguments from it. Both index their per-command code
+// (beed's handlers, beectl's formatters) by CommandId.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,7 +29,27 @@ struct OptionSpec {
   std::string_view help;
 };
 
+// One per command, in table order. The wire carries the name, never this
+// number. A new enumerator fails the build until the table, beed's handler
+// table and beectl's formatter table have an entry for it.
+enum class CommandId {
+  status,
+  full_sync,
+  sync,
+  inventory,
+  connections,
+  history,
+  diff,
+  pause,
+  resume,
+  reload,
+  count_,  // the number of commands; not a command
+};
+
+inline constexpr std::size_t kCommandCount = static_cast<std::size_t>(CommandId::count_);
+
 struct CommandSpec {
+  CommandId id;
   std::string_view name;
   std::string_view summary;  // one line, for `beectl --help`
   bool mutates;              // needs write rights (STYLE item 6)
@@ -35,7 +57,9 @@ struct CommandSpec {
   std::span<const OptionSpec> options;
 };
 
+// Ordered by id: commands()[i].id == CommandId(i).
 std::span<const CommandSpec> commands();
+const CommandSpec& command(CommandId id);
 const CommandSpec* find_command(std::string_view name);
 const OptionSpec* find_option(const CommandSpec& command, std::string_view name);
 

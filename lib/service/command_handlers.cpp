@@ -3,7 +3,10 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <array>
+#include <memory>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -11,6 +14,7 @@
 #include <boost/json/array.hpp>
 
 #include "control/commands.hpp"
+#include "log/log.hpp"
 #include "service/json_views.hpp"
 #include "service/service.hpp"
 #include "sync/change_detector.hpp"
@@ -20,6 +24,7 @@
 namespace pb::service {
 namespace asio = boost::asio;
 namespace json = boost::json;
+using control::CommandId;
 using control::Reply;
 using control::Status;
 
@@ -49,7 +54,52 @@ std::string known_connections(const Service& service) {
   return names.empty() ? "none configured" : "known: " + names;
 }
 
+std::string connection_arg(const json::object& args) {
+  return std::string(args.at(control::kConnectionArg).as_string());
+}
+
+// A connection's runner, or the reply to send when there is no such connection.
+struct RunnerLookup {
+  std::shared_ptr<sync::ConnectionRunner> runner;  // null when not found
+  Reply failure;                                   // unknown_connection when not found
+};
+
+RunnerLookup find_runner(const Service& service, const std::string& name) {
+  if (auto runner = service.runner(name)) return {std::move(runner), Reply::success()};
+  return {nullptr,
+          Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
+                                                         known_connections(service) + ")")};
+}
+
 }  // namespace
+
+constexpr CommandHandlers::Handler CommandHandlers::handler_for(CommandId id) {
+  switch (id) {
+    case CommandId::status:
+      return &CommandHandlers::status;
+    case CommandId::full_sync:
+      return &CommandHandlers::full_sync;
+    case CommandId::sync:
+      return &CommandHandlers::sync;
+    case CommandId::inventory:
+      return &CommandHandlers::inventory;
+    case CommandId::connections:
+      return &CommandHandlers::connections;
+    case CommandId::history:
+      return &CommandHandlers::history;
+    case CommandId::diff:
+      return &CommandHandlers::diff;
+    case CommandId::pause:
+      return &CommandHandlers::pause;
+    case CommandId::resume:
+      return &CommandHandlers::resume;
+    case CommandId::reload:
+      return &CommandHandlers::reload;
+    case CommandId::count_:
+      break;
+  }
+  return nullptr;
+}
 
 // Mutating commands: root, the user beed runs as, or a member of
 // daemon.admin_group. (Read access is the socket's 0660 mode: its owner and
@@ -71,7 +121,7 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
   if (auto problem = control::validate_args(*command, request.args); !problem.empty())
     co_return Reply::failure(Status::bad_request, problem);
   if (command->mutates && !may_mutate(peer)) {
-    spdlog::warn(
+    log::warn(
         "refused '{}' from uid {} (pid {}): mutating commands need root, uid {} or the "
         "admin group",
         request.command, peer.uid, peer.pid, geteuid());
@@ -83,21 +133,19 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
   if (command->mutates && service_.stopping())
     co_return Reply::failure(Status::refused, "beed is shutting down");
 
-  if (request.command == "status") co_return co_await status();
-  if (request.command == "connections") co_return co_await connections();
-  if (request.command == "full-sync") co_return co_await sync(request.args, SyncKind::full, events);
-  if (request.command == "sync") co_return co_await sync(request.args, SyncKind::smart, events);
-  if (request.command == "inventory") co_return co_await inventory(request.args);
-  if (request.command == "history") co_return co_await history(request.args);
-  if (request.command == "diff") co_return co_await diff(request.args);
-  if (request.command == "pause") co_return co_await pause(request.args, true);
-  if (request.command == "resume") co_return co_await pause(request.args, false);
-  if (request.command == "reload") co_return co_await reload();
-  co_return Reply::failure(Status::unknown_command,
-                           "command '" + request.command + "' is not served by this beed");
+  static constexpr auto kHandlers = [] {
+    std::array<Handler, control::kCommandCount> table{};
+    for (std::size_t i = 0; i < table.size(); ++i)
+      table[i] = handler_for(static_cast<CommandId>(i));
+    return table;
+  }();
+  static_assert(std::ranges::none_of(kHandlers, [](Handler h) { return h == nullptr; }),
+                "every command in the table needs a handler");
+  const Handler handler = kHandlers[static_cast<std::size_t>(command->id)];
+  co_return co_await (this->*handler)(request.args, events);
 }
 
-asio::awaitable<Reply> CommandHandlers::status() {
+asio::awaitable<Reply> CommandHandlers::status(const json::object&, control::EventSink&) {
   json::array connections;
   for (const auto& runner : service_.runners()) {
     const auto& name = runner->config().name;
@@ -121,7 +169,7 @@ asio::awaitable<Reply> CommandHandlers::status() {
                                         {"connections", std::move(connections)}});
 }
 
-asio::awaitable<Reply> CommandHandlers::connections() {
+asio::awaitable<Reply> CommandHandlers::connections(const json::object&, control::EventSink&) {
   json::array list;
   for (const auto& runner : service_.runners()) {
     const auto& cfg = runner->config();
@@ -140,16 +188,27 @@ asio::awaitable<Reply> CommandHandlers::connections() {
   co_return Reply::success(json::object{{"connections", std::move(list)}});
 }
 
-asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind kind,
-                                             control::EventSink& events) {
-  const std::string name(args.at(control::kConnectionArg).as_string());
-  const auto runner = service_.runner(name);
-  if (!runner)
-    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
-                                                             known_connections(service_) + ")");
+// Not coroutines: they hand back request_sync's, which handle() awaits at once
+// while `args` and `events` are alive.
+asio::awaitable<Reply> CommandHandlers::full_sync(const json::object& args,
+                                                  control::EventSink& events) {
+  return request_sync(args, SyncKind::full, events);
+}
+
+asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, control::EventSink& events) {
+  return request_sync(args, SyncKind::smart, events);
+}
+
+asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, SyncKind kind,
+                                                     control::EventSink& events) {
+  const std::string name = connection_arg(args);
+  auto found = find_runner(service_, name);
+  if (!found.runner) co_return std::move(found.failure);
+  const auto runner = std::move(found.runner);
   const auto ticket = runner->request(kind, Trigger::manual);
-  spdlog::info("{}: {} sync requested on the control socket: run {}{}", name, to_string(kind),
-               ticket.run_id, ticket.queued ? " (queued)" : "");
+  log::info({.connection = name, .sync = to_string(ticket.kind), .run = ticket.run_id},
+            "{} sync requested on the control socket: run {}{}", to_string(kind), ticket.run_id,
+            ticket.queued ? " (queued)" : "");
   const auto wait = args.find("wait");
   if (wait == args.end() || !wait->value().as_bool())
     co_return Reply::success(json::object{{"connection", name},
@@ -191,11 +250,9 @@ asio::awaitable<Reply> CommandHandlers::sync(const json::object& args, SyncKind 
   co_return Reply::success(run_json(name, *run));
 }
 
-asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
-  const std::string name(args.at(control::kConnectionArg).as_string());
-  if (!service_.runner(name))
-    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
-                                                             known_connections(service_) + ")");
+asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args, control::EventSink&) {
+  const std::string name = connection_arg(args);
+  if (auto found = find_runner(service_, name); !found.runner) co_return std::move(found.failure);
   std::string glob;
   if (auto it = args.find("sku"); it != args.end()) glob = std::string(it->value().as_string());
   const bool changed_only = args.contains("changed") && args.at("changed").as_bool();
@@ -227,15 +284,9 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
   co_return Reply::success(std::move(result));
 }
 
-}  // namespace pb::service
-
-namespace pb::service {
-
-asio::awaitable<Reply> CommandHandlers::history(const json::object& args) {
-  const std::string name(args.at(control::kConnectionArg).as_string());
-  if (!service_.runner(name))
-    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
-                                                             known_connections(service_) + ")");
+asio::awaitable<Reply> CommandHandlers::history(const json::object& args, control::EventSink&) {
+  const std::string name = connection_arg(args);
+  if (auto found = find_runner(service_, name); !found.runner) co_return std::move(found.failure);
   auto limit = limit_arg(args, kDefaultHistoryLimit);
   if (limit == 0) limit = state::kRunsKept;
   std::vector<state::RunRecord> runs;
@@ -246,12 +297,11 @@ asio::awaitable<Reply> CommandHandlers::history(const json::object& args) {
   co_return Reply::success(json::object{{"connection", name}, {"runs", std::move(list)}});
 }
 
-asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
-  const std::string name(args.at(control::kConnectionArg).as_string());
-  const auto runner = service_.runner(name);
-  if (!runner)
-    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
-                                                             known_connections(service_) + ")");
+asio::awaitable<Reply> CommandHandlers::diff(const json::object& args, control::EventSink&) {
+  const std::string name = connection_arg(args);
+  auto found = find_runner(service_, name);
+  if (!found.runner) co_return std::move(found.failure);
+  const auto runner = std::move(found.runner);
   const auto limit = limit_arg(args, kDefaultDiffLimit);
   const auto warehouse = runner->warehouse();
   const auto rules = sync::Rules::from(runner->config().inventory);
@@ -283,26 +333,34 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
   co_return Reply::success(std::move(result));
 }
 
-asio::awaitable<Reply> CommandHandlers::pause(const json::object& args, bool paused) {
-  const std::string name(args.at(control::kConnectionArg).as_string());
-  const auto runner = service_.runner(name);
-  if (!runner)
-    co_return Reply::failure(Status::unknown_connection, "no connection named '" + name + "' (" +
-                                                             known_connections(service_) + ")");
+// Not coroutines, as full_sync and sync above.
+asio::awaitable<Reply> CommandHandlers::pause(const json::object& args, control::EventSink&) {
+  return set_paused(args, true);
+}
+
+asio::awaitable<Reply> CommandHandlers::resume(const json::object& args, control::EventSink&) {
+  return set_paused(args, false);
+}
+
+asio::awaitable<Reply> CommandHandlers::set_paused(const json::object& args, bool paused) {
+  const std::string name = connection_arg(args);
+  auto found = find_runner(service_, name);
+  if (!found.runner) co_return std::move(found.failure);
+  const auto runner = std::move(found.runner);
   co_await runner->set_paused(paused);
-  spdlog::info("{}: automatic syncs {}", name, paused ? "paused" : "resumed");
+  log::info({.connection = name}, "automatic syncs {}", paused ? "paused" : "resumed");
   co_return Reply::success(json::object{
       {"connection", name},
       {"paused", runner->paused()},
       {"next_sync_at", paused ? json::value(nullptr) : time_json(runner->next_due_at())}});
 }
 
-asio::awaitable<Reply> CommandHandlers::reload() {
+asio::awaitable<Reply> CommandHandlers::reload(const json::object&, control::EventSink&) {
   ReloadSummary summary;
   try {
     summary = co_await service_.reload();
   } catch (const std::exception& e) {
-    spdlog::error("reload refused, the running configuration stays: {}", e.what());
+    log::error("reload refused, the running configuration stays: {}", e.what());
     co_return Reply::failure(Status::refused, e.what());
   }
   auto names = [](const std::vector<std::string>& v) {

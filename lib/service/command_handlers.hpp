@@ -1,11 +1,12 @@
 // beed's side of the control protocol: checks each request against the
 // command table (arguments, the mutating flag and the peer's rights) and
-// answers it from the service's state.
+// answers it from the service's state, with one handler per CommandId.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "control/commands.hpp"
 #include "control/server.hpp"
 #include "core/types.hpp"
 
@@ -22,15 +23,40 @@ class CommandHandlers : public control::RequestHandler {
                                                 control::EventSink& events) override;
 
  private:
-  boost::asio::awaitable<control::Reply> status();
-  boost::asio::awaitable<control::Reply> connections();
-  boost::asio::awaitable<control::Reply> sync(const boost::json::object& args, SyncKind kind,
+  // One shape for every handler, so that they fit one table indexed by
+  // CommandId. `args` have been checked against the command's entry.
+  using Handler = boost::asio::awaitable<control::Reply> (CommandHandlers::*)(
+      const boost::json::object& args, control::EventSink& events);
+  // A switch without a default: -Wswitch names a command left without a
+  // handler, and handle() refuses to compile if any entry is null.
+  static constexpr Handler handler_for(control::CommandId id);
+
+  boost::asio::awaitable<control::Reply> status(const boost::json::object& args,
+                                                control::EventSink& events);
+  boost::asio::awaitable<control::Reply> full_sync(const boost::json::object& args,
+                                                   control::EventSink& events);
+  boost::asio::awaitable<control::Reply> sync(const boost::json::object& args,
                                               control::EventSink& events);
-  boost::asio::awaitable<control::Reply> inventory(const boost::json::object& args);
-  boost::asio::awaitable<control::Reply> history(const boost::json::object& args);
-  boost::asio::awaitable<control::Reply> diff(const boost::json::object& args);
-  boost::asio::awaitable<control::Reply> pause(const boost::json::object& args, bool paused);
-  boost::asio::awaitable<control::Reply> reload();
+  boost::asio::awaitable<control::Reply> inventory(const boost::json::object& args,
+                                                   control::EventSink& events);
+  boost::asio::awaitable<control::Reply> connections(const boost::json::object& args,
+                                                     control::EventSink& events);
+  boost::asio::awaitable<control::Reply> history(const boost::json::object& args,
+                                                 control::EventSink& events);
+  boost::asio::awaitable<control::Reply> diff(const boost::json::object& args,
+                                              control::EventSink& events);
+  boost::asio::awaitable<control::Reply> pause(const boost::json::object& args,
+                                               control::EventSink& events);
+  boost::asio::awaitable<control::Reply> resume(const boost::json::object& args,
+                                                control::EventSink& events);
+  boost::asio::awaitable<control::Reply> reload(const boost::json::object& args,
+                                                control::EventSink& events);
+
+  // full-sync and sync: start a run, and with --wait stream its progress.
+  boost::asio::awaitable<control::Reply> request_sync(const boost::json::object& args,
+                                                      SyncKind kind, control::EventSink& events);
+  // pause and resume.
+  boost::asio::awaitable<control::Reply> set_paused(const boost::json::object& args, bool paused);
   bool may_mutate(const control::PeerCredentials& peer) const;
 
   Service& service_;

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -29,9 +31,7 @@ constexpr const char* kDefaultConfig = "/etc/packagebee/packagebee.yaml";
 // Below systemd's TimeoutStopSec (see systemd/beed.service).
 constexpr std::chrono::seconds kStopDeadline{20};
 
-}  // namespace
-
-int daemon_main(int argc, char** argv) {
+po::options_description command_line_options() {
   po::options_description options("Options");
   // clang-format off
   options.add_options()
@@ -43,7 +43,15 @@ int daemon_main(int argc, char** argv) {
       ("version,V", "print the version and exit")
       ("help,h", "print this help and exit");
   // clang-format on
-  po::variables_map vm;
+  return options;
+}
+
+// Each startup step below returns the exit status when beed stops there, or
+// nothing to go on.
+
+// Parses argv into `vm`; answers --help and --version.
+std::optional<int> parse_command_line(int argc, char** argv, po::variables_map& vm) {
+  const po::options_description options = command_line_options();
   try {
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
     po::notify(vm);
@@ -62,9 +70,12 @@ int daemon_main(int argc, char** argv) {
     std::cout << "beed " << PACKAGEBEE_VERSION << "\n";
     return 0;
   }
+  return std::nullopt;
+}
 
+// Loads the configuration file into `config`; answers --check-config.
+std::optional<int> load_configuration(const po::variables_map& vm, config::Config& config) {
   const std::string config_path = vm["config"].as<std::string>();
-  config::Config config;
   try {
     config = config::load_config_file(config_path);
   } catch (const config::ConfigError& e) {
@@ -77,7 +88,11 @@ int daemon_main(int argc, char** argv) {
               << (config.connections.size() == 1 ? "" : "s") << ")\n";
     return 0;
   }
+  return std::nullopt;
+}
 
+// Sets up logging at --log-level, or else daemon.log_level.
+std::optional<int> start_logging(const po::variables_map& vm, const config::Config& config) {
   std::string level = config.daemon.log_level;
   if (vm.count("log-level")) level = vm["log-level"].as<std::string>();
   if (spdlog::level::from_str(level) == spdlog::level::off && level != "off") {
@@ -85,99 +100,136 @@ int daemon_main(int argc, char** argv) {
     return 2;
   }
   pb::log::setup("beed", spdlog::level::from_str(level));
+  return std::nullopt;
+}
 
-  boost::asio::io_context io;
-  Service service(io, config);
-  const sys::Notifier notifier;
-  try {
-    service.start();
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot start: {}", e.what());
-    return 1;
-  }
-  spdlog::info("beed {} started (pid {})", PACKAGEBEE_VERSION, getpid());
-  // READY only now: the control socket accepts, so `systemctl start` returns
-  // when beectl can talk to beed.
-  notifier.ready();
-  notifier.status(service.status_line());
-  service.on_status_change([&] { notifier.status(service.status_line()); });
-  service.on_reload([&](bool begins) {
-    if (begins) {
-      notifier.reloading();
-    } else {
-      notifier.ready();
-      notifier.status(service.status_line());
+// The running daemon: the service, what systemd is told about it (readiness,
+// status, watchdog), and the signals that stop or reload it.
+class Daemon {
+ public:
+  explicit Daemon(const config::Config& config) : service_(io_, config) {}
+
+  int run() {
+    try {
+      service_.start();
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot start: {}", e.what());
+      return 1;
     }
-  });
+    spdlog::info("beed {} started (pid {})", PACKAGEBEE_VERSION, getpid());
+    report_to_systemd();
+    // Signals are caught only once the service runs: until then a SIGTERM
+    // ends beed at once, there being nothing to stop gracefully.
+    stop_signals_.emplace(io_, SIGTERM, SIGINT);
+    wait_for_stop_signal();
+    hup_.emplace(io_, SIGHUP);
+    wait_for_hup();
+    io_.run();
+    spdlog::info("stopped");
+    return 0;
+  }
+
+ private:
+  void report_to_systemd() {
+    // READY only now: the control socket accepts, so `systemctl start`
+    // returns when beectl can talk to beed.
+    notifier_.ready();
+    notifier_.status(service_.status_line());
+    service_.on_status_change([this] { notifier_.status(service_.status_line()); });
+    service_.on_reload([this](bool begins) {
+      if (begins) {
+        notifier_.reloading();
+      } else {
+        notifier_.ready();
+        notifier_.status(service_.status_line());
+      }
+    });
+    if (const auto interval = notifier_.watchdog_interval()) {
+      watchdog_every_ = *interval;
+      pet_watchdog();
+    }
+  }
 
   // WATCHDOG=1 from the loop itself: if the loop is stuck, systemd notices.
-  boost::asio::steady_timer watchdog(io);
-  std::function<void()> pet;
-  if (const auto interval = notifier.watchdog_interval()) {
-    pet = [&, every = *interval] {
-      notifier.watchdog();
-      watchdog.expires_after(every);
-      watchdog.async_wait([&](const boost::system::error_code& ec) {
-        if (!ec) pet();
-      });
-    };
-    pet();
+  void pet_watchdog() {
+    notifier_.watchdog();
+    watchdog_.expires_after(watchdog_every_);
+    watchdog_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) pet_watchdog();
+    });
+  }
+
+  void wait_for_stop_signal() {
+    stop_signals_->async_wait(
+        [this](const boost::system::error_code& ec, int signo) { on_stop_signal(ec, signo); });
   }
 
   // First SIGTERM/SIGINT: stop accepting, let runs end after their current
   // step (bounded by kStopDeadline), then leave the loop. A second one exits
   // at once; the state is safe either way because every confirmation is
   // committed batch by batch.
-  boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signo) {
-        if (ec) return;
-        if (service.stopping()) {
-          spdlog::warn("second signal ({}): exiting now", strsignal(signo));
-          std::_Exit(0);
-        }
-        spdlog::info("{}: stopping", strsignal(signo));
-        notifier.stopping();
-        service.shutdown(kStopDeadline, [&](bool abandoned) {
-          if (abandoned) {
-            // A worker is stuck in a blocking call (a feed on a hung mount,
-            // a FIFO nobody writes): it cannot be joined, so leave without
-            // it. Nothing is lost: what was confirmed is committed, the rest
-            // is pending, and the run is marked interrupted at the next start.
-            spdlog::warn("exiting with a run abandoned");
-            spdlog::default_logger()->flush();
-            std::_Exit(0);
-          }
-          watchdog.cancel();
-          io.stop();
-        });
-        stop_signals.async_wait(on_signal);
-      };
-  stop_signals.async_wait(on_signal);
+  void on_stop_signal(const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (service_.stopping()) {
+      spdlog::warn("second signal ({}): exiting now", strsignal(signo));
+      std::_Exit(0);
+    }
+    spdlog::info("{}: stopping", strsignal(signo));
+    notifier_.stopping();
+    service_.shutdown(kStopDeadline, [this](bool abandoned) {
+      if (abandoned) {
+        // A worker is stuck in a blocking call (a feed on a hung mount, a
+        // FIFO nobody writes): it cannot be joined, so leave without it.
+        // Nothing is lost: what was confirmed is committed, the rest is
+        // pending, and the run is marked interrupted at the next start.
+        spdlog::warn("exiting with a run abandoned");
+        spdlog::default_logger()->flush();
+        std::_Exit(0);
+      }
+      watchdog_.cancel();
+      io_.stop();
+    });
+    wait_for_stop_signal();
+  }
 
   // SIGHUP: reload, as `beectl reload` does; the outcome goes to the log.
-  boost::asio::signal_set hup(io, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_hup =
-      [&](const boost::system::error_code& ec, int) {
-        if (ec) return;
-        boost::asio::co_spawn(
-            io,
-            [&]() -> boost::asio::awaitable<void> {
-              try {
-                co_await service.reload();
-              } catch (const std::exception& e) {
-                spdlog::error("SIGHUP: reload refused, the running configuration stays: {}",
-                              e.what());
-              }
-            },
-            boost::asio::detached);
-        hup.async_wait(on_hup);
-      };
-  hup.async_wait(on_hup);
+  void wait_for_hup() {
+    hup_->async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      boost::asio::co_spawn(
+          io_,
+          [this]() -> boost::asio::awaitable<void> {
+            try {
+              co_await service_.reload();
+            } catch (const std::exception& e) {
+              spdlog::error("SIGHUP: reload refused, the running configuration stays: {}",
+                            e.what());
+            }
+          },
+          boost::asio::detached);
+      wait_for_hup();
+    });
+  }
 
-  io.run();
-  spdlog::info("stopped");
-  return 0;
+  boost::asio::io_context io_;
+  Service service_;
+  const sys::Notifier notifier_{};
+  boost::asio::steady_timer watchdog_{io_};
+  std::chrono::microseconds watchdog_every_{};
+  std::optional<boost::asio::signal_set> stop_signals_;
+  std::optional<boost::asio::signal_set> hup_;
+};
+
+}  // namespace
+
+int daemon_main(int argc, char** argv) {
+  po::variables_map vm;
+  if (const auto done = parse_command_line(argc, argv, vm)) return *done;
+  config::Config config;
+  if (const auto done = load_configuration(vm, config)) return *done;
+  if (const auto done = start_logging(vm, config)) return *done;
+  Daemon daemon(config);
+  return daemon.run();
 }
 
 }  // namespace pb::service

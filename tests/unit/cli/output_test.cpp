@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "cli/text.hpp"
 
 using namespace pb::cli;
 namespace json = boost::json;
@@ -369,4 +371,32 @@ TEST_CASE("off a terminal, the same run prints plain lines") {
         "run 12: pushing 4000/10000 (3,200/s)\n"
         "run 12: pushing 7000/10000 (3,111/s), 5 rejected\n"
         "run 12: recording, 5 rejected\n");
+}
+
+TEST_CASE("each command's reply goes to its formatter, full-sync and sync by --wait") {
+  using pb::control::CommandId;
+  const json::value started =
+      json::parse(R"({"connection":"acme","run_id":12,"kind":"full","queued":false})");
+  const json::value run = json::parse(
+      R"({"id":12,"connection":"acme","kind":"full","result":"ok","duration_ms":85,"read":1,)"
+      R"("changed":1,"pushed":1,"rejected":0,"bad_rows":0})");
+  for (const CommandId id : {CommandId::full_sync, CommandId::sync}) {
+    CHECK(format_reply(id, false, started) == format_sync_started(started));
+    CHECK(format_reply(id, true, run) == format_run_summary(run));
+  }
+  const json::value status = json::parse(R"({"version":"0.1.0","uptime_s":7,"connections":[]})");
+  CHECK(format_reply(CommandId::status, false, status) == format_status(status));
+  const json::value items = json::parse(R"({"connection":"acme","items":[],"truncated":false})");
+  CHECK(format_reply(CommandId::inventory, false, items) == format_inventory(items));
+  const json::value list = json::parse(R"({"connections":[]})");
+  CHECK(format_reply(CommandId::connections, false, list) == format_connections(list));
+  const json::value runs = json::parse(R"({"connection":"acme","runs":[]})");
+  CHECK(format_reply(CommandId::history, false, runs) == format_history(runs));
+  const json::value diff = json::parse(R"({"connection":"acme","total":0,"changes":[]})");
+  CHECK(format_reply(CommandId::diff, false, diff) == format_diff(diff));
+  const json::value paused = json::parse(R"({"connection":"acme","paused":true})");
+  CHECK(format_reply(CommandId::pause, false, paused) == format_pause_state(paused));
+  CHECK(format_reply(CommandId::resume, false, paused) == format_pause_state(paused));
+  const json::value reload = json::parse(R"({"added":["b"],"removed":[],"changed":[]})");
+  CHECK(format_reply(CommandId::reload, false, reload) == format_reload(reload));
 }

@@ -40,6 +40,18 @@ TEST_CASE("the table lists each command once, with its mutating flag") {
   CHECK(find_command("") == nullptr);
 }
 
+TEST_CASE("the table is ordered by command id, one entry per id") {
+  REQUIRE(commands().size() == kCommandCount);
+  for (std::size_t i = 0; i < kCommandCount; ++i) {
+    const auto id = static_cast<CommandId>(i);
+    CHECK_MESSAGE(commands()[i].id == id, commands()[i].name);
+    CHECK(&command(id) == &commands()[i]);
+  }
+  CHECK(command(CommandId::full_sync).name == "full-sync");
+  CHECK(command(CommandId::sync).name == "sync");
+  CHECK(find_command("resume")->id == CommandId::resume);
+}
+
 TEST_CASE("usage lines are derived from the table") {
   CHECK(usage(*find_command("status")) == "status");
   CHECK(usage(*find_command("full-sync")) == "full-sync CONNECTION [--wait]");
