@@ -10,12 +10,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
+#include "async/offload.hpp"
 #include "control/commands.hpp"
 #include "service/json_views.hpp"
 #include "service/service.hpp"
 #include "sync/change_detector.hpp"
 #include "sys/groups.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::service {
 namespace asio = boost::asio;
@@ -204,7 +204,7 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args) {
     limit = it->value().to_number<std::uint64_t>();
 
   // A glob over a million SKUs is a catalogue scan: off the loop.
-  auto result = co_await sys::offload(service_.pool(), [&] {
+  auto result = co_await async::offload(service_.pool(), [&] {
     json::array items;
     bool truncated = false;
     service_.db().read(name, [&](state::ConnectionTxn& txn) {
@@ -264,7 +264,7 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args) {
     co_return Reply::failure(Status::refused,
                              std::string("cannot read the warehouse: ") + e.what());
   }
-  auto result = co_await sys::offload(service_.pool(), [&] {
+  auto result = co_await async::offload(service_.pool(), [&] {
     const auto preview = sync::preview_feed(service_.db(), name, feed, rules, limit);
     json::array changes;
     for (const auto& c : preview.changes)

@@ -1,6 +1,6 @@
-// Runs a connector's independent requests a few at a time: the WooCommerce
-// API takes at most 100 objects a request, so throughput comes from requests
-// in flight, bounded by the configured concurrency.
+// Runs independent requests a few at a time: store APIs take a page or a batch
+// a request (WooCommerce at most 100 objects), so throughput comes from requests
+// in flight, bounded by the connector's configured concurrency.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-namespace pb::connectors {
+namespace pb::async {
 
 using IndexedTask = std::function<boost::asio::awaitable<void>(std::size_t)>;
 
@@ -19,4 +19,4 @@ using IndexedTask = std::function<boost::asio::awaitable<void>(std::size_t)>;
 boost::asio::awaitable<void> for_each_bounded(std::size_t count, std::size_t limit,
                                               const IndexedTask& task);
 
-}  // namespace pb::connectors
+}  // namespace pb::async
