@@ -13,9 +13,9 @@ namespace pb::async {
 using IndexedTask = std::function<boost::asio::awaitable<void>(std::size_t)>;
 
 // Awaits task(0) ... task(count - 1), at most `limit` of them under way at once, all on
-// the calling coroutine's executor. The tasks share the caller's state without locks:
-// beed's loop is one thread, and a task runs only between its co_awaits. After a task
-// throws no new task starts; the first exception is rethrown once the others end.
+// the calling coroutine's executor (a limit of 0 counts as 1). The tasks share the caller's state
+// without locks: beed's loop is one thread, and a task runs only between its co_awaits. After a
+// task throws no new task starts; the first exception is rethrown once the others end.
 boost::asio::awaitable<void> for_each_bounded(std::size_t count, std::size_t limit,
                                               const IndexedTask& task);
 

@@ -1,9 +1,11 @@
 // A fair counting semaphore for coroutines on one executor: waiters get the
-// permits in the order they asked, and a cancelled waiter leaves the queue.
+// permits in the order they asked, and a cancelled or destroyed waiter leaves the
+// queue without a permit (a cancellation is never mistaken for a hand-over).
 #pragma once
 
 #include <cstddef>
 #include <list>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
