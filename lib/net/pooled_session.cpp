@@ -17,7 +17,7 @@ boost::asio::awaitable<Response> PooledSession::send(Request request) {
   check_request(request);
   const auto self = shared_from_this();
   co_await slots_.acquire();
-  const SemaphorePermit permit(slots_);
+  const async::SemaphorePermit permit(slots_);
 
   if (auto reused = take_idle()) {
     try {

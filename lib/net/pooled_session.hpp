@@ -10,7 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "net/async_semaphore.hpp"
+#include "async/semaphore.hpp"
 #include "net/connection.hpp"
 #include "net/http_session.hpp"
 
@@ -33,7 +33,7 @@ class PooledSession final : public HttpSession, public std::enable_shared_from_t
 
   boost::asio::any_io_executor io_;
   std::shared_ptr<const Endpoint> endpoint_;
-  AsyncSemaphore slots_;  // max_in_flight permits
+  async::Semaphore slots_;  // max_in_flight permits
   // Most recently used last. No more than max_in_flight, as each was in use at once.
   std::vector<std::unique_ptr<Connection>> idle_;
 };

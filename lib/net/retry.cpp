@@ -1,7 +1,6 @@
 #include "net/retry.hpp"
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include <fmt/format.h>
@@ -9,18 +8,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "async/backoff.hpp"
 #include "log/log.hpp"
-#include "net/backoff.hpp"
 
 namespace pb::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::minstd_rand& jitter_source() {
-  thread_local std::minstd_rand random{std::random_device{}()};
-  return random;
-}
 
 // TransportError messages start with the origin, which the final message names once.
 std::string without_origin(std::string_view message, std::string_view origin) {
@@ -62,7 +56,7 @@ boost::asio::awaitable<Response> retry_loop(HttpSession& session, Request reques
     }
     const auto elapsed = Clock::now() - start;
     if (attempt >= max_attempts) throw give_up(origin, attempt, elapsed, reason);
-    auto delay = detail::backoff_delay(options, attempt - 1, jitter_source());
+    auto delay = async::backoff_delay(options, attempt - 1);
     if (asked && *asked > delay) delay = *asked;
     if (elapsed + delay > options.max_total) throw give_up(origin, attempt, elapsed, reason);
     pb::log::warn("{}: attempt {} of {} failed: {}; retrying in {} ms", origin, attempt,

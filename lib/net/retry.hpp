@@ -11,14 +11,13 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "async/backoff.hpp"
 #include "net/http_session.hpp"
 
 namespace pb::net {
 
-struct RetryOptions {
-  int max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{500};
-  std::chrono::milliseconds max_backoff{30'000};
+// Attempts and backoff as in async::BackoffPolicy, plus a bound on the total time.
+struct RetryOptions : async::BackoffPolicy {
   // No new attempt starts after this long since the first; a Retry-After that
   // would cross it ends the retries instead of waiting.
   std::chrono::milliseconds max_total{120'000};

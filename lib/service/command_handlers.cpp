@@ -13,13 +13,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
+#include "async/offload.hpp"
 #include "control/commands.hpp"
 #include "log/log.hpp"
 #include "service/json_views.hpp"
 #include "service/service.hpp"
 #include "sync/change_detector.hpp"
 #include "sys/groups.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::service {
 namespace asio = boost::asio;
@@ -261,7 +261,7 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args, cont
     limit = it->value().to_number<std::uint64_t>();
 
   // A glob over a million SKUs is a catalogue scan: off the loop.
-  auto result = co_await sys::offload(service_.pool(), [&] {
+  auto result = co_await async::offload(service_.pool(), [&] {
     json::array items;
     bool truncated = false;
     service_.db().read(name, [&](state::ConnectionTxn& txn) {
@@ -314,7 +314,7 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args, control::
     co_return Reply::failure(Status::refused,
                              std::string("cannot read the warehouse: ") + e.what());
   }
-  auto result = co_await sys::offload(service_.pool(), [&] {
+  auto result = co_await async::offload(service_.pool(), [&] {
     const auto preview = sync::preview_feed(service_.db(), name, feed, rules, limit);
     json::array changes;
     for (const auto& c : preview.changes)

@@ -12,12 +12,12 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "async/offload.hpp"
 #include "config/config_loader.hpp"
 #include "log/log.hpp"
 #include "service/command_handlers.hpp"
 #include "sync/connection_connectors.hpp"
 #include "sys/groups.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::service {
 
@@ -119,7 +119,7 @@ boost::asio::awaitable<ReloadSummary> Service::reload() {
   } done{*this};
 
   const auto source = config_.source;
-  auto next = co_await sys::offload(pool(), [&] { return config::load_config_file(source); });
+  auto next = co_await async::offload(pool(), [&] { return config::load_config_file(source); });
 
   ReloadSummary summary;
   // Built before anything changes: a connector that cannot be built (a ca_file that

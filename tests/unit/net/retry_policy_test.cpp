@@ -1,11 +1,9 @@
-// The pure parts of retrying: judge_status, the backoff bounds and jitter, and
-// Retry-After in both of its forms.
+// The pure parts of retrying: judge_status and Retry-After in both of its forms
+// (the backoff itself is tested with lib/async).
 #include <chrono>
-#include <random>
 
 #include <doctest/doctest.h>
 
-#include "net/backoff.hpp"
 #include "net/retry.hpp"
 
 using namespace std::chrono_literals;
@@ -26,34 +24,13 @@ TEST_CASE("judge_status retries 429 and the 5xx that mean 'try later'") {
   }
 }
 
-TEST_CASE("the backoff bound doubles up to max_backoff") {
-  pb::net::RetryOptions options;
-  options.initial_backoff = 500ms;
-  options.max_backoff = 30s;
-  CHECK(pb::net::detail::backoff_bound(options, 0) == 500ms);
-  CHECK(pb::net::detail::backoff_bound(options, 1) == 1000ms);
-  CHECK(pb::net::detail::backoff_bound(options, 4) == 8000ms);
-  CHECK(pb::net::detail::backoff_bound(options, 6) == 30s);
-  CHECK(pb::net::detail::backoff_bound(options, 1000) == 30s);  // no overflow
-}
-
-TEST_CASE("the jittered delay stays within [bound/2, bound] and varies") {
-  pb::net::RetryOptions options;
-  options.initial_backoff = 1000ms;
-  options.max_backoff = 4000ms;
-  std::minstd_rand random(42);
-  for (int retry = 0; retry < 4; ++retry) {
-    const auto bound = pb::net::detail::backoff_bound(options, retry);
-    auto low = bound, high = bound / 2;
-    for (int i = 0; i < 500; ++i) {
-      const auto delay = pb::net::detail::backoff_delay(options, retry, random);
-      CHECK(delay >= bound / 2);
-      CHECK(delay <= bound);
-      low = std::min(low, delay);
-      high = std::max(high, delay);
-    }
-    CHECK(high - low > bound / 4);  // spread, not a constant
-  }
+TEST_CASE("RetryOptions keeps its defaults and is an async::BackoffPolicy") {
+  const pb::net::RetryOptions options;
+  const pb::async::BackoffPolicy& policy = options;
+  CHECK(policy.max_attempts == 5);
+  CHECK(policy.initial_backoff == 500ms);
+  CHECK(policy.max_backoff == 30s);
+  CHECK(options.max_total == 120s);
 }
 
 TEST_CASE("Retry-After as delta-seconds") {

@@ -5,8 +5,8 @@
 #include <mutex>
 #include <utility>
 
+#include "async/offload.hpp"
 #include "connectors/store/csv/csv_store_file.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 namespace {
@@ -38,7 +38,7 @@ boost::asio::awaitable<std::vector<PushResult>> CsvStore::push(std::vector<PushI
     apply_to_store_file(path, batch);
     return std::vector<PushResult>(count, PushResult{PushOutcome::confirmed, {}});
   };
-  co_return co_await sys::offload(context.pool, std::move(work));
+  co_return co_await async::offload(context.pool, std::move(work));
 }
 
 }  // namespace pb::connectors

@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/shopify/shopify_catalogue.hpp"
@@ -20,7 +21,6 @@
 #include "connectors/store/shopify/shopify_idempotency.hpp"
 #include "log/log.hpp"
 #include "net/url.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 
@@ -125,7 +125,7 @@ asio::awaitable<void> ShopifyStore::prepare(PushContext context) {
     auto read_token = [this] {
       return read_secret_file(config_.access_token_file, "Shopify access_token_file");
     };
-    token = co_await sys::offload(context.pool, read_token);
+    token = co_await async::offload(context.pool, read_token);
   } catch (const std::exception& e) {
     throw StoreError(e.what(), StoreError::Retry::no);  // names the file, never its content
   }
@@ -133,14 +133,14 @@ asio::awaitable<void> ShopifyStore::prepare(PushContext context) {
   lookups_left_ = kLookupsPerRun;
 
   auto is_complete = [this] { return id_map_->complete(); };
-  if (co_await sys::offload(context.pool, is_complete)) {
+  if (co_await async::offload(context.pool, is_complete)) {
     auto body = shopify::request_body(shopify::kShopQuery, {});
     co_await client_->call(shopify::CallKind::token_check, std::move(body));
   } else {
     pb::log::info(fields, "no complete SKU map cached for {}: reading the catalogue", describe());
     auto entries = co_await shopify::walk_catalogue(*client_, fields);
     auto store_all = [this, &entries] { id_map_->replace_all(std::move(entries)); };
-    co_await sys::offload(context.pool, store_all);
+    co_await async::offload(context.pool, store_all);
   }
   prepared_ = true;
 }
@@ -165,7 +165,7 @@ asio::awaitable<void> ShopifyStore::look_up(const std::vector<std::size_t>& whic
     found = co_await shopify::find_skus(*client_, asked);
     std::vector<std::pair<std::string, shopify::ItemIds>> entries(found.begin(), found.end());
     auto remember = [this, &entries] { id_map_->put(entries); };
-    co_await sys::offload(context.pool, remember);
+    co_await async::offload(context.pool, remember);
     pb::log::info(log::Fields{connection_}, "looked up {} SKUs in Shopify: {} found", asked.size(),
                   found.size());
   }
@@ -197,7 +197,7 @@ asio::awaitable<std::vector<PushResult>> ShopifyStore::push(std::vector<PushItem
                                          batch[i].quantity));
 
   auto find_ids = [this, &skus] { return id_map_->find(skus); };
-  auto ids = co_await sys::offload(context.pool, find_ids);
+  auto ids = co_await async::offload(context.pool, find_ids);
   std::vector<std::size_t> unknown;
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (!verdicts[i] && ids[i].empty()) unknown.push_back(i);
@@ -222,7 +222,7 @@ asio::awaitable<std::vector<PushResult>> ShopifyStore::push(std::vector<PushItem
     std::vector<std::string> stale_skus;
     for (const auto i : stale) stale_skus.push_back(skus[i]);
     auto forget = [this, &stale_skus] { id_map_->erase(stale_skus); };
-    co_await sys::offload(context.pool, forget);
+    co_await async::offload(context.pool, forget);
     for (const auto i : stale) ids[i].clear();
     const std::string gone =
         "SKU no longer in the Shopify catalogue (its inventory item was deleted)";

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "connectors/store/woocommerce/woocommerce_parallel.hpp"
+#include "async/for_each_bounded.hpp"
 #include "net/url.hpp"
 
 namespace pb::connectors {
@@ -184,8 +184,10 @@ boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size
   stats.products += first_count;
   if (first.total_pages) {
     const auto pages = *first.total_pages;
-    const IndexedTask task = [&state](std::size_t i) { return fetch_products_page(state, i + 2); };
-    co_await for_each_bounded(pages > 1 ? pages - 1 : 0, concurrency, task);
+    const async::IndexedTask task = [&state](std::size_t i) {
+      return fetch_products_page(state, i + 2);
+    };
+    co_await async::for_each_bounded(pages > 1 ? pages - 1 : 0, concurrency, task);
   } else {
     WooReply none;
     for (std::size_t page = 1, count = first_count; more_pages(none, page, count); ++page) {
@@ -197,10 +199,10 @@ boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size
 
   std::sort(parents.begin(), parents.end());
   parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
-  const IndexedTask task = [&](std::size_t i) {
+  const async::IndexedTask task = [&](std::size_t i) {
     return fetch_variations(api, parents[i], out, stats);
   };
-  co_await for_each_bounded(parents.size(), concurrency, task);
+  co_await async::for_each_bounded(parents.size(), concurrency, task);
   sort_targets(out);
   co_return out;
 }
@@ -211,8 +213,10 @@ boost::asio::awaitable<SkuTargets> find_products(WooCommerceApi& api,
   SkuTargets out;
   const auto values = sku_query_values(skus);
   const std::unordered_set<std::string> wanted(skus.begin(), skus.end());
-  const IndexedTask task = [&](std::size_t i) { return fetch_by_sku(api, values[i], wanted, out); };
-  co_await for_each_bounded(values.size(), concurrency, task);
+  const async::IndexedTask task = [&](std::size_t i) {
+    return fetch_by_sku(api, values[i], wanted, out);
+  };
+  co_await async::for_each_bounded(values.size(), concurrency, task);
   sort_targets(out);
   co_return out;
 }
@@ -222,10 +226,10 @@ boost::asio::awaitable<SkuTargets> find_variations(WooCommerceApi& api,
                                                    std::size_t concurrency) {
   SkuTargets out;
   WalkStats stats;
-  const IndexedTask task = [&](std::size_t i) {
+  const async::IndexedTask task = [&](std::size_t i) {
     return fetch_variations(api, parents[i], out, stats);
   };
-  co_await for_each_bounded(parents.size(), concurrency, task);
+  co_await async::for_each_bounded(parents.size(), concurrency, task);
   sort_targets(out);
   co_return out;
 }

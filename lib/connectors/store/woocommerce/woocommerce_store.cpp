@@ -22,16 +22,16 @@
 #include <unordered_set>
 #include <utility>
 
+#include "async/for_each_bounded.hpp"
+#include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/woocommerce/woocommerce_api.hpp"
 #include "connectors/store/woocommerce/woocommerce_batch.hpp"
 #include "connectors/store/woocommerce/woocommerce_catalogue.hpp"
 #include "connectors/store/woocommerce/woocommerce_id_index.hpp"
-#include "connectors/store/woocommerce/woocommerce_parallel.hpp"
 #include "log/log.hpp"
 #include "net/url.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 
@@ -113,10 +113,10 @@ asio::awaitable<void> send_round(WooCommerceApi& api, std::size_t concurrency,
   updates = {};
   std::vector<std::vector<WooItemResult>> replies(batches.size());
   std::vector<std::string> failures(batches.size());
-  const IndexedTask task = [&](std::size_t k) {
+  const async::IndexedTask task = [&](std::size_t k) {
     return send_batch(api, batches[k], replies[k], failures[k]);
   };
-  co_await for_each_bounded(batches.size(), concurrency, task);
+  co_await async::for_each_bounded(batches.size(), concurrency, task);
 
   for (std::size_t k = 0; k < batches.size(); ++k) {
     const auto& sent = batches[k].updates;
@@ -190,7 +190,7 @@ std::string WooCommerceStore::describe() const {
 asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
   WooCredentials credentials;
   try {
-    credentials = co_await sys::offload(context.pool, [this] {
+    credentials = co_await async::offload(context.pool, [this] {
       WooCredentials c;
       c.key = read_secret_file(config_.consumer_key_file, "consumer_key_file");
       c.secret = read_secret_file(config_.consumer_secret_file, "consumer_secret_file");
@@ -215,7 +215,7 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
   api_ = std::make_unique<WooCommerceApi>(session_, std::move(api_root), config_.auth,
                                           std::move(credentials));
 
-  const auto walked_at = co_await sys::offload(
+  const auto walked_at = co_await async::offload(
       context.pool, [this] { return index_->complete() ? index_->walked_at() : UnixMillis{0}; });
   if (walked_at != 0 && now_millis() - walked_at < kCatalogueMaxAge.count()) co_return;
   std::string failure;
@@ -238,7 +238,7 @@ asio::awaitable<void> WooCommerceStore::walk(const PushContext& context) {
   WalkStats stats;
   auto found = co_await walk_catalogue(*api_, concurrency(), stats);
   const auto skus = found.size();
-  co_await sys::offload(context.pool, [&] {
+  co_await async::offload(context.pool, [&] {
     index_->replace_all(found, now_millis());
     found = {};  // a big map is freed here, not on the loop
   });
@@ -268,7 +268,7 @@ asio::awaitable<void> WooCommerceStore::look_up(const std::vector<std::string>& 
       if (!out.found.contains(sku)) missing.push_back(sku);
     UnixMillis walked_at = 0;
     if (!missing.empty())
-      walked_at = co_await sys::offload(context.pool, [this] { return index_->walked_at(); });
+      walked_at = co_await async::offload(context.pool, [this] { return index_->walked_at(); });
     if (!missing.empty() && now_millis() - walked_at >= kRewalkForUnknownAfter.count()) {
       const log::Fields fields{.connection = connection_};
       log::info(fields,
@@ -277,7 +277,7 @@ asio::awaitable<void> WooCommerceStore::look_up(const std::vector<std::string>& 
                 describe(), missing.size(), missing.front(), format_time(walked_at));
       co_await walk(context);
     }
-    co_await sys::offload(context.pool, [&] {
+    co_await async::offload(context.pool, [&] {
       // What the walk found (it replaced the map) joins what the targeted lookups found.
       const auto walked = index_->find(missing);
       for (std::size_t i = 0; i < missing.size(); ++i)
@@ -351,7 +351,7 @@ asio::awaitable<std::vector<std::size_t>> WooCommerceStore::find_targets(const P
                                                                          WooPush& work) {
   const auto count = work.batch.size();
   std::vector<std::size_t> unknown;
-  co_await sys::offload(context.pool, [&] {
+  co_await async::offload(context.pool, [&] {
     std::vector<std::string> skus;
     skus.reserve(count);
     for (const auto& item : work.batch) skus.push_back(item.sku);
@@ -374,7 +374,7 @@ asio::awaitable<std::vector<std::size_t>> WooCommerceStore::find_targets(const P
     WooLookup lookup;
     co_await look_up(skus, no_parents, context, work.tally, lookup);
     const auto walked_at =
-        co_await sys::offload(context.pool, [this] { return index_->walked_at(); });
+        co_await async::offload(context.pool, [this] { return index_->walked_at(); });
     const auto found = work.apply_lookup(unknown, lookup, walked_at, false);
     to_send.insert(to_send.end(), found.begin(), found.end());
     std::sort(to_send.begin(), to_send.end());
@@ -405,7 +405,7 @@ asio::awaitable<void> WooCommerceStore::resend_stale(const PushContext& context,
   log::warn(fields,
             "{}: {} SKUs have ids the store no longer knows (e.g. {}: {}); looking them up again",
             describe(), stale.size(), skus.front(), *work.states[stale.front()].invalid);
-  co_await sys::offload(context.pool, [&] { index_->erase(skus); });
+  co_await async::offload(context.pool, [&] { index_->erase(skus); });
   WooLookup lookup;
   co_await look_up(skus, parents, context, work.tally, lookup);
   const auto again = work.apply_lookup(stale, lookup, 0, true);

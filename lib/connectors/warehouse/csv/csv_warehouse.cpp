@@ -11,9 +11,9 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "async/offload.hpp"
 #include "connectors/warehouse/csv/http_csv_source.hpp"
 #include "connectors/warehouse/http_source_client.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 namespace fs = std::filesystem;
@@ -90,7 +90,7 @@ boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor poo
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
   auto work = [config = config_] { return read_csv_warehouse(config); };
-  co_return co_await sys::offload(std::move(pool), std::move(work));
+  co_return co_await async::offload(std::move(pool), std::move(work));
 }
 
 std::string CsvWarehouse::describe() const {

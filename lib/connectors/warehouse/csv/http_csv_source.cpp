@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "async/offload.hpp"
 #include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
 #include "connectors/warehouse/http_source_client.hpp"
 #include "net/url.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 namespace {
@@ -66,7 +66,7 @@ boost::asio::awaitable<Feed> read_http_csv(net::HttpSession& session,
   auto load = [auth = config.http.auth, origin] {
     return HttpSourceCredentials::load(auth, origin);
   };
-  HttpSourceClient client(session, origin, co_await sys::offload(pool, std::move(load)));
+  HttpSourceClient client(session, origin, co_await async::offload(pool, std::move(load)));
 
   // No Accept-Encoding: the feed comes uncompressed, as the parser reads it.
   std::vector<net::Header> headers{{"Accept", "text/csv, text/plain;q=0.9, */*;q=0.5"}};
@@ -93,7 +93,7 @@ boost::asio::awaitable<Feed> read_http_csv(net::HttpSession& session,
   auto parse = [body = std::move(response.body), options = csv_feed_options(config), origin] {
     return parse_csv_feed(std::string_view(body), options, origin);
   };
-  Feed feed = co_await sys::offload(std::move(pool), std::move(parse));
+  Feed feed = co_await async::offload(std::move(pool), std::move(parse));
   feed.validator = validator;
   co_return feed;
 }

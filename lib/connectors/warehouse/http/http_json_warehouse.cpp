@@ -7,11 +7,11 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include "connectors/warehouse/http_source_client.hpp"
+#include "async/offload.hpp"
 #include "connectors/warehouse/http/json_feed_builder.hpp"
 #include "connectors/warehouse/http/json_pager.hpp"
 #include "connectors/warehouse/http/rfc3339_time.hpp"
-#include "sys/offload.hpp"
+#include "connectors/warehouse/http_source_client.hpp"
 
 namespace pb::connectors {
 namespace {
@@ -28,7 +28,7 @@ boost::asio::awaitable<Feed> read_pages(std::shared_ptr<net::HttpSession> sessio
   auto load = [auth = config.http.auth, origin] {
     return HttpSourceCredentials::load(auth, origin);
   };
-  HttpSourceClient client(*session, origin, co_await sys::offload(pool, load));
+  HttpSourceClient client(*session, origin, co_await async::offload(pool, load));
 
   const bool incremental = !config.updated_since_param.empty() && request.kind == SyncKind::smart &&
                            !request.cursor.empty();
@@ -48,12 +48,12 @@ boost::asio::awaitable<Feed> read_pages(std::shared_ptr<net::HttpSession> sessio
     auto parse = [&builder, body = std::move(response.body), page = pager.page()] {
       return builder.add_page(body, page);
     };
-    const JsonPage page = co_await sys::offload(pool, std::move(parse));
+    const JsonPage page = co_await async::offload(pool, std::move(parse));
     if (!pager.advance(page, response.headers)) break;
   }
   const auto newest = builder.newest_update();
   auto finish = [&builder] { return builder.finish(); };
-  Feed feed = co_await sys::offload(pool, std::move(finish));
+  Feed feed = co_await async::offload(pool, std::move(finish));
   feed.delta = incremental;
   feed.cursor = newest ? format_rfc3339_utc(*newest) : request.cursor;
   co_return feed;

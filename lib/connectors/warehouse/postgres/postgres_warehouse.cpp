@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "async/offload.hpp"
 #include "connectors/warehouse/postgres/postgres_reader.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::connectors {
 
@@ -17,7 +17,7 @@ boost::asio::awaitable<Feed> PostgresWarehouse::read(boost::asio::any_io_executo
   auto work = [config = config_, cursor = std::move(cursor)] {
     return read_postgres_warehouse(config, cursor);
   };
-  co_return co_await sys::offload(std::move(pool), std::move(work));
+  co_return co_await async::offload(std::move(pool), std::move(work));
 }
 
 std::string PostgresWarehouse::describe() const {

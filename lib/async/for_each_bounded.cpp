@@ -1,4 +1,4 @@
-#include "connectors/store/woocommerce/woocommerce_parallel.hpp"
+#include "async/for_each_bounded.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -11,7 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace pb::connectors {
+namespace pb::async {
 namespace {
 
 namespace asio = boost::asio;
@@ -56,4 +56,4 @@ asio::awaitable<void> for_each_bounded(std::size_t count, std::size_t limit,
   if (shared->error) std::rethrow_exception(shared->error);
 }
 
-}  // namespace pb::connectors
+}  // namespace pb::async

@@ -1,22 +1,24 @@
 // A fair counting semaphore for coroutines on one executor: waiters get the
-// permits in the order they asked, and a cancelled waiter leaves the queue.
+// permits in the order they asked, and a cancelled or destroyed waiter leaves the
+// queue without a permit (a cancellation is never mistaken for a hand-over).
 #pragma once
 
 #include <cstddef>
 #include <list>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-namespace pb::net::detail {
+namespace pb::async {
 
-class AsyncSemaphore {
+class Semaphore {
  public:
-  AsyncSemaphore(boost::asio::any_io_executor executor, std::size_t permits)
+  Semaphore(boost::asio::any_io_executor executor, std::size_t permits)
       : executor_(std::move(executor)), free_(permits) {}
-  AsyncSemaphore(const AsyncSemaphore&) = delete;
-  AsyncSemaphore& operator=(const AsyncSemaphore&) = delete;
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
 
   // Resumes holding one permit. Throws boost::system::system_error(operation_aborted)
   // when the wait is cancelled, without a permit.
@@ -41,13 +43,13 @@ class AsyncSemaphore {
 // Holds a permit from construction to destruction.
 class SemaphorePermit {
  public:
-  explicit SemaphorePermit(AsyncSemaphore& semaphore) : semaphore_(&semaphore) {}
+  explicit SemaphorePermit(Semaphore& semaphore) : semaphore_(&semaphore) {}
   ~SemaphorePermit() { semaphore_->release(); }
   SemaphorePermit(const SemaphorePermit&) = delete;
   SemaphorePermit& operator=(const SemaphorePermit&) = delete;
 
  private:
-  AsyncSemaphore* semaphore_;
+  Semaphore* semaphore_;
 };
 
-}  // namespace pb::net::detail
+}  // namespace pb::async

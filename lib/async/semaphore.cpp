@@ -1,4 +1,4 @@
-#include "net/async_semaphore.hpp"
+#include "async/semaphore.hpp"
 
 #include <algorithm>
 
@@ -7,9 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
-namespace pb::net::detail {
+namespace pb::async {
 
-boost::asio::awaitable<void> AsyncSemaphore::acquire() {
+boost::asio::awaitable<void> Semaphore::acquire() {
   // Queue behind earlier waiters even when a permit is free: release() hands permits
   // over directly, so a free permit with waiters only happens between two resumptions.
   if (free_ > 0 && waiters_.empty()) {
@@ -21,7 +21,7 @@ boost::asio::awaitable<void> AsyncSemaphore::acquire() {
   // Removes the waiter however this frame ends (cancelled, or destroyed with the
   // io_context) unless release() already took it off the queue.
   struct Leave {
-    AsyncSemaphore& semaphore;
+    Semaphore& semaphore;
     Waiter& waiter;
     std::list<Waiter*>::iterator position;
     ~Leave() {
@@ -33,7 +33,7 @@ boost::asio::awaitable<void> AsyncSemaphore::acquire() {
     throw boost::system::system_error(boost::asio::error::operation_aborted, "waiting for a slot");
 }
 
-void AsyncSemaphore::release() {
+void Semaphore::release() {
   if (waiters_.empty()) {
     ++free_;
     return;
@@ -44,4 +44,4 @@ void AsyncSemaphore::release() {
   next->wake.cancel();
 }
 
-}  // namespace pb::net::detail
+}  // namespace pb::async
