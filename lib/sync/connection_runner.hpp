@@ -118,7 +118,7 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   boost::asio::steady_timer full_timer_;  // full_schedule
   // Handed to the run in flight; outlives it (see RunControl for who touches it where).
   RunControl control_;
-  bool syncing_ = false;  // a run is in flight: control_.progress is its
+  bool syncing_ = false;  // a run is in flight; control_.progress is that run's
   std::optional<Queued> queued_;
   std::uint64_t next_run_id_ = 1;
   UnixMillis next_due_at_ = 0;
