@@ -70,7 +70,7 @@ PhaseResult run_phase(const fs::path& dir, SyncKind kind) {
   state::InventoryDb db(dir / "state");
   asio::io_context io;
   asio::thread_pool pool(2);
-  sync::RunProgress progress;
+  sync::RunControl control;
   state::RunRecord run;
   run.id = 1;
   run.kind = kind;
@@ -78,7 +78,7 @@ PhaseResult run_phase(const fs::path& dir, SyncKind kind) {
   run.started_at = now_millis();
   sync::RunEnvironment env{db, *warehouse, *store, pool.get_executor(), sync::RetryPolicy{}};
   const std::string connection = "bench";
-  auto fut = asio::co_spawn(io, sync::execute_run(env, connection, sync::Rules{}, run, progress),
+  auto fut = asio::co_spawn(io, sync::execute_run(env, connection, sync::Rules{}, run, control),
                             asio::use_future);
   io.run();
   const auto done = fut.get();

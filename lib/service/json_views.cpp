@@ -33,7 +33,7 @@ boost::json::object progress_json(const sync::RunProgress& progress, std::uint64
   // A ticket for the run queued behind `progress` is still waiting.
   const bool queued = progress.run_id != run_id;
   return {{"run_id", run_id},
-          {"phase", queued ? std::string_view("queued") : std::string_view(progress.phase)},
+          {"phase", to_string(queued ? sync::RunPhase::queued : progress.phase)},
           {"total", queued ? 0 : progress.total},
           {"pushed", queued ? 0 : progress.pushed},
           {"rejected", queued ? 0 : progress.rejected},

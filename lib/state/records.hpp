@@ -52,10 +52,12 @@ struct RunRecord {
   UnixMillis started_at = 0;
   UnixMillis finished_at = 0;  // 0 while running
   RunResult result = RunResult::running;
-  std::uint64_t read = 0;      // feed rows read
-  std::uint64_t changed = 0;   // SKUs whose warehouse quantity changed
-  std::uint64_t pushed = 0;    // SKUs the store confirmed
-  std::uint64_t rejected = 0;  // SKUs the store refused or that kept failing
+  std::uint64_t read = 0;     // feed rows read
+  std::uint64_t changed = 0;  // SKUs whose warehouse quantity changed
+  std::uint64_t pushed = 0;   // SKUs the store confirmed
+  // SKUs the store refused. Those that got no answer after every retry are not counted: they
+  // stay pending, in doubt, and a partial run's `error` says how many there were.
+  std::uint64_t rejected = 0;
   std::uint64_t bad_rows = 0;  // feed rows that could not be used
   std::string error;           // why the run failed, or a note for partial runs
 };

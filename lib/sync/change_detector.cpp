@@ -138,6 +138,13 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   return at;
 }
 
+std::uint64_t pending_in(const state::ConnectionTxn& txn) {
+  std::uint64_t pending = 0;
+  auto cursor = txn.pending_cursor();
+  for (bool more = cursor.seek(); more; more = cursor.next()) ++pending;
+  return pending;
+}
+
 std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after,
                             bool stale) {
   if (!before) return "new";
@@ -267,8 +274,7 @@ DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
       }
       if (end == feed.rows.size()) {
         // What the push phase will walk: the whole change index, this delta's and older.
-        auto cursor = txn.pending_cursor();
-        for (bool more = cursor.seek(); more; more = cursor.next()) ++part.pending;
+        part.pending = pending_in(txn);
       }
     });
     total.added += part.added;
@@ -278,6 +284,36 @@ DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
     next = end;
   } while (next < feed.rows.size());
   return total;
+}
+
+std::uint64_t count_pending(state::InventoryDb& db, std::string_view connection) {
+  std::uint64_t pending = 0;
+  db.read(connection, [&](state::ConnectionTxn& txn) { pending = pending_in(txn); });
+  return pending;
+}
+
+std::optional<state::SourceReadRecord> last_source_read(state::InventoryDb& db,
+                                                        std::string_view connection,
+                                                        std::string_view memory,
+                                                        std::string_view fingerprint) {
+  if (memory.empty()) return std::nullopt;
+  std::optional<state::SourceReadRecord> record;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    auto stored = txn.source_read(memory);
+    if (stored && stored->fingerprint == fingerprint) record = std::move(stored);
+  });
+  return record;
+}
+
+void remember_source_read(state::InventoryDb& db, std::string_view connection,
+                          std::string_view memory, std::string_view fingerprint,
+                          const connectors::Feed& feed, UnixMillis now) {
+  if (memory.empty() || feed.unchanged || !feed.problems.empty() ||
+      (feed.validator.empty() && feed.cursor.empty()))
+    return;
+  db.write(connection, [&](state::ConnectionTxn& txn) {
+    txn.put_source_read(memory, {std::string(fingerprint), feed.validator, feed.cursor, now});
+  });
 }
 
 }  // namespace pb::sync

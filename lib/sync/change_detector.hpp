@@ -1,7 +1,8 @@
 // Change detection: merges a warehouse snapshot into the stored items of one
 // connection in a single LMDB write transaction. Whatever changed lands in the
 // change index in that same transaction, so a kill at any instant leaves the
-// index true. Blocking; the engine runs it off the event loop.
+// index true. It also remembers what each source said with its last committed
+// read. Blocking; the engine runs it off the event loop.
 #pragma once
 
 #include <cstddef>
@@ -65,11 +66,14 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);
 
-// The same for an incremental feed (Feed::delta): only its rows are looked up and updated, so
+// apply_feed for an incremental feed (Feed::delta): only its rows are looked up and updated, so
 // the cost follows the change, not the catalogue; a SKU without a row keeps its state, and
 // held SKUs too. No guard applies: an empty delta means nothing changed, and a delta cannot
 // be weighed against a catalogue it does not list. counts.known_before, listed and unlisted
 // are not computed.
+DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
+                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);
+
 // Marks every listed SKU the store confirmed longer ago than rules.repush_after as in doubt, so
 // the next push sends it again. apply_feed does this on its way; a run that applies only a delta
 // (or nothing: an unchanged feed) calls this instead, now and then, as it walks the catalogue.
@@ -77,7 +81,29 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
 std::uint64_t mark_stale(state::InventoryDb& db, std::string_view connection, const Rules& rules,
                          UnixMillis now);
 
-DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
-                         const connectors::Feed& feed, const Rules& rules, UnixMillis now);
+// How many SKUs are in the change index: what a Smart Sync's push phase walks. One read
+// transaction.
+std::uint64_t count_pending(state::InventoryDb& db, std::string_view connection);
+
+// Source-read bookkeeping. What a warehouse said with its last read whose rows are committed,
+// kept under its Warehouse::remembered_as name: handed back on the next read, an unchanged feed
+// costs one request and an incremental one sends only the changes.
+
+// The read remembered as `memory`, if it was made with the same configuration (`fingerprint`);
+// none otherwise, or when `memory` is empty. One read transaction.
+std::optional<state::SourceReadRecord> last_source_read(state::InventoryDb& db,
+                                                        std::string_view connection,
+                                                        std::string_view memory,
+                                                        std::string_view fingerprint);
+
+// Remembers `feed`'s validator and cursor as `memory`. Call it only once the rows the feed stands
+// for are committed (apply_feed, apply_delta): a kill before this leaves the older memory, and
+// the next read repeats these rows (harmless). Does nothing for an empty `memory`, an unchanged
+// feed, a feed with neither validator nor cursor, or one with bad rows: the next read must cover
+// those again, so a fixed row is not skipped by an incremental read or an unchanged validator.
+// One write transaction.
+void remember_source_read(state::InventoryDb& db, std::string_view connection,
+                          std::string_view memory, std::string_view fingerprint,
+                          const connectors::Feed& feed, UnixMillis now);
 
 }  // namespace pb::sync

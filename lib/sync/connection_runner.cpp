@@ -9,6 +9,7 @@
 
 #include "log/log.hpp"
 #include "sync/alert_hook.hpp"
+#include "sync/run_records.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {
@@ -50,7 +51,7 @@ void ConnectionRunner::start(bool run_soon) {
 
 void ConnectionRunner::stop(bool cancel_run) {
   stopped_ = true;
-  cancel_run_ = cancel_run;
+  control_.set_cancel(cancel_run);
   queued_.reset();
   timer_.cancel();
   full_timer_.cancel();
@@ -79,7 +80,7 @@ void ConnectionRunner::reconfigure(config::ConnectionConfig config,
 }
 
 std::string_view ConnectionRunner::state_name() const {
-  if (current_) return "syncing";
+  if (syncing_) return "syncing";
   return paused_ ? "paused" : "idle";
 }
 
@@ -153,7 +154,7 @@ void ConnectionRunner::arm_full_timer() {
 }
 
 RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
-  if (!current_) {
+  if (!syncing_) {
     Queued run{next_run_id_++, kind, trigger};
     launch(run);
     return {run.id, kind, false};
@@ -167,18 +168,19 @@ RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
 }
 
 bool ConnectionRunner::finished(std::uint64_t id) const {
-  if (current_ && current_->run_id == id) return false;
+  if (syncing_ && control_.progress.run_id == id) return false;
   if (queued_ && queued_->id == id) return false;
   return id < next_run_id_;
 }
 
 void ConnectionRunner::launch(Queued run) {
-  cancel_run_ = false;
-  current_ = RunProgress{};
-  current_->run_id = run.id;
-  current_->kind = run.kind;
-  current_->trigger = run.trigger;
-  current_->started_at = now_millis();
+  RunProgress progress;
+  progress.run_id = run.id;
+  progress.kind = run.kind;
+  progress.trigger = run.trigger;
+  progress.started_at = now_millis();
+  control_.begin(progress);
+  syncing_ = true;
   asio::co_spawn(
       deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); }, asio::detached);
   changed();
@@ -191,18 +193,10 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   run.kind = queued.kind;
   run.trigger = queued.trigger;
   run.started_at = now_millis();
-  current_->started_at = run.started_at;
+  control_.progress.started_at = run.started_at;
   try {
     const auto due = next_due_at_;
-    co_await sys::offload(deps_.pool, [&] {
-      deps_.db.write(config_.name, [&](state::ConnectionTxn& txn) {
-        auto record = txn.connection();
-        record.next_run_id = std::max(record.next_run_id, run.id + 1);
-        record.next_due_at = due;
-        txn.put_connection(record);
-        txn.put_run(run);
-      });
-    });
+    co_await sys::offload(deps_.pool, [&] { record_run_start(deps_.db, config_.name, run, due); });
     const log::Fields fields{config_.name, to_string(run.kind), run.id};
     log::info(fields, "run {} started: {} sync ({})", run.id, to_string(run.kind),
               to_string(run.trigger));
@@ -211,9 +205,8 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     const auto store = store_;
     const auto rules = Rules::from(config_.inventory);
     const auto name = config_.name;
-    RunEnvironment env{deps_.db,     *warehouse,        *store, deps_.pool, deps_.retry,
-                       &cancel_run_, &last_stale_check_};
-    run = co_await execute_run(env, name, rules, run, *current_);
+    RunEnvironment env{deps_.db, *warehouse, *store, deps_.pool, deps_.retry};
+    run = co_await execute_run(env, name, rules, run, control_);
     const auto duration_ms = run.finished_at - run.started_at;
     const auto level = run.result == RunResult::ok        ? spdlog::level::info
                        : run.result == RunResult::partial ? spdlog::level::warn
@@ -231,7 +224,7 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
                "run {} could not be recorded: {}", run.id, e.what());
   }
   deps_.slots.release();
-  current_.reset();
+  syncing_ = false;
   if (queued_ && !stopped_) {
     const auto next = *queued_;
     queued_.reset();

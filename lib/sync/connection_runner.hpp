@@ -1,6 +1,6 @@
 // Everything beed does for one connection: its steady_timer for automatic
-// runs, the one-run-at-a-time rule with a queue of one, and the progress of
-// the run in flight. Lives on the event loop.
+// runs, the one-run-at-a-time rule with a queue of one, and the control of
+// the run in flight (its progress, a stop). Lives on the event loop.
 #pragma once
 
 #include <cstdint>
@@ -78,8 +78,9 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   const std::shared_ptr<connectors::Store>& store() const { return store_; }
   // "syncing", "paused" or "idle".
   std::string_view state_name() const;
-  bool syncing() const { return current_.has_value(); }
-  const std::optional<RunProgress>& current() const { return current_; }
+  bool syncing() const { return syncing_; }
+  // The progress of the run in flight; null when there is none.
+  const RunProgress* current() const { return syncing_ ? &control_.progress : nullptr; }
   UnixMillis next_due_at() const { return next_due_at_; }
   // The next Full Sync of `full_schedule`; 0 when there is none (or paused).
   UnixMillis next_full_at() const { return full_due_at_; }
@@ -115,17 +116,17 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   std::shared_ptr<connectors::Store> store_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer full_timer_;  // full_schedule
-  std::optional<RunProgress> current_;
+  // Handed to the run in flight; outlives it (see RunControl for who touches it where).
+  RunControl control_;
+  bool syncing_ = false;  // a run is in flight; control_.progress is that run's
   std::optional<Queued> queued_;
   std::uint64_t next_run_id_ = 1;
   UnixMillis next_due_at_ = 0;
   bool full_done_ = false;  // a Full Sync has completed at least once
   bool full_owed_ = false;  // a full_schedule slot was missed while beed was down
   UnixMillis full_due_at_ = 0;
-  UnixMillis last_stale_check_ = 0;  // see RunEnvironment::last_stale_check
   bool paused_ = false;
   bool stopped_ = false;
-  bool cancel_run_ = false;  // read by the run in flight between batches
   std::function<void()> on_change_;
   std::set<boost::asio::steady_timer*> watchers_;
   void changed() const {

@@ -86,7 +86,15 @@ std::string Projection::store_sku(const std::string& warehouse_sku) const {
 
 connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const {
   if (identity_ && feeds.size() == 1) return std::move(feeds.front());
+  Feed out = remembered(feeds);
+  Feed stock = filter_and_sum(feeds);
+  apply_listings(stock, out);
+  add_bundles(stock, out);
+  settle(out);
+  return out;
+}
 
+connectors::Feed Projection::remembered(const std::vector<connectors::Feed>& feeds) {
   // A single warehouse's read carries what the engine remembers of it.
   Feed memo;
   if (feeds.size() == 1) {
@@ -95,8 +103,11 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
     memo.validator = feeds.front().validator;
     memo.cursor = feeds.front().cursor;
   }
+  return memo;
+}
 
-  // 1. Each warehouse's filters, then the sum over warehouses, keyed by warehouse SKU.
+connectors::Feed Projection::filter_and_sum(std::vector<connectors::Feed>& feeds) const {
+  // Each warehouse's filters, then the sum over warehouses, keyed by warehouse SKU.
   Feed stock;
   for (std::size_t i = 0; i < feeds.size(); ++i) {
     Feed& feed = feeds[i];
@@ -120,7 +131,10 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
     sum_duplicates(stock.rows);
     sort_unique(stock.held_skus);
   }
+  return stock;
+}
 
+void Projection::apply_listings(connectors::Feed& stock, connectors::Feed& out) const {
   // The store SKUs bundles define: their own quantity wins over a warehouse SKU that happens
   // to be listed under the same name.
   std::vector<std::string> bundle_skus;
@@ -131,8 +145,7 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
     return sku;
   };
 
-  // 2. Listings: rename, filter, and sum the warehouse SKUs listed as one store SKU.
-  Feed out = std::move(memo);
+  // Rename, filter, and sum the warehouse SKUs listed as one store SKU (settle sums them).
   out.origin = std::move(stock.origin);
   out.problems = std::move(stock.problems);
   out.rows.reserve(stock.rows.size());
@@ -145,8 +158,10 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
     auto sku = listed_as(held);
     if (!sku.empty()) out.held_skus.push_back(std::move(sku));
   }
+}
 
-  // 3. Bundles, from the summed warehouse quantities of their components.
+void Projection::add_bundles(const connectors::Feed& stock, connectors::Feed& out) const {
+  // From the summed warehouse quantities of their components.
   for (const auto& bundle : bundles_) {
     if ((!listings_.include.empty() && !sku_matches(bundle.sku, listings_.include)) ||
         sku_matches(bundle.sku, listings_.exclude))
@@ -169,13 +184,15 @@ connectors::Feed Projection::project(std::vector<connectors::Feed> feeds) const 
     else if (any)  // a bundle none of whose parts is listed leaves the snapshot
       out.rows.push_back(FeedRow{bundle.sku, quantity, 0});
   }
+}
+
+void Projection::settle(connectors::Feed& out) {
   std::stable_sort(out.rows.begin(), out.rows.end(), sku_less);
   sum_duplicates(out.rows);
   sort_unique(out.held_skus);
   // A held store SKU keeps its previous state: drop any row the other parts gave it.
   if (!out.held_skus.empty())
     std::erase_if(out.rows, [&](const FeedRow& row) { return contains(out.held_skus, row.sku); });
-  return out;
 }
 
 }  // namespace pb::sync

@@ -44,6 +44,18 @@ class Projection {
   struct Source {
     std::vector<std::string> skus, exclude_skus;
   };
+  // The steps of project(), in order. What the engine remembers of a single warehouse's read.
+  static connectors::Feed remembered(const std::vector<connectors::Feed>& feeds);
+  // Each warehouse's SKU filters, then the sum over warehouses: keyed by warehouse SKU.
+  // Consumes `feeds`.
+  connectors::Feed filter_and_sum(std::vector<connectors::Feed>& feeds) const;
+  // Listings: the rows and held SKUs of `stock` under their store SKUs, into `out`.
+  void apply_listings(connectors::Feed& stock, connectors::Feed& out) const;
+  // Bundles, from the warehouse quantities of their components in `stock`, into `out`.
+  void add_bundles(const connectors::Feed& stock, connectors::Feed& out) const;
+  // Sorted, one row per store SKU (summed), and no row for a held SKU.
+  static void settle(connectors::Feed& out);
+
   std::vector<Source> sources_;
   config::ListingsConfig listings_;
   std::vector<config::BundleConfig> bundles_;

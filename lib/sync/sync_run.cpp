@@ -1,7 +1,10 @@
 #include "sync/sync_run.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <optional>
 #include <random>
+#include <stdexcept>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,6 +13,7 @@
 #include "log/log.hpp"
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
+#include "sync/run_records.hpp"
 #include "sys/offload.hpp"
 
 namespace pb::sync {
@@ -18,9 +22,27 @@ using connectors::PushItem;
 using connectors::PushOutcome;
 using connectors::PushResult;
 
+std::string_view to_string(RunPhase phase) {
+  switch (phase) {
+    case RunPhase::queued:
+      return "queued";
+    case RunPhase::reading:
+      return "reading";
+    case RunPhase::detecting:
+      return "detecting";
+    case RunPhase::pushing:
+      return "pushing";
+    case RunPhase::recording:
+      return "recording";
+  }
+  return "?";
+}
+
 namespace {
 
 constexpr std::size_t kProblemsLogged = 20;
+constexpr std::string_view kStopped =
+    "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
 
 std::chrono::milliseconds backoff_for(const RetryPolicy& policy, int attempt) {
   // Full jitter (AWS architecture blog): a uniform delay up to the exponential
@@ -143,189 +165,259 @@ void log_feed_problems(const log::Fields& fields, const connectors::Feed& feed) 
               feed.problems.size() - kProblemsLogged, feed.origin);
 }
 
+// What the phases of one run share. Lives in execute_run's frame, on the loop.
+struct RunContext {
+  const RunEnvironment& env;
+  const std::string& connection;
+  const Rules& rules;
+  RunControl& control;
+  state::RunRecord& run;
+  log::Fields fields;
+  std::string reference;  // "connection/run": names the run in the store's requests
+  // Under which name the source remembers its last read (Warehouse::remembered_as), and the
+  // configuration that memory is valid for (Warehouse::fingerprint).
+  std::string memory{};
+  std::string fingerprint{};
+  std::string first_problem{};  // the first bad row or unconfirmed SKU: a partial run's note
+};
+
+void stop_if_cancelled(const RunContext& ctx) {
+  if (ctx.control.cancel_requested()) throw std::runtime_error(std::string(kStopped));
+}
+
+// A batch a previous run left unrecorded: its SKUs become in doubt first.
+asio::awaitable<void> recover_unrecorded_batch(RunContext& ctx) {
+  const auto& env = ctx.env;
+  const auto doubtful =
+      co_await sys::offload(env.pool, [&] { return recover_in_flight(env.db, ctx.connection); });
+  if (doubtful > 0)
+    log::warn(ctx.fields,
+              "run {}: a previous push of {} SKUs may have reached the store unrecorded; they "
+              "will be pushed again",
+              ctx.run.id, doubtful);
+}
+
+// Phase 1. What the source said last time, if its rows are committed and its configuration is
+// the same, goes with the request: an unchanged feed then costs one request, an incremental one
+// sends only the changes. A Full Sync always reads everything.
+asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
+  const auto& env = ctx.env;
+  auto& run = ctx.run;
+  ctx.control.progress.phase = RunPhase::reading;
+  ctx.memory = env.warehouse.remembered_as();
+  ctx.fingerprint = env.warehouse.fingerprint();
+  connectors::ReadRequest request{run.kind, {}, {}};
+  if (!ctx.memory.empty() && run.kind == SyncKind::smart) {
+    const auto last = co_await sys::offload(env.pool, [&] {
+      return last_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint);
+    });
+    if (last) {
+      request.validator = last->validator;
+      request.cursor = last->cursor;
+    }
+  }
+  auto feed = co_await env.warehouse.read(env.pool, request);
+  run.read = feed.rows.size();
+  run.bad_rows = feed.problems.size();
+  log_feed_problems(ctx.fields, feed);
+  if (!feed.problems.empty())
+    ctx.first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
+                        feed.problems.front().message;
+  if (feed.unchanged)
+    log::info(ctx.fields, "run {}: {} is unchanged since the last read", run.id, feed.origin);
+  else if (feed.delta)
+    log::info(ctx.fields, "run {}: {} sent {} changed rows since {}", run.id, feed.origin,
+              feed.rows.size(), request.cursor);
+  co_return std::move(feed);
+}
+
+// What the change detector made of a feed, and whether it looked for stale SKUs on the way.
+struct Detection {
+  DetectResult counts;
+  std::optional<UnixMillis> stale_checked_at;
+};
+
+// Blocking. Merges `feed` into the stored items (nothing to merge when it is unchanged). A
+// delta does not pass the SKUs nobody changed: it looks for stale ones now and then, at most
+// daily after `last_stale_check`.
+void apply_changes(state::InventoryDb& db, std::string_view connection,
+                   const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
+                   UnixMillis now, Detection& out) {
+  if (feed.unchanged) {
+    out.counts.pending = count_pending(db, connection);
+  } else if (feed.delta) {
+    out.counts = apply_delta(db, connection, feed, rules, now);
+  } else {
+    out.counts = apply_feed(db, connection, feed, rules, now);
+    out.stale_checked_at = now;  // it checked on its way
+  }
+  constexpr UnixMillis kDay = 86'400'000;
+  const UnixMillis every = std::min(kDay, std::max<UnixMillis>(rules.repush_after, 1));
+  if ((feed.delta || feed.unchanged) && rules.repush_after > 0 && now - last_stale_check >= every) {
+    out.counts.stale = mark_stale(db, connection, rules, now);
+    out.counts.pending += out.counts.stale;
+    out.stale_checked_at = now;
+  }
+}
+
+// Phase 2: the feed into the stored items and the change index, then into the source's memory
+// (only now that the rows it stands for are committed). Frees the feed on the pool.
+asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
+  const auto& env = ctx.env;
+  auto& run = ctx.run;
+  ctx.control.progress.phase = RunPhase::detecting;
+  // The pool works on copies and on `detected`, a local read only once the offload is over:
+  // the control is the loop's alone.
+  const auto last_stale_check = ctx.control.last_stale_check;
+  Detection detected;
+  std::exception_ptr failure;
+  co_await sys::offload(env.pool, [&] {
+    try {
+      const auto now = now_millis();
+      apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, detected);
+      remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    feed = connectors::Feed{};  // free it on the pool, not on the loop
+  });
+  // Kept even when a later step failed: the stale SKUs it marked stay marked.
+  if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;
+  if (failure) std::rethrow_exception(failure);
+  run.changed = detected.counts.changed;
+  if (detected.counts.stale > 0)
+    log::info(ctx.fields,
+              "run {}: {} SKUs were last confirmed longer ago than repush_after; pushing them "
+              "again",
+              run.id, detected.counts.stale);
+  ctx.control.progress.total =
+      run.kind == SyncKind::full ? detected.counts.listed : detected.counts.pending;
+}
+
+// Credentials and id caches, once per run and only when there is work.
+asio::awaitable<void> prepare_store(RunContext& ctx) {
+  connectors::PushContext context{ctx.env.pool, ctx.reference};
+  try {
+    co_await ctx.env.store.prepare(context);
+  } catch (const connectors::StoreError& e) {
+    throw std::runtime_error(std::string("store unavailable: ") + e.what());
+  }
+}
+
+// Records the verdicts on `batch` in one transaction, notes the first SKU the store did not
+// confirm, and frees the batch: all on the pool (a batch can hold a million items).
+asio::awaitable<RecordCounts> record_batch(RunContext& ctx, std::vector<PushItem>& batch,
+                                           BatchOutcome& outcome) {
+  co_return co_await sys::offload(ctx.env.pool, [&] {
+    auto recorded =
+        record_verdicts(ctx.env.db, ctx.connection, batch, outcome.verdicts, now_millis());
+    for (std::size_t i = 0; i < batch.size() && ctx.first_problem.empty(); ++i)
+      if (outcome.verdicts[i].verdict != Verdict::confirmed)
+        ctx.first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
+    batch = {};
+    outcome.verdicts = {};
+    return recorded;
+  });
+}
+
+// A run that went through its batches: ok, or partial with its first problem as the note.
+void conclude(state::RunRecord& run, std::uint64_t failed_items, const std::string& first_problem) {
+  if (run.result == RunResult::running) {
+    const bool incomplete = run.rejected > 0 || failed_items > 0 || run.bad_rows > 0;
+    run.result = incomplete ? RunResult::partial : RunResult::ok;
+    if (run.result == RunResult::partial) run.error = first_problem;
+  }
+  // Not a rejection: the store never answered for these. Said in the error,
+  // as the run record counts only pushed and rejected SKUs.
+  if (failed_items > 0 && run.result == RunResult::partial)
+    run.error += " (" + std::to_string(failed_items) + " SKUs got no answer and stay pending)";
+}
+
+// Phase 3: the change index (a Smart Sync) or every listed SKU (a Full Sync), in batches the
+// store's size. Each batch is marked in flight before it is pushed and its verdicts recorded
+// before the next is chosen, so a kill loses at most the answer to one batch.
+asio::awaitable<void> push_batches(RunContext& ctx) {
+  const auto& env = ctx.env;
+  auto& run = ctx.run;
+  ctx.control.progress.phase = RunPhase::pushing;
+  const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
+  std::string after;
+  bool prepared = false;
+  std::uint64_t failed_items = 0;
+  for (;;) {
+    if (ctx.control.cancel_requested()) {
+      run.result = RunResult::failed;
+      run.error = kStopped;
+      break;
+    }
+    auto batch = co_await sys::offload(
+        env.pool, [&] { return next_batch(env.db, ctx.connection, run.kind, after, max_batch); });
+    if (batch.empty()) break;
+    if (!prepared) {
+      co_await prepare_store(ctx);
+      prepared = true;
+    }
+    after = batch.back().sku;
+    co_await sys::offload(env.pool, [&] {
+      mark_in_flight(env.db, ctx.connection, batch.front().sku, batch.back().sku);
+    });
+    auto outcome = co_await push_with_retries(env, ctx.reference, ctx.fields, batch);
+    const auto counts = co_await record_batch(ctx, batch, outcome);
+    run.pushed += counts.confirmed;
+    run.rejected += counts.rejected;
+    failed_items += counts.failed;
+    ctx.control.progress.pushed = run.pushed;
+    ctx.control.progress.rejected = run.rejected;
+    if (outcome.store_down) {
+      run.result = RunResult::failed;
+      run.error = "store unavailable: " + outcome.last_error;
+      break;
+    }
+  }
+  conclude(run, failed_items, ctx.first_problem);
+}
+
+// Phase 4: the run's result, and what it means for the connection.
+asio::awaitable<void> record_run(RunContext& ctx) {
+  auto& run = ctx.run;
+  ctx.control.progress.phase = RunPhase::recording;
+  run.finished_at = now_millis();
+  const bool stopped = run.error == kStopped;
+  co_await sys::offload(ctx.env.pool,
+                        [&] { record_run_end(ctx.env.db, ctx.connection, run, stopped); });
+}
+
 }  // namespace
 
 asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string connection,
                                               Rules rules, state::RunRecord run,
-                                              RunProgress& progress) {
-  const std::string reference = connection + "/" + std::to_string(run.id);
-  const log::Fields fields{connection, to_string(run.kind), run.id};
-  std::string first_problem;
-  const auto cancelled = [&] { return env.cancel != nullptr && *env.cancel; };
-  constexpr std::string_view kStopped =
-      "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
+                                              RunControl& control) {
+  RunContext ctx{env,
+                 connection,
+                 rules,
+                 control,
+                 run,
+                 {connection, to_string(run.kind), run.id},
+                 connection + "/" + std::to_string(run.id)};
   try {
-    // A batch a previous run left unrecorded: its SKUs become in doubt first.
-    const auto doubtful =
-        co_await sys::offload(env.pool, [&] { return recover_in_flight(env.db, connection); });
-    if (doubtful > 0)
-      log::warn(fields,
-                "run {}: a previous push of {} SKUs may have reached the store unrecorded; they "
-                "will be pushed again",
-                run.id, doubtful);
-
-    progress.phase = "reading";
+    co_await recover_unrecorded_batch(ctx);
+    // A run stopped while it waited for its slot reads nothing.
+    stop_if_cancelled(ctx);
     {
       // Scoped: the snapshot can be a million rows; it is gone before the
       // push phase, which works from LMDB alone.
-      // What the source said last time, if its rows are committed and its configuration is
-      // the same: an unchanged feed then costs one request, an incremental one sends only
-      // the changes. A Full Sync always reads everything.
-      const auto memory = env.warehouse.remembered_as();
-      const auto fingerprint = env.warehouse.fingerprint();
-      connectors::ReadRequest request{run.kind, {}, {}};
-      if (!memory.empty() && run.kind == SyncKind::smart) {
-        const auto last = co_await sys::offload(env.pool, [&] {
-          std::optional<state::SourceReadRecord> record;
-          env.db.read(connection,
-                      [&](state::ConnectionTxn& txn) { record = txn.source_read(memory); });
-          return record;
-        });
-        if (last && last->fingerprint == fingerprint) {
-          request.validator = last->validator;
-          request.cursor = last->cursor;
-        }
-      }
-      auto feed = co_await env.warehouse.read(env.pool, request);
-      run.read = feed.rows.size();
-      run.bad_rows = feed.problems.size();
-      log_feed_problems(fields, feed);
-      if (!feed.problems.empty())
-        first_problem = feed.origin + " line " + std::to_string(feed.problems.front().line) + ": " +
-                        feed.problems.front().message;
-
-      progress.phase = "detecting";
-      if (feed.unchanged)
-        log::info(fields, "run {}: {} is unchanged since the last read", run.id, feed.origin);
-      else if (feed.delta)
-        log::info(fields, "run {}: {} sent {} changed rows since {}", run.id, feed.origin,
-                  feed.rows.size(), request.cursor);
-      const auto detected = co_await sys::offload(env.pool, [&] {
-        DetectResult result;
-        const auto now = now_millis();
-        if (feed.unchanged) {
-          env.db.read(connection, [&](state::ConnectionTxn& txn) {
-            auto cursor = txn.pending_cursor();
-            for (bool more = cursor.seek(); more; more = cursor.next()) ++result.pending;
-          });
-        } else if (feed.delta) {
-          result = apply_delta(env.db, connection, feed, rules, now);
-        } else {
-          result = apply_feed(env.db, connection, feed, rules, now);
-          if (env.last_stale_check) *env.last_stale_check = now;  // it checked on its way
-        }
-        // A delta does not pass the SKUs nobody changed: look for stale ones now and then.
-        constexpr UnixMillis kDay = 86'400'000;
-        const UnixMillis every = std::min(kDay, std::max<UnixMillis>(rules.repush_after, 1));
-        if ((feed.delta || feed.unchanged) && rules.repush_after > 0 &&
-            (!env.last_stale_check || now - *env.last_stale_check >= every)) {
-          result.stale = mark_stale(env.db, connection, rules, now);
-          result.pending += result.stale;
-          if (env.last_stale_check) *env.last_stale_check = now;
-        }
-        // Remembered only now that the rows it stands for are committed: a kill before this
-        // leaves the older memory, and the next read repeats these rows (harmless). Not after
-        // a read with bad rows: the next read covers them again, so a fixed row is not
-        // skipped by an incremental read or an unchanged validator.
-        if (!memory.empty() && !feed.unchanged && feed.problems.empty() &&
-            (!feed.validator.empty() || !feed.cursor.empty()))
-          env.db.write(connection, [&](state::ConnectionTxn& txn) {
-            txn.put_source_read(memory, {fingerprint, feed.validator, feed.cursor, now});
-          });
-        feed = connectors::Feed{};  // free it on the pool, not on the loop
-        return result;
-      });
-      run.changed = detected.changed;
-      if (detected.stale > 0)
-        log::info(fields,
-                  "run {}: {} SKUs were last confirmed longer ago than repush_after; pushing "
-                  "them again",
-                  run.id, detected.stale);
-      progress.total = run.kind == SyncKind::full ? detected.listed : detected.pending;
+      auto feed = co_await read_feed(ctx);
+      co_await detect_changes(ctx, feed);
     }
-
-    if (cancelled()) throw std::runtime_error(std::string(kStopped));
-    progress.phase = "pushing";
-    const std::size_t max_batch = std::max<std::size_t>(1, env.store.max_batch());
-    std::string after;
-    bool prepared = false;
-    std::uint64_t failed_items = 0;
-    for (;;) {
-      if (cancelled()) {
-        run.result = RunResult::failed;
-        run.error = kStopped;
-        break;
-      }
-      auto batch = co_await sys::offload(
-          env.pool, [&] { return next_batch(env.db, connection, run.kind, after, max_batch); });
-      if (batch.empty()) break;
-      if (!prepared) {
-        // Credentials and id caches, once per run and only when there is work.
-        connectors::PushContext context{env.pool, reference};
-        try {
-          co_await env.store.prepare(context);
-        } catch (const connectors::StoreError& e) {
-          throw std::runtime_error(std::string("store unavailable: ") + e.what());
-        }
-        prepared = true;
-      }
-      after = batch.back().sku;
-      co_await sys::offload(env.pool, [&] {
-        mark_in_flight(env.db, connection, batch.front().sku, batch.back().sku);
-      });
-      auto outcome = co_await push_with_retries(env, reference, fields, batch);
-      const auto counts = co_await sys::offload(env.pool, [&] {
-        auto recorded = record_verdicts(env.db, connection, batch, outcome.verdicts, now_millis());
-        for (std::size_t i = 0; i < batch.size() && first_problem.empty(); ++i)
-          if (outcome.verdicts[i].verdict != Verdict::confirmed)
-            first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
-        // A million-item batch is freed here rather than on the loop.
-        batch = {};
-        outcome.verdicts = {};
-        return recorded;
-      });
-      run.pushed += counts.confirmed;
-      run.rejected += counts.rejected;
-      failed_items += counts.failed;
-      progress.pushed = run.pushed;
-      progress.rejected = run.rejected;
-      if (outcome.store_down) {
-        run.result = RunResult::failed;
-        run.error = "store unavailable: " + outcome.last_error;
-        break;
-      }
-    }
-    if (run.result == RunResult::running) {
-      const bool incomplete = run.rejected > 0 || failed_items > 0 || run.bad_rows > 0;
-      run.result = incomplete ? RunResult::partial : RunResult::ok;
-      if (run.result == RunResult::partial) run.error = first_problem;
-    }
-    // Not a rejection: the store never answered for these. Said in the error,
-    // as the run record counts only pushed and rejected SKUs.
-    if (failed_items > 0 && run.result == RunResult::partial)
-      run.error += " (" + std::to_string(failed_items) + " SKUs got no answer and stay pending)";
+    stop_if_cancelled(ctx);
+    co_await push_batches(ctx);
   } catch (const std::exception& e) {
     // Warehouse unreadable, feed refused, state error: nothing past the last
     // committed batch is marked confirmed, so the next run picks up from here.
     run.result = RunResult::failed;
     run.error = e.what();
   }
-
-  progress.phase = "recording";
-  run.finished_at = now_millis();
-  const bool stopped = run.error == kStopped;
-  co_await sys::offload(env.pool, [&] {
-    env.db.write(connection, [&](state::ConnectionTxn& txn) {
-      txn.put_run(run);
-      auto record = txn.connection();
-      if (run.kind == SyncKind::full && run.result != RunResult::failed)
-        record.last_full_ok_at = run.finished_at;
-      // Cut short by a stop: the next start runs again at once, as after a
-      // kill (its SKUs are still pending either way).
-      if (stopped) record.next_due_at = 0;
-      txn.put_connection(record);
-    });
-  });
+  co_await record_run(ctx);
   co_return run;
 }
 

@@ -1,12 +1,13 @@
-// One sync run of one connection, start to end: read the warehouse, detect
-// changes, push in batches with retries, record each batch's confirmations,
-// then the run's result. A coroutine on the event loop; every blocking step is
-// offloaded to the worker pool.
+// One sync run of one connection, start to end, in four phases: read the
+// feed, detect changes, push batches with retries (recording each batch's
+// confirmations), record the run. A coroutine on the event loop; every
+// blocking step is offloaded to the worker pool.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -27,17 +28,50 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{30'000};
 };
 
-// What `beectl status` and `--wait` show of a run in progress. Written and
-// read only on the event loop.
+// Where a run is; `beectl status` shows it as to_string gives it.
+enum class RunPhase { queued, reading, detecting, pushing, recording };
+std::string_view to_string(RunPhase phase);
+
+// What `beectl status` and `--wait` show of a run in progress.
 struct RunProgress {
   std::uint64_t run_id = 0;
   SyncKind kind = SyncKind::smart;
   Trigger trigger = Trigger::manual;
-  std::string phase = "queued";  // queued|reading|detecting|pushing|recording
-  std::uint64_t total = 0;       // SKUs to push, once known
+  RunPhase phase = RunPhase::queued;
+  std::uint64_t total = 0;  // SKUs to push, once known
   std::uint64_t pushed = 0;
   std::uint64_t rejected = 0;
   UnixMillis started_at = 0;
+};
+
+// What a ConnectionRunner shares with its run in flight: the run's progress, a
+// stop request, and the connection's memory of stale checks, which outlives
+// each run.
+//
+// Threading rule: a RunControl lives on the event loop. The runner and the run
+// read and write it only there, between awaits. A step offloaded to the pool
+// never captures it: it gets copies of what it needs and returns what it
+// computed, and the run assigns that after the offload returns.
+class RunControl {
+ public:
+  // A new run starts: its progress, and no stop left over from the run before.
+  void begin(const RunProgress& fresh) {
+    progress = fresh;
+    cancel_ = false;
+  }
+  // Set: the run ends after the step in progress, as failed, with every
+  // unconfirmed SKU still pending. A run stopped before its read reads nothing.
+  void set_cancel(bool cancel) { cancel_ = cancel; }
+  bool cancel_requested() const { return cancel_; }
+
+  RunProgress progress;
+  // When the catalogue was last checked for SKUs to push again
+  // (repush_after); runs that read only a delta check it at most daily.
+  // 0 (never): the next such run checks.
+  UnixMillis last_stale_check = 0;
+
+ private:
+  bool cancel_ = false;
 };
 
 struct RunEnvironment {
@@ -46,19 +80,14 @@ struct RunEnvironment {
   connectors::Store& store;
   boost::asio::any_io_executor pool;
   RetryPolicy retry;
-  // When set (on the loop), the run ends after the step in progress, as
-  // failed, with every unconfirmed SKU still pending. Null: never.
-  const bool* cancel = nullptr;
-  // When the catalogue was last checked for SKUs to push again (repush_after); runs that read
-  // only a delta check it at most daily. Null: every such run checks.
-  UnixMillis* last_stale_check = nullptr;
 };
 
 // Runs `run` (already recorded as running) to its end and records the result.
 // Never throws for a failure of the warehouse or the store: those end the run
-// as `failed` with the reason in RunRecord::error.
+// as `failed` with the reason in RunRecord::error. `control` must outlive the
+// run.
 boost::asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string connection,
                                                      Rules rules, state::RunRecord run,
-                                                     RunProgress& progress);
+                                                     RunControl& control);
 
 }  // namespace pb::sync

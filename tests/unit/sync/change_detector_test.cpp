@@ -268,3 +268,53 @@ TEST_CASE("apply_delta updates only its rows and keeps the others as they are") 
   empty.delta = true;
   CHECK(apply_delta(db, "c", empty, keep, 30).changed == 0);
 }
+
+TEST_CASE("count_pending counts the change index") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  CHECK(count_pending(db, "c") == 0);
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}, {"C", 3}}), Rules{}, 100);
+  CHECK(count_pending(db, "c") == 3);
+  confirm_all(db);
+  CHECK(count_pending(db, "c") == 0);
+}
+
+TEST_CASE("a source's last read is remembered only when it can be trusted next time") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  CHECK_FALSE(last_source_read(db, "c", "w", "f1").has_value());
+
+  auto feed = make_feed({{"A", 1}});
+  feed.validator = "etag-1";
+  feed.cursor = "42";
+  remember_source_read(db, "c", "w", "f1", feed, 500);
+  auto last = last_source_read(db, "c", "w", "f1");
+  REQUIRE(last.has_value());
+  CHECK(last->validator == "etag-1");
+  CHECK(last->cursor == "42");
+  CHECK(last->read_at == 500);
+  // Another configuration of the source: the memory does not apply.
+  CHECK_FALSE(last_source_read(db, "c", "w", "f2").has_value());
+  CHECK_FALSE(last_source_read(db, "c", "", "f1").has_value());
+
+  // Not remembered: an unchanged feed, one with bad rows, one with nothing to hand back.
+  auto unchanged = feed;
+  unchanged.unchanged = true;
+  unchanged.validator = "etag-2";
+  remember_source_read(db, "c", "w", "f1", unchanged, 600);
+  auto bad = feed;
+  bad.validator = "etag-3";
+  bad.problems.push_back({3, "B", "bad quantity"});
+  remember_source_read(db, "c", "w", "f1", bad, 700);
+  auto bare = make_feed({{"A", 2}});
+  remember_source_read(db, "c", "w", "f1", bare, 800);
+  last = last_source_read(db, "c", "w", "f1");
+  REQUIRE(last.has_value());
+  CHECK(last->validator == "etag-1");
+  CHECK(last->read_at == 500);
+
+  feed.validator = "etag-4";
+  remember_source_read(db, "c", "w", "f2", feed, 900);
+  CHECK_FALSE(last_source_read(db, "c", "w", "f1").has_value());
+  CHECK(last_source_read(db, "c", "w", "f2").value().validator == "etag-4");
+}

@@ -196,3 +196,32 @@ TEST_CASE("reconfigure swaps connectors, the run in flight keeps the ones it sta
   CHECK(other_store->quantities.at("A") == 0);  // 1 minus the new buffer of 1
   CHECK(h.runner->config().inventory.buffer == 1);
 }
+
+TEST_CASE("a run stopped while it waits for a sync slot ends without reading its feed") {
+  Harness h;
+  bool held = false;  // every slot, by another connection's runs
+  asio::co_spawn(
+      h.io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 4; ++i) co_await h.slots.acquire();
+        held = true;
+      },
+      asio::detached);
+  h.run_until([&] { return held; });
+  const auto ticket = h.runner->request(SyncKind::full, Trigger::manual);
+  h.io.restart();
+  h.io.run_for(std::chrono::milliseconds(20));
+  REQUIRE(h.runner->current() != nullptr);
+  CHECK(h.runner->current()->phase == RunPhase::queued);
+
+  h.runner->stop();  // beed is stopping
+  for (int i = 0; i < 4; ++i) h.slots.release();
+  h.run_until([&] { return !h.runner->syncing(); });
+  CHECK(h.warehouse->reads == 0);
+  CHECK(h.store->calls.empty());
+  const auto runs = h.runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].id == ticket.run_id);
+  CHECK(runs[0].result == RunResult::failed);
+  CHECK(runs[0].error.find("stopped: beed is shutting down") == 0);
+}

@@ -26,10 +26,12 @@ class MemoryWarehouse : public connectors::Warehouse {
   connectors::Feed feed;
   bool fail = false;
   connectors::ReadRequest last_request;
+  int reads = 0;  // read() calls
 
   boost::asio::awaitable<connectors::Feed> read(boost::asio::any_io_executor pool,
                                                 connectors::ReadRequest request) override {
     (void)pool;
+    ++reads;
     last_request = request;
     if (fail) throw connectors::WarehouseError("warehouse unreachable");
     co_return feed;

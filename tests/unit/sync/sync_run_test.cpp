@@ -27,6 +27,7 @@ struct Harness {
   RetryPolicy retry{3, std::chrono::milliseconds(1), std::chrono::milliseconds(4)};
   Rules rules;
   std::uint64_t next_id = 1;
+  bool cancelled = false;  // the runner asked the run to stop before it started
 
   ~Harness() { pool.join(); }
 
@@ -35,11 +36,12 @@ struct Harness {
     r.id = next_id++;
     r.kind = kind;
     r.started_at = now_millis();
-    RunProgress progress;
+    RunControl control;
+    control.set_cancel(cancelled);
     RunEnvironment env{db, warehouse, store, pool.get_executor(), retry};
     const std::string connection = "shop";  // an lvalue: see the note in sync_run.cpp
     auto fut =
-        asio::co_spawn(io, execute_run(env, connection, rules, r, progress), asio::use_future);
+        asio::co_spawn(io, execute_run(env, connection, rules, r, control), asio::use_future);
     io.restart();
     io.run();
     return fut.get();
@@ -255,4 +257,42 @@ TEST_CASE("a push that reached the store unrecorded stays pending even if the qu
   CHECK_FALSE(h.item("A").in_doubt);
   CHECK_FALSE(h.pending("A"));
   CHECK_FALSE(h.pending("B"));  // B was outside the batch: not re-pushed
+}
+
+TEST_CASE("a run stopped before it starts reads nothing, pushes nothing and says why") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  h.run(SyncKind::full);
+  REQUIRE(h.warehouse.reads == 1);
+
+  // A stop that came while the run waited for its sync slot.
+  h.warehouse.feed = pb::test::make_feed({{"A", 5}, {"B", 2}});
+  h.cancelled = true;
+  const auto r = h.run(SyncKind::smart);
+  CHECK(h.warehouse.reads == 1);  // the feed was not read
+  CHECK(r.result == RunResult::failed);
+  CHECK(r.error.find("stopped: beed is shutting down") == 0);
+  CHECK(r.read == 0);
+  CHECK(h.store.calls.size() == 1);
+  CHECK(h.item("A").quantity == 1);
+  CHECK_FALSE(h.pending("A"));
+  h.db.read("shop", [&](state::ConnectionTxn& t) {
+    CHECK(t.last_run()->id == r.id);
+    CHECK(t.last_run()->result == RunResult::failed);
+    CHECK(t.connection().next_due_at == 0);  // the next start runs at once
+  });
+
+  h.cancelled = false;
+  const auto next = h.run(SyncKind::smart);
+  CHECK(next.result == RunResult::ok);
+  CHECK(next.pushed == 1);
+  CHECK(h.warehouse.reads == 2);
+}
+
+TEST_CASE("the run's phase reads as the protocol's word for it") {
+  CHECK(to_string(RunPhase::queued) == "queued");
+  CHECK(to_string(RunPhase::reading) == "reading");
+  CHECK(to_string(RunPhase::detecting) == "detecting");
+  CHECK(to_string(RunPhase::pushing) == "pushing");
+  CHECK(to_string(RunPhase::recording) == "recording");
 }
