@@ -76,7 +76,7 @@ PhaseResult run_phase(const fs::path& dir, SyncKind kind) {
   run.kind = kind;
   const auto start = std::chrono::steady_clock::now();
   run.started_at = now_millis();
-  sync::RunEnvironment env{db, *warehouse, *store, pool.get_executor(), sync::RetryPolicy{}};
+  sync::RunEnvironment env{db, *warehouse, *store, pool.get_executor(), async::BackoffPolicy{}};
   const std::string connection = "bench";
   auto fut = asio::co_spawn(io, sync::execute_run(env, connection, sync::Rules{}, run, control),
                             asio::use_future);

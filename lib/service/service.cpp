@@ -31,7 +31,7 @@ unsigned pool_threads(const config::Config& config) {
 constexpr std::chrono::milliseconds kShutdownPoll{50};
 }  // namespace
 
-Service::Service(boost::asio::io_context& io, config::Config config, sync::RetryPolicy retry)
+Service::Service(boost::asio::io_context& io, config::Config config, async::BackoffPolicy retry)
     : io_(io), config_(std::move(config)), retry_(retry), pool_(pool_threads(config_)) {}
 
 Service::~Service() {
@@ -70,7 +70,7 @@ void Service::start() {
               "new run is due now");
 
   slots_ =
-      std::make_unique<sync::SyncSlots>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
+      std::make_unique<async::Semaphore>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
   for (const auto& connection : config_.connections) {
     auto runner = make_runner(connection);
     const bool resume =

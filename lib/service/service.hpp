@@ -15,11 +15,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "async/backoff.hpp"
+#include "async/semaphore.hpp"
 #include "config/config.hpp"
 #include "control/server.hpp"
 #include "state/inventory_db.hpp"
 #include "sync/connection_runner.hpp"
-#include "sync/sync_slots.hpp"
 #include "sys/instance_lock.hpp"
 
 namespace pb::service {
@@ -35,7 +36,7 @@ struct ReloadSummary {
 
 class Service {
  public:
-  Service(boost::asio::io_context& io, config::Config config, sync::RetryPolicy retry = {});
+  Service(boost::asio::io_context& io, config::Config config, async::BackoffPolicy retry = {});
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -95,10 +96,10 @@ class Service {
 
   boost::asio::io_context& io_;
   config::Config config_;
-  sync::RetryPolicy retry_;
+  async::BackoffPolicy retry_;
   boost::asio::thread_pool pool_;
   std::unique_ptr<state::InventoryDb> db_;
-  std::unique_ptr<sync::SyncSlots> slots_;
+  std::unique_ptr<async::Semaphore> slots_;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::unique_ptr<CommandHandlers> handlers_;
   std::unique_ptr<control::Server> server_;

@@ -7,10 +7,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include "async/offload.hpp"
 #include "log/log.hpp"
 #include "sync/alert_hook.hpp"
 #include "sync/run_records.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::sync {
 namespace asio = boost::asio;
@@ -85,7 +85,7 @@ std::string_view ConnectionRunner::state_name() const {
 }
 
 boost::asio::awaitable<void> ConnectionRunner::set_paused(bool paused) {
-  co_await sys::offload(deps_.pool, [&] {
+  co_await async::offload(deps_.pool, [&] {
     deps_.db.write(config_.name, [&](state::ConnectionTxn& txn) {
       auto record = txn.connection();
       record.paused = paused;
@@ -187,7 +187,32 @@ void ConnectionRunner::launch(Queued run) {
 }
 
 asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
-  co_await deps_.slots.acquire();
+  try {
+    co_await deps_.slots.acquire();
+  } catch (const boost::system::system_error&) {
+    // The wait was cancelled (the loop is being torn down): no slot was granted, so the run
+    // neither starts nor hands back a slot it never held.
+    syncing_ = false;
+    co_return;
+  }
+  {
+    const async::SemaphorePermit slot(deps_.slots);
+    co_await run_in_slot(queued);
+  }
+  syncing_ = false;
+  if (queued_ && !stopped_) {
+    const auto next = *queued_;
+    queued_.reset();
+    launch(next);
+  } else {
+    changed();
+  }
+  // Copied: a woken waiter may unwatch before this loop ends.
+  const auto watchers = watchers_;
+  for (auto* timer : watchers) timer->cancel();
+}
+
+asio::awaitable<void> ConnectionRunner::run_in_slot(Queued queued) {
   state::RunRecord run;
   run.id = queued.id;
   run.kind = queued.kind;
@@ -196,7 +221,8 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   control_.progress.started_at = run.started_at;
   try {
     const auto due = next_due_at_;
-    co_await sys::offload(deps_.pool, [&] { record_run_start(deps_.db, config_.name, run, due); });
+    co_await async::offload(deps_.pool,
+                            [&] { record_run_start(deps_.db, config_.name, run, due); });
     const log::Fields fields{config_.name, to_string(run.kind), run.id};
     log::info(fields, "run {} started: {} sync ({})", run.id, to_string(run.kind),
               to_string(run.trigger));
@@ -223,18 +249,6 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},
                "run {} could not be recorded: {}", run.id, e.what());
   }
-  deps_.slots.release();
-  syncing_ = false;
-  if (queued_ && !stopped_) {
-    const auto next = *queued_;
-    queued_.reset();
-    launch(next);
-  } else {
-    changed();
-  }
-  // Copied: a woken waiter may unwatch before this loop ends.
-  const auto watchers = watchers_;
-  for (auto* timer : watchers) timer->cancel();
 }
 
 void ConnectionRunner::alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,

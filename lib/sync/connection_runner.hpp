@@ -15,12 +15,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "async/backoff.hpp"
+#include "async/semaphore.hpp"
 #include "config/config.hpp"
 #include "connectors/store/store.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 #include "state/inventory_db.hpp"
 #include "sync/sync_run.hpp"
-#include "sync/sync_slots.hpp"
 
 namespace pb::sync {
 
@@ -28,8 +29,8 @@ struct RunnerDeps {
   boost::asio::any_io_executor loop;
   boost::asio::any_io_executor pool;
   state::InventoryDb& db;
-  SyncSlots& slots;
-  RetryPolicy retry;
+  async::Semaphore& slots;     // max_concurrent_syncs runs at once, across connections
+  async::BackoffPolicy retry;  // for transient store failures within a run
 };
 
 struct RunTicket {
@@ -105,7 +106,10 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   void arm_full_timer();
   void on_due();
   void launch(Queued run);
+  // Waits for a sync slot, runs, then starts the queued run if any.
   boost::asio::awaitable<void> run_one(Queued run);
+  // The run itself, holding its slot: records, executes, logs and alerts.
+  boost::asio::awaitable<void> run_in_slot(Queued run);
   // Runs the on_failure hook for `run` in the background.
   void alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
              const connectors::Store& store);

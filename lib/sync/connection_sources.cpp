@@ -3,8 +3,8 @@
 #include <functional>
 #include <stdexcept>
 
+#include "async/offload.hpp"
 #include "connectors/factory.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::sync {
 namespace {
@@ -68,7 +68,7 @@ boost::asio::awaitable<connectors::Feed> ConnectionSources::read(boost::asio::an
       for (auto& problem : feeds.back().problems)
         problem.message = names_[i] + " (" + feeds.back().origin + "): " + problem.message;
   }
-  co_return co_await sys::offload(pool, [&] { return projection_.project(std::move(feeds)); });
+  co_return co_await async::offload(pool, [&] { return projection_.project(std::move(feeds)); });
 }
 
 std::string ConnectionSources::describe() const {

@@ -3,18 +3,18 @@
 #include <algorithm>
 #include <exception>
 #include <optional>
-#include <random>
 #include <stdexcept>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "async/backoff.hpp"
+#include "async/offload.hpp"
 #include "log/log.hpp"
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
 #include "sync/run_records.hpp"
-#include "sys/offload.hpp"
 
 namespace pb::sync {
 namespace asio = boost::asio;
@@ -43,17 +43,6 @@ namespace {
 constexpr std::size_t kProblemsLogged = 20;
 constexpr std::string_view kStopped =
     "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
-
-std::chrono::milliseconds backoff_for(const RetryPolicy& policy, int attempt) {
-  // Full jitter (AWS architecture blog): a uniform delay up to the exponential
-  // bound, so runs of many connections retrying together spread out.
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const auto bound = std::min<std::int64_t>(
-      policy.max_backoff.count(),
-      policy.initial_backoff.count() * (std::int64_t{1} << std::min(attempt, 20)));
-  std::uniform_int_distribution<std::int64_t> pick(bound / 2, std::max<std::int64_t>(bound, 1));
-  return std::chrono::milliseconds(pick(rng));
-}
 
 struct BatchOutcome {
   std::vector<ItemVerdict> verdicts;
@@ -98,7 +87,7 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
   BatchOutcome out;
   std::vector<std::size_t> todo;
   bool any_answer = false;
-  co_await sys::offload(env.pool, [&] {
+  co_await async::offload(env.pool, [&] {
     out.verdicts.assign(batch.size(), ItemVerdict{Verdict::failed, {}});
     todo.resize(batch.size());
     for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
@@ -107,7 +96,7 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
   int attempts_made = 0;
   for (int attempt = 1; !todo.empty(); ++attempt) {
     attempts_made = attempt;
-    auto sub = co_await sys::offload(env.pool, [&] {
+    auto sub = co_await async::offload(env.pool, [&] {
       std::vector<PushItem> items;
       items.reserve(todo.size());
       for (auto i : todo) items.push_back(batch[i]);
@@ -129,7 +118,7 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
       // The connector retried over the network already, or no retry can mend it.
       if (!e.retry_in_run()) final_failure = true;
     }
-    co_await sys::offload(env.pool, [&] {
+    co_await async::offload(env.pool, [&] {
       if (!failure.empty()) {
         results.assign(todo.size(), PushResult{PushOutcome::transient, failure});
         out.last_error = failure;
@@ -138,14 +127,14 @@ asio::awaitable<BatchOutcome> push_with_retries(const RunEnvironment& env,
       results = {};  // freed here, not on the loop
     });
     if (todo.empty() || attempt >= env.retry.max_attempts || final_failure) break;
-    const auto delay = backoff_for(env.retry, attempt - 1);
+    const auto delay = async::backoff_delay(env.retry, attempt - 1);
     log::warn(fields, "run {}: {} SKUs failed transiently ({}); retry {} of {} in {} ms",
               fields.run, todo.size(), out.last_error, attempt, env.retry.max_attempts - 1,
               delay.count());
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::use_awaitable);
   }
-  co_await sys::offload(env.pool, [&] {
+  co_await async::offload(env.pool, [&] {
     for (auto i : todo)
       if (attempts_made > 1)
         out.verdicts[i].message = "gave up after " + std::to_string(attempts_made) +
@@ -189,7 +178,7 @@ void stop_if_cancelled(const RunContext& ctx) {
 asio::awaitable<void> recover_unrecorded_batch(RunContext& ctx) {
   const auto& env = ctx.env;
   const auto doubtful =
-      co_await sys::offload(env.pool, [&] { return recover_in_flight(env.db, ctx.connection); });
+      co_await async::offload(env.pool, [&] { return recover_in_flight(env.db, ctx.connection); });
   if (doubtful > 0)
     log::warn(ctx.fields,
               "run {}: a previous push of {} SKUs may have reached the store unrecorded; they "
@@ -208,7 +197,7 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
   ctx.fingerprint = env.warehouse.fingerprint();
   connectors::ReadRequest request{run.kind, {}, {}};
   if (!ctx.memory.empty() && run.kind == SyncKind::smart) {
-    const auto last = co_await sys::offload(env.pool, [&] {
+    const auto last = co_await async::offload(env.pool, [&] {
       return last_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint);
     });
     if (last) {
@@ -271,7 +260,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   const auto last_stale_check = ctx.control.last_stale_check;
   Detection detected;
   std::exception_ptr failure;
-  co_await sys::offload(env.pool, [&] {
+  co_await async::offload(env.pool, [&] {
     try {
       const auto now = now_millis();
       apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, detected);
@@ -308,7 +297,7 @@ asio::awaitable<void> prepare_store(RunContext& ctx) {
 // confirm, and frees the batch: all on the pool (a batch can hold a million items).
 asio::awaitable<RecordCounts> record_batch(RunContext& ctx, std::vector<PushItem>& batch,
                                            BatchOutcome& outcome) {
-  co_return co_await sys::offload(ctx.env.pool, [&] {
+  co_return co_await async::offload(ctx.env.pool, [&] {
     auto recorded =
         record_verdicts(ctx.env.db, ctx.connection, batch, outcome.verdicts, now_millis());
     for (std::size_t i = 0; i < batch.size() && ctx.first_problem.empty(); ++i)
@@ -350,7 +339,7 @@ asio::awaitable<void> push_batches(RunContext& ctx) {
       run.error = kStopped;
       break;
     }
-    auto batch = co_await sys::offload(
+    auto batch = co_await async::offload(
         env.pool, [&] { return next_batch(env.db, ctx.connection, run.kind, after, max_batch); });
     if (batch.empty()) break;
     if (!prepared) {
@@ -358,7 +347,7 @@ asio::awaitable<void> push_batches(RunContext& ctx) {
       prepared = true;
     }
     after = batch.back().sku;
-    co_await sys::offload(env.pool, [&] {
+    co_await async::offload(env.pool, [&] {
       mark_in_flight(env.db, ctx.connection, batch.front().sku, batch.back().sku);
     });
     auto outcome = co_await push_with_retries(env, ctx.reference, ctx.fields, batch);
@@ -383,8 +372,8 @@ asio::awaitable<void> record_run(RunContext& ctx) {
   ctx.control.progress.phase = RunPhase::recording;
   run.finished_at = now_millis();
   const bool stopped = run.error == kStopped;
-  co_await sys::offload(ctx.env.pool,
-                        [&] { record_run_end(ctx.env.db, ctx.connection, run, stopped); });
+  co_await async::offload(ctx.env.pool,
+                          [&] { record_run_end(ctx.env.db, ctx.connection, run, stopped); });
 }
 
 }  // namespace

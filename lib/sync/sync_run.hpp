@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "async/backoff.hpp"
 #include "connectors/store/store.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 #include "core/types.hpp"
@@ -19,14 +20,6 @@
 #include "sync/rules.hpp"
 
 namespace pb::sync {
-
-// Transient store failures are retried inside the run, with exponential
-// backoff and jitter, this many times at most.
-struct RetryPolicy {
-  int max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{500};
-  std::chrono::milliseconds max_backoff{30'000};
-};
 
 // Where a run is; `beectl status` shows it as to_string gives it.
 enum class RunPhase { queued, reading, detecting, pushing, recording };
@@ -79,7 +72,9 @@ struct RunEnvironment {
   connectors::Warehouse& warehouse;
   connectors::Store& store;
   boost::asio::any_io_executor pool;
-  RetryPolicy retry;
+  // Transient store failures are retried inside the run, with exponential backoff and
+  // jitter, at most retry.max_attempts times.
+  async::BackoffPolicy retry;
 };
 
 // Runs `run` (already recorded as running) to its end and records the result.

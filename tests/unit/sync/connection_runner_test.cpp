@@ -20,7 +20,7 @@ struct Harness {
   state::InventoryDb db{dir.path()};
   asio::io_context io;
   asio::thread_pool pool{2};
-  SyncSlots slots{io.get_executor(), 4};
+  async::Semaphore slots{io.get_executor(), 4};
   pb::test::MemoryWarehouse* warehouse = nullptr;
   pb::test::MemoryStore* store = nullptr;
   std::shared_ptr<ConnectionRunner> runner;
@@ -34,7 +34,7 @@ struct Harness {
     warehouse = w.get();
     store = s.get();
     warehouse->feed = pb::test::make_feed({{"A", 7}, {"B", 10}, {"C", 3}});
-    RunnerDeps deps{io.get_executor(), pool.get_executor(), db, slots, RetryPolicy{}};
+    RunnerDeps deps{io.get_executor(), pool.get_executor(), db, slots, async::BackoffPolicy{}};
     runner = std::make_shared<ConnectionRunner>(deps, cfg, std::move(w), std::move(s));
   }
   ~Harness() {

@@ -24,7 +24,7 @@ struct Harness {
   pb::test::MemoryStore store;
   asio::io_context io;
   asio::thread_pool pool{2};
-  RetryPolicy retry{3, std::chrono::milliseconds(1), std::chrono::milliseconds(4)};
+  async::BackoffPolicy retry{3, std::chrono::milliseconds(1), std::chrono::milliseconds(4)};
   Rules rules;
   std::uint64_t next_id = 1;
   bool cancelled = false;  // the runner asked the run to stop before it started
