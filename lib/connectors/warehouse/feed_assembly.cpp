@@ -132,6 +132,12 @@ void drop_held_rows(Feed& feed) {
 
 }  // namespace
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 std::string quote_for_message(std::string_view s) {
   constexpr std::size_t limit = 64;
   // Appended piece by piece: `"'" + std::string(s)` trips g++ 12's -Wrestrict false positive

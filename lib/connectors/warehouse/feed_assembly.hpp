@@ -13,6 +13,9 @@
 
 namespace pb::connectors {
 
+// `s` without the spaces and tabs around it: exports pad cells, and a padded SKU is the same SKU.
+std::string_view trim_blanks(std::string_view s);
+
 // A cell or SKU quoted for a message, cut at 64 bytes: cells can be 64 KiB.
 std::string quote_for_message(std::string_view s);
 

@@ -13,17 +13,11 @@
 namespace pb::connectors {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::size_t find_column(const CsvRecord& header, const std::string& name,
                         const std::string& origin) {
   std::optional<std::size_t> found;
   for (std::size_t i = 0; i < header.cell_count; ++i) {
-    if (trim(header.cells[i]) != name) continue;
+    if (trim_blanks(header.cells[i]) != name) continue;
     if (found)
       throw WarehouseError(origin + ": column " + quote_for_message(name) +
                            " appears twice in the header");
@@ -33,7 +27,7 @@ std::size_t find_column(const CsvRecord& header, const std::string& name,
   std::string columns;
   for (std::size_t i = 0; i < header.cell_count && i < 20; ++i) {
     if (i > 0) columns += ", ";
-    columns += quote_for_message(trim(header.cells[i]));
+    columns += quote_for_message(trim_blanks(header.cells[i]));
   }
   if (header.cell_count > 20) columns += ", ...";
   throw WarehouseError(origin + ": no column " + quote_for_message(name) +

@@ -9,12 +9,6 @@
 namespace pb::connectors {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "12.000" -> "12"; anything else, "12.5" and "NaN" included, is left for parse_quantity to
 // refuse. NUMERIC never prints an exponent.
 std::string_view whole_part(std::string_view s) {
@@ -38,7 +32,7 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
                               std::optional<std::string_view> location_value) {
   Feed* target = &feed_;
   if (locations_) {
-    const std::string_view location = trim(location_value.value_or(std::string_view{}));
+    const std::string_view location = trim_blanks(location_value.value_or(std::string_view{}));
     if (!locations_->wanted(location)) return;
     target = &locations_->at(location);
   }
@@ -47,7 +41,7 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
     add_problem(feed, row, {}, "SKU is NULL");
     return;
   }
-  const std::string_view sku = trim(*sku_value);
+  const std::string_view sku = trim_blanks(*sku_value);
   if (sku.empty()) {
     add_problem(feed, row, {}, "no SKU (blank)");
     return;
@@ -59,7 +53,7 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
     add_problem(feed, row, sku, about() + "quantity is NULL (NULL is not zero)");
     return;
   }
-  std::string_view text = trim(*quantity_value);
+  std::string_view text = trim_blanks(*quantity_value);
   if (text.empty()) {
     add_problem(feed, row, sku, about() + "blank quantity (blank is not zero)");
     return;
@@ -77,14 +71,14 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
       feed.rows.push_back(FeedRow{std::string(sku), quantity, row});
       return;
     case QuantityParse::not_integer:
-      add_problem(
-          feed, row, sku,
-          about() + "quantity " + quote_for_message(trim(*quantity_value)) + " is not an integer");
+      add_problem(feed, row, sku,
+                  about() + "quantity " + quote_for_message(trim_blanks(*quantity_value)) +
+                      " is not an integer");
       return;
     case QuantityParse::out_of_range:
-      add_problem(
-          feed, row, sku,
-          about() + "quantity " + quote_for_message(trim(*quantity_value)) + " is out of range");
+      add_problem(feed, row, sku,
+                  about() + "quantity " + quote_for_message(trim_blanks(*quantity_value)) +
+                      " is out of range");
       return;
   }
 }
