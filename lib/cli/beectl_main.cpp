@@ -69,8 +69,7 @@ int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std:
     err << "beectl: "
         << (reply.error.empty() ? std::string(control::to_string(reply.status)) : reply.error)
         << "\n";
-    return to_int(reply.status == Status::permission_denied ? ExitCode::permission_denied
-                                                            : ExitCode::daemon_error);
+    return to_int(exit_code_for(reply.status));
   }
 
   out << (inv.json ? format_json(reply.data) : format_reply(inv.command->id, wait, reply.data));

@@ -5,6 +5,8 @@
 #include <array>
 #include <string_view>
 
+#include "control/message.hpp"
+
 namespace pb::cli {
 
 enum class ExitCode : int {
@@ -28,12 +30,30 @@ inline constexpr std::array<ExitCodeDoc, 7> kExitCodes{{
     {ExitCode::usage, "usage error"},
     {ExitCode::run_partial, "--wait: the run finished partial (some SKUs were rejected)"},
     {ExitCode::run_failed, "--wait: the run failed"},
+    // "refused" covers a `busy` reply (too many connections) too: see exit_code_for().
     {ExitCode::unreachable, "cannot reach beed (no socket, refused, timeout, protocol error)"},
     {ExitCode::permission_denied, "permission denied (socket access, or a mutating command)"},
 }};
 
 constexpr int to_int(ExitCode c) {
   return static_cast<int>(c);
+}
+
+// The exit status for a reply other than ok. `busy` is 5, as a connect() that
+// finds the listen queue full: the request never reached a handler and the
+// same command may work a moment later. A refused reload (invalid_config) and
+// shutting_down stay 1, as documented before they had statuses of their own.
+constexpr ExitCode exit_code_for(control::Status s) {
+  switch (s) {
+    case control::Status::ok:
+      return ExitCode::ok;
+    case control::Status::permission_denied:
+      return ExitCode::permission_denied;
+    case control::Status::busy:
+      return ExitCode::unreachable;
+    default:
+      return ExitCode::daemon_error;
+  }
 }
 
 }  // namespace pb::cli

@@ -13,7 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::pair<Status, std::string_view>, 7> kStatusNames{{
+constexpr std::array<std::pair<Status, std::string_view>, 10> kStatusNames{{
     {Status::ok, "ok"},
     {Status::bad_request, "bad_request"},
     {Status::unknown_command, "unknown_command"},
@@ -21,6 +21,9 @@ constexpr std::array<std::pair<Status, std::string_view>, 7> kStatusNames{{
     {Status::permission_denied, "permission_denied"},
     {Status::refused, "refused"},
     {Status::internal, "internal"},
+    {Status::invalid_config, "invalid_config"},
+    {Status::shutting_down, "shutting_down"},
+    {Status::busy, "busy"},
 }};
 
 [[noreturn]] void bad_message(const std::string& what) {

@@ -20,8 +20,11 @@ enum class Status {
   unknown_command = 2,
   unknown_connection = 3,
   permission_denied = 4,  // mutating command from a peer without rights
-  refused = 5,            // understood but not possible now (e.g. shutting down)
+  refused = 5,            // understood but not possible now, for no reason below
   internal = 6,           // a bug or an unexpected failure inside beed
+  invalid_config = 7,     // `reload` of an invalid configuration: the running one stays
+  shutting_down = 8,      // beed is stopping and starts nothing new
+  busy = 9,               // too many connections, in all or from this uid: try again later
 };
 std::string_view to_string(Status s);
 std::optional<Status> parse_status(std::string_view name);

@@ -30,8 +30,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "control/admission.hpp"
 #include "control/frame.hpp"
 #include "control/peer_credentials_option.hpp"
+#include "control/socket_file.hpp"
 
 namespace pb::control {
 namespace {
@@ -55,34 +57,6 @@ void set_cloexec(int fd) {
   // Asio opens sockets without SOCK_CLOEXEC; beed may spawn helpers.
   const int flags = ::fcntl(fd, F_GETFD);
   if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
-
-// Never unlink another live instance's socket (STYLE item 7): probe it first.
-void clear_stale_socket(const std::filesystem::path& path) {
-  struct stat sb {};
-  if (::lstat(path.c_str(), &sb) != 0) {
-    if (errno == ENOENT) return;
-    throw_errno(errno, "cannot inspect control socket " + path.string());
-  }
-  if (!S_ISSOCK(sb.st_mode))
-    throw std::system_error(EEXIST, std::generic_category(),
-                            path.string() + " exists and is not a socket");
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) throw_errno(errno, "cannot probe control socket " + path.string());
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  const int err = rc == 0 ? 0 : errno;
-  ::close(fd);
-  // EAGAIN: a listener whose backlog is full is still a live listener.
-  if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
-    throw std::system_error(EADDRINUSE, std::generic_category(),
-                            "another beed is already listening on " + path.string());
-  if (err == ENOENT) return;
-  if (err != ECONNREFUSED) throw_errno(err, "cannot probe control socket " + path.string());
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    throw_errno(errno, "cannot remove stale control socket " + path.string());
 }
 
 struct Session {
@@ -111,14 +85,19 @@ struct Session {
 // io_context finishes leaves no coroutine pointing at freed state.
 struct ServerState {
   ServerState(asio::io_context& io_, ServerOptions options_, RequestHandler& handler_)
-      : io(io_), options(std::move(options_)), handler(handler_), acceptor(io_) {}
+      : io(io_),
+        options(std::move(options_)),
+        handler(handler_),
+        acceptor(io_),
+        admission({options.max_clients, options.max_clients_per_uid, options.reserved_clients,
+                   options.privileged_uids}) {}
 
   asio::io_context& io;
   ServerOptions options;
   RequestHandler& handler;
   stream_protocol::acceptor acceptor;
   std::list<Session*> sessions;
-  std::size_t active = 0;
+  Admission admission;
   bool started = false;
   bool stopping = false;
   bool bound = false;
@@ -132,21 +111,24 @@ struct Server::Impl {
 
 namespace {
 
-// Occupies one of max_clients from accept until the session's coroutine frame
-// is destroyed, whether or not the coroutine ever ran.
+// Holds the slot Admission::admit() gave the peer from accept until the
+// session's coroutine frame is destroyed, whether or not the coroutine ran.
 class SessionSlot {
  public:
-  explicit SessionSlot(std::shared_ptr<ServerState> st) : st_(std::move(st)) { ++st_->active; }
+  SessionSlot(std::shared_ptr<ServerState> st, const PeerCredentials& peer)
+      : st_(std::move(st)), peer_(peer) {}
   SessionSlot(SessionSlot&& other) noexcept = default;
   SessionSlot& operator=(SessionSlot&&) = delete;
   SessionSlot(const SessionSlot&) = delete;
   ~SessionSlot() {
-    if (st_) --st_->active;
+    if (st_) st_->admission.release(peer_.uid);
   }
   ServerState& state() const { return *st_; }
+  const PeerCredentials& peer() const { return peer_; }
 
  private:
   std::shared_ptr<ServerState> st_;
+  PeerCredentials peer_;
 };
 
 // Lists the session for stop() while it lives.
@@ -221,13 +203,7 @@ class SessionEvents final : public EventSink {
   Session& s_;
 };
 
-awaitable<void> serve(ServerState& st, Session& s) {
-  PeerCredentialsOption cred;
-  boost::system::error_code ec;
-  s.socket.get_option(cred, ec);
-  if (ec) co_return;
-  const PeerCredentials peer = cred.credentials();
-
+awaitable<void> serve(ServerState& st, Session& s, const PeerCredentials& peer) {
   FrameDecoder decoder(st.options.max_message_bytes);
   std::vector<char> buffer(kReadChunk);
   SessionEvents events(st, s);
@@ -285,16 +261,17 @@ awaitable<void> run_session(SessionSlot slot, stream_protocol::socket socket) {
   Session s(std::move(socket));
   Registration registration(st, s);
   try {
-    co_await serve(st, s);
+    co_await serve(st, s, slot.peer());
   } catch (...) {
     // Nothing a client does may take beed down; the session just ends.
   }
 }
 
-awaitable<void> refuse(std::shared_ptr<ServerState> st, stream_protocol::socket socket) {
+awaitable<void> refuse(std::shared_ptr<ServerState> st, stream_protocol::socket socket,
+                       std::string why) {
   Session s(std::move(socket));
   try {
-    co_await write_reply(*st, s, Reply::failure(Status::refused, "too many clients"));
+    co_await write_reply(*st, s, Reply::failure(Status::busy, why));
   } catch (...) {
   }
 }
@@ -312,11 +289,18 @@ awaitable<void> accept_loop(std::shared_ptr<ServerState> st) {
       continue;
     }
     set_cloexec(socket.native_handle());
-    if (st->active >= st->options.max_clients) {
-      asio::co_spawn(executor, refuse(st, std::move(socket)), asio::detached);
+    // Who it is decides whether there is room for it, so the credentials are
+    // read now rather than when the session first reads.
+    PeerCredentialsOption cred;
+    socket.get_option(cred, ec);
+    if (ec) continue;  // gone already: the socket closes here
+    const PeerCredentials peer = cred.credentials();
+    if (auto why = st->admission.admit(peer.uid)) {
+      asio::co_spawn(executor, refuse(st, std::move(socket), std::move(*why)), asio::detached);
       continue;
     }
-    asio::co_spawn(executor, run_session(SessionSlot(st), std::move(socket)), asio::detached);
+    SessionSlot slot(st, peer);
+    asio::co_spawn(executor, run_session(std::move(slot), std::move(socket)), asio::detached);
   }
 }
 
@@ -342,38 +326,24 @@ void Server::start() {
     throw std::system_error(EINVAL, std::generic_category(),
                             "control socket mode must not be world-writable");
 
-  std::error_code fs_error;
-  // A directory beed creates itself is 0750, as systemd's RuntimeDirectoryMode
-  // makes it: only the socket's group may even look for the socket.
-  if (path.has_parent_path() && std::filesystem::create_directories(path.parent_path(), fs_error) &&
-      !fs_error)
-    std::filesystem::permissions(path.parent_path(), std::filesystem::perms(0750),
-                                 std::filesystem::perm_options::replace, fs_error);
-  if (fs_error)
-    throw std::system_error(fs_error, "cannot create the directory of control socket " + name);
+  make_socket_directory(path);
   clear_stale_socket(path);
 
   boost::system::error_code ec;
   st.acceptor.open(stream_protocol(), ec);
   if (ec) throw_errno(ec.value(), "cannot create control socket " + name);
   set_cloexec(st.acceptor.native_handle());
-  st.acceptor.bind(stream_protocol::endpoint(name), ec);
-  if (ec) {
-    st.acceptor.close();
-    throw_errno(ec.value(), "cannot bind control socket " + name);
+  try {
+    bind_socket_file(st.acceptor.native_handle(), path, st.options.socket_mode);
+  } catch (...) {
+    st.acceptor.close(ec);
+    throw;
   }
   struct stat sb {};
   if (::stat(name.c_str(), &sb) == 0) {
     st.bound = true;
     st.socket_dev = sb.st_dev;
     st.socket_ino = sb.st_ino;
-  }
-  // Nobody can connect before listen(), so the umask-derived mode from bind()
-  // is never exposed.
-  if (::chmod(name.c_str(), static_cast<mode_t>(st.options.socket_mode)) != 0) {
-    const int err = errno;
-    stop();
-    throw_errno(err, "cannot set the mode of control socket " + name);
   }
   st.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -51,7 +53,14 @@ struct ServerOptions {
   std::size_t max_message_bytes = 16u << 20;        // 16 MiB, as systemd's varlink
   std::chrono::milliseconds read_timeout{10'000};   // per request frame
   std::chrono::milliseconds write_timeout{10'000};  // per reply/event frame
-  std::size_t max_clients = 64;                     // concurrent sessions
+  std::size_t max_clients = 64;                     // concurrent sessions, for everyone
+  // One unprivileged uid's share of max_clients: a reader that opens socket
+  // after socket cannot lock out the others, and never root.
+  std::size_t max_clients_per_uid = 16;
+  // Sessions past max_clients that only privileged_uids may open, so root can
+  // always get in to stop or reload while readers hold every ordinary slot.
+  std::size_t reserved_clients = 8;
+  std::vector<uid_t> privileged_uids = {0, ::geteuid()};  // root and beed's own user
   unsigned socket_mode = 0660;
 };
 

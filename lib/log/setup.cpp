@@ -49,10 +49,13 @@ bool is_journal_stream(const char* journal_stream, int fd) {
          static_cast<std::uintmax_t>(st.st_ino) == ino;
 }
 
+Mode choose_mode(bool journal_stream, bool tty) {
+  if (journal_stream) return Mode::journal;
+  return tty ? Mode::terminal : Mode::prefixed;
+}
+
 Mode detect_mode(int fd) {
-  if (is_journal_stream(getenv("JOURNAL_STREAM"), fd)) return Mode::journal;
-  if (::isatty(fd)) return Mode::terminal;
-  return Mode::prefixed;
+  return choose_mode(is_journal_stream(getenv("JOURNAL_STREAM"), fd), ::isatty(fd) == 1);
 }
 
 std::shared_ptr<spdlog::logger> make_logger(std::string_view identifier,
@@ -85,7 +88,11 @@ std::shared_ptr<spdlog::logger> make_logger(std::string_view identifier,
 
 std::shared_ptr<spdlog::logger> setup(std::string_view identifier, spdlog::level::level_enum level,
                                       const SetupOptions& options) {
-  auto logger = make_logger(identifier, level, options);
+  const Mode mode = options.mode.value_or(detect_mode(options.stderr_fd));
+  SetupOptions decided = options;
+  decided.mode = mode;
+  auto logger = make_logger(identifier, level, decided);
+  set_fallback_prefix(mode != Mode::terminal);
   spdlog::set_default_logger(logger);
   return logger;
 }

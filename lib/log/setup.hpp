@@ -31,8 +31,13 @@ std::string_view to_string(Mode mode);
 // but had its stderr redirected (beed ... 2>file) from beed under systemd.
 bool is_journal_stream(const char* journal_stream, int fd);
 
-// journal if JOURNAL_STREAM matches `fd`, else terminal if `fd` is a tty,
-// else prefixed.
+// The choice detect_mode() makes, from what it found: the journal when
+// stderr is the journal's stream (JOURNAL_STREAM matches), plain text for a
+// person at a terminal, and "<N>" prefixes only for a pipe or file, where
+// systemd-cat, syslog-style collectors or a log file's reader expect them.
+Mode choose_mode(bool journal_stream, bool tty);
+
+// choose_mode(JOURNAL_STREAM names `fd`, `fd` is a tty).
 Mode detect_mode(int fd = STDERR_FILENO);
 
 struct SetupOptions {
@@ -47,8 +52,10 @@ std::shared_ptr<spdlog::logger> make_logger(std::string_view identifier,
                                             spdlog::level::level_enum level,
                                             const SetupOptions& options = {});
 
-// make_logger(), installed as spdlog's default logger; returns it. Safe to
-// call again (a reload, tests): the new logger replaces the old one.
+// make_logger(), installed as spdlog's default logger; returns it. Also
+// tells the last-resort writers (write_prefixed) whether to prefix: not in
+// terminal mode. Safe to call again (a reload, tests): the new logger
+// replaces the old one.
 std::shared_ptr<spdlog::logger> setup(std::string_view identifier, spdlog::level::level_enum level,
                                       const SetupOptions& options = {});
 

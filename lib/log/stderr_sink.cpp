@@ -1,5 +1,6 @@
 #include "log/stderr_sink.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 
@@ -35,7 +36,19 @@ std::string_view colour_of(spdlog::level::level_enum level) {
 
 constexpr std::string_view kReset = "\033[m";
 
+// Set once at setup, read by any thread that logs.
+std::atomic<bool> fallback_prefix{true};
+
+void write_plain(int fd, std::string_view text) noexcept {
+  write_all(fd, text);
+  if (text.empty() || text.back() != '\n') write_all(fd, "\n");
+}
+
 }  // namespace
+
+void set_fallback_prefix(bool prefix) noexcept {
+  fallback_prefix.store(prefix, std::memory_order_relaxed);
+}
 
 void append_prefixed(std::string& out, int priority, std::string_view text) {
   // A trailing newline ends the last line rather than starting an empty one.
@@ -63,6 +76,10 @@ void write_all(int fd, std::string_view data) noexcept {
 }
 
 void write_prefixed(int fd, int priority, std::string_view text) noexcept {
+  if (!fallback_prefix.load(std::memory_order_relaxed)) {
+    write_plain(fd, text);
+    return;
+  }
   try {
     std::string line;
     append_prefixed(line, priority, text);
@@ -105,7 +122,10 @@ void StderrSink::sink_it_(const spdlog::details::log_msg& msg) {
     }
     write_all(fd_, line_);
   } catch (...) {
-    write_prefixed(fd_, syslog_priority(msg.level), payload);
+    if (style_ == StderrStyle::terminal)
+      write_plain(fd_, payload);
+    else
+      write_prefixed(fd_, syslog_priority(msg.level), payload);
   }
 }
 

@@ -50,6 +50,11 @@ void append_prefixed(std::string& out, int priority, std::string_view text);
 // The last resort for the sinks and the log calls: no exceptions, best
 // effort, retries on EINTR and short writes, gives up on any other error.
 void write_all(int fd, std::string_view data) noexcept;
+// `text` as append_prefixed() makes it, or as plain lines once
+// set_fallback_prefix(false) (setup() on a terminal: "<3>" is for journald
+// and syslog-style readers, not for a person).
 void write_prefixed(int fd, int priority, std::string_view text) noexcept;
+// Whether write_prefixed() puts "<N>" before each line; true until changed.
+void set_fallback_prefix(bool prefix) noexcept;
 
 }  // namespace pb::log

@@ -131,7 +131,7 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
                                  "membership of daemon.admin_group");
   }
   if (command->mutates && service_.stopping())
-    co_return Reply::failure(Status::refused, "beed is shutting down");
+    co_return Reply::failure(Status::shutting_down, "beed is shutting down");
 
   static constexpr auto kHandlers = [] {
     std::array<Handler, control::kCommandCount> table{};
@@ -242,8 +242,8 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
                                                   "' was removed by a reload before run " +
                                                   std::to_string(ticket.run_id) + " started");
   if (!run && service_.stopping())
-    co_return Reply::failure(
-        Status::refused, "beed stopped before run " + std::to_string(ticket.run_id) + " started");
+    co_return Reply::failure(Status::shutting_down, "beed stopped before run " +
+                                                        std::to_string(ticket.run_id) + " started");
   if (!run)
     co_return Reply::failure(Status::internal,
                              "run " + std::to_string(ticket.run_id) + " ended without a record");
@@ -361,7 +361,7 @@ asio::awaitable<Reply> CommandHandlers::reload(const json::object&, control::Eve
     summary = co_await service_.reload();
   } catch (const std::exception& e) {
     log::error("reload refused, the running configuration stays: {}", e.what());
-    co_return Reply::failure(Status::refused, e.what());
+    co_return Reply::failure(Status::invalid_config, e.what());
   }
   auto names = [](const std::vector<std::string>& v) {
     json::array a;

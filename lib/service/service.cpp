@@ -17,6 +17,7 @@
 #include "log/log.hpp"
 #include "service/command_handlers.hpp"
 #include "sync/connection_connectors.hpp"
+#include "sys/file_modes.hpp"
 #include "sys/groups.hpp"
 
 namespace pb::service {
@@ -54,13 +55,18 @@ std::shared_ptr<sync::ConnectionRunner> Service::make_runner(
 
 void Service::start() {
   started_at_ = now_millis();
+  // Whatever umask beed was started with (000 from a careless shell), what it
+  // and its libraries create is its user's and group's only: state, store
+  // files, the lock file. Set before anything is created.
+  sys::set_daemon_umask();
   // Two daemons on one state would each believe their change index; the
   // lock file says which process holds it.
-  std::error_code ec;
-  std::filesystem::create_directories(config_.daemon.state_dir, ec);
-  if (ec)
+  try {
+    sys::create_directories(config_.daemon.state_dir);
+  } catch (const std::filesystem::filesystem_error& e) {
     throw std::runtime_error("cannot create state directory " + config_.daemon.state_dir.string() +
-                             ": " + ec.message());
+                             ": " + e.code().message());
+  }
   instance_lock_ = std::make_unique<sys::InstanceLock>(config_.daemon.state_dir);
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
   const auto interrupted = db_->fail_interrupted_runs(now_millis());

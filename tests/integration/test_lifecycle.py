@@ -191,7 +191,7 @@ class LifecycleTest(BeeTestCase):
         self.assertEqual(r.stdout, "")
         rj = env.beectl("reload", json_out=True)
         self.assertEqual(rj.code, 1, rj)
-        self.assertEqual((rj.json["status"], rj.json["code"]), ("refused", 5), rj)
+        self.assertEqual((rj.json["status"], rj.json["code"]), ("invalid_config", 7), rj)
         self.assertIn(where, rj.json["error"])
         self.assertIn("<3>reload refused, the running configuration stays: " + where,
                       env.log_text())

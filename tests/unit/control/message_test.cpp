@@ -105,3 +105,20 @@ TEST_CASE("server messages decode into events or replies") {
   CHECK_THROWS_WITH_AS(parse_server_message(R"({"v":3,"status":"ok"})"),
                        "unsupported protocol version 3 (supported: 1)", ProtocolError);
 }
+
+TEST_CASE("a refused reload, shutting down and too many clients have statuses of their own") {
+  // The codes are part of the protocol (docs/CONTROL-PROTOCOL.md): never renumbered.
+  CHECK(static_cast<int>(Status::invalid_config) == 7);
+  CHECK(static_cast<int>(Status::shutting_down) == 8);
+  CHECK(static_cast<int>(Status::busy) == 9);
+  for (auto s : {Status::invalid_config, Status::shutting_down, Status::busy})
+    CHECK(parse_status(to_string(s)) == s);
+  CHECK(to_string(Status::invalid_config) == "invalid_config");
+  CHECK(to_string(Status::shutting_down) == "shutting_down");
+  CHECK(to_string(Status::busy) == "busy");
+  const ServerMessage m = parse_server_message(
+      R"j({"v":1,"status":"busy","code":9,"error":"too many connections from uid 7 (limit 16)"})j");
+  CHECK(m.reply.status == Status::busy);
+  CHECK(m.reply.error == "too many connections from uid 7 (limit 16)");
+  CHECK(to_json(m.reply).at("code") == 9);
+}

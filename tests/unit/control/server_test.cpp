@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -15,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "control/client.hpp"
+#include "control/socket_file.hpp"
 #include "server_fixture.hpp"
 
 using namespace pb::control;
@@ -226,7 +229,11 @@ TEST_CASE("an exception in the handler becomes an internal reply, not a crash") 
 }
 
 TEST_CASE("clients beyond max_clients are refused while the others are served") {
-  ServerFixture f(test_handler, [](ServerOptions& o) { o.max_clients = 1; });
+  // No reserved slots: the test's own uid is beed's, which may use them.
+  ServerFixture f(test_handler, [](ServerOptions& o) {
+    o.max_clients = 1;
+    o.reserved_clients = 0;
+  });
   f.start();
   auto first = std::make_unique<RawClient>(f.socket_path());
   first->send_request(make("echo"));
@@ -234,7 +241,7 @@ TEST_CASE("clients beyond max_clients are refused while the others are served") 
 
   RawClient second(f.socket_path());
   const Reply refused = second.read_reply();
-  CHECK(refused.status == Status::refused);
+  CHECK(refused.status == Status::busy);
   CHECK(refused.error == "too many clients");
   CHECK(second.closed_within(2s));
 
@@ -242,7 +249,7 @@ TEST_CASE("clients beyond max_clients are refused while the others are served") 
   Client third;
   third.connect(f.socket_path());
   const Reply also_refused = third.call(make("echo"));
-  CHECK(also_refused.status == Status::refused);
+  CHECK(also_refused.status == Status::busy);
 
   first->send_request(make("echo"));
   CHECK(first->read_reply().status == Status::ok);
@@ -253,6 +260,85 @@ TEST_CASE("clients beyond max_clients are refused while the others are served") 
     if (!served) std::this_thread::sleep_for(20ms);
   }
   CHECK(served);
+}
+
+TEST_CASE("one unprivileged uid gets at most max_clients_per_uid sessions") {
+  // Nobody privileged: the test's own connections count as an ordinary reader's.
+  ServerFixture f(test_handler, [](ServerOptions& o) {
+    o.max_clients = 10;
+    o.max_clients_per_uid = 2;
+    o.privileged_uids = {};
+  });
+  f.start();
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<RawClient>(f.socket_path()));
+    held.back()->send_request(make("echo"));
+    REQUIRE(held.back()->read_reply().status == Status::ok);
+  }
+  RawClient third(f.socket_path());
+  const Reply refused = third.read_reply();
+  CHECK(refused.status == Status::busy);
+  CHECK(refused.error ==
+        "too many connections from uid " + std::to_string(::geteuid()) + " (limit 2)");
+  CHECK(third.closed_within(2s));
+  // A slot given back is free again for the same uid.
+  held.pop_back();
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    served = call(f.socket_path(), make("echo")).status == Status::ok;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(served);
+}
+
+TEST_CASE("a privileged uid has no per-uid cap and may use the reserved slots") {
+  ServerFixture f(test_handler, [](ServerOptions& o) {
+    o.max_clients = 2;
+    o.max_clients_per_uid = 1;
+    o.reserved_clients = 2;
+    o.privileged_uids = {::geteuid()};
+  });
+  f.start();
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawClient>(f.socket_path()));
+    held.back()->send_request(make("echo"));
+    REQUIRE(held.back()->read_reply().status == Status::ok);
+  }
+  RawClient fifth(f.socket_path());
+  const Reply refused = fifth.read_reply();
+  CHECK(refused.status == Status::busy);
+  CHECK(refused.error == "too many clients");
+}
+
+TEST_CASE("the socket file has its mode from bind() on, whatever the umask") {
+  // No moment at which the file is more open than socket_mode: checked right
+  // after bind(), before any chmod() could have fixed it.
+  pb::test::TempDir dir;
+  const auto path = dir.path() / "s.sock";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  const mode_t old = ::umask(0);
+  bind_socket_file(fd, path, 0660);
+  const mode_t after = ::umask(old);
+  ::close(fd);
+  CHECK(after == 0);  // the process umask is put back
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0660);
+}
+
+TEST_CASE("the server's socket is 0660 under umask 000") {
+  ServerFixture f(test_handler);
+  const mode_t old = ::umask(0);
+  f.start();
+  ::umask(old);
+  struct stat st {};
+  REQUIRE(::lstat(f.socket_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0660);
+  CHECK(echo_works(f.socket_path()));
 }
 
 TEST_CASE("a second server on a live socket refuses to start and leaves it alone") {

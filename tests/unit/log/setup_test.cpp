@@ -1,5 +1,9 @@
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <stdexcept>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -9,12 +13,43 @@
 #include "../temp_dir.hpp"
 #include "log/log.hpp"
 #include "log/setup.hpp"
+#include "log/stderr_sink.hpp"
 #include "log_test_support.hpp"
 
 using pb::log::Mode;
 using pb::test::ScopedEnv;
 
 namespace {
+
+// A log argument whose formatting fails, to reach pb::log's last resort.
+struct Unprintable {};
+
+}  // namespace
+
+template <>
+struct fmt::formatter<Unprintable> : fmt::formatter<std::string_view> {
+  auto format(const Unprintable&, fmt::format_context&) const -> fmt::format_context::iterator {
+    throw std::runtime_error("nope");
+  }
+};
+
+namespace {
+
+// Points fd 2 at `fd` for one scope: pb::log's last resort writes there.
+class StderrTo {
+ public:
+  explicit StderrTo(int fd) : saved_(::dup(STDERR_FILENO)) { ::dup2(fd, STDERR_FILENO); }
+  ~StderrTo() {
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    pb::log::set_fallback_prefix(true);
+  }
+  StderrTo(const StderrTo&) = delete;
+  StderrTo& operator=(const StderrTo&) = delete;
+
+ private:
+  int saved_;
+};
 
 std::string dev_ino(int fd, std::uintmax_t ino_offset = 0) {
   struct stat st {};
@@ -107,4 +142,44 @@ TEST_CASE("setup in terminal mode on a pipe writes text without colour") {
   const std::string text = out.drain();
   CHECK(text.find("\033[") == std::string::npos);
   CHECK(text.find(" error bad thing\n") != std::string::npos);
+}
+
+TEST_CASE("choose_mode: the journal's stream, else text on a tty, else <N> prefixes") {
+  CHECK(pb::log::choose_mode(true, false) == Mode::journal);
+  CHECK(pb::log::choose_mode(true, true) == Mode::journal);
+  CHECK(pb::log::choose_mode(false, true) == Mode::terminal);
+  CHECK(pb::log::choose_mode(false, false) == Mode::prefixed);
+}
+
+TEST_CASE("detect_mode on a pseudo-terminal is terminal, even with a stale JOURNAL_STREAM") {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(tty >= 0);
+  pb::test::Pipe other;
+  {
+    ScopedEnv env("JOURNAL_STREAM", dev_ino(other.write_end()).c_str());
+    CHECK(pb::log::detect_mode(tty) == Mode::terminal);
+  }
+  CHECK(pb::log::detect_mode(tty) == Mode::terminal);
+  ::close(tty);
+  ::close(master);
+}
+
+TEST_CASE("on a terminal even the last-resort lines carry no <N> prefix") {
+  pb::test::DefaultLoggerGuard guard;
+  pb::test::Pipe out;
+  StderrTo redirect(out.write_end());
+  pb::log::setup("beed", spdlog::level::info,
+                 {.mode = Mode::terminal, .stderr_fd = out.write_end()});
+  pb::log::info("a {}", Unprintable{});
+  CHECK(out.drain() == "cannot write a log line: nope\n");
+
+  // A pipe or file keeps them: journald and collectors read the priority.
+  pb::log::setup("beed", spdlog::level::info,
+                 {.mode = Mode::prefixed, .stderr_fd = out.write_end()});
+  pb::log::info("a {}", Unprintable{});
+  CHECK(out.drain() == "<3>cannot write a log line: nope\n");
 }

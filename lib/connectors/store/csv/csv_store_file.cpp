@@ -19,6 +19,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "connectors/csv_record_reader.hpp"
 
@@ -29,6 +30,26 @@ namespace {
 
 [[noreturn]] void throw_errno(const fs::path& path, const char* what, int error) {
   throw StoreError(path.string() + ": " + what + ": " + std::strerror(error));
+}
+
+// A new store file and the directories made for it are for beed's user and
+// group only, whatever the umask (sys/file_modes.hpp; pb_connectors does not
+// link pb_sys). An existing file keeps its mode.
+constexpr mode_t kNewFileMode = 0640;
+constexpr fs::perms kNewDirectoryMode = fs::perms(0750);
+
+void create_store_directories(const fs::path& dir) {
+  std::vector<fs::path> missing;
+  std::error_code probe;  // a directory we cannot even look at is create_directories()' to report
+  for (fs::path p = dir;
+       !p.empty() && !fs::exists(fs::symlink_status(p, probe)) && p != p.parent_path();
+       p = p.parent_path())
+    missing.push_back(p);
+  std::error_code ec;
+  if (fs::create_directories(dir, ec))
+    for (const auto& p : missing)
+      fs::permissions(p, kNewDirectoryMode, fs::perm_options::replace, ec);
+  if (ec) throw StoreError(dir.string() + ": cannot create directory: " + ec.message());
 }
 
 // Our reader trims unquoted cells and splits on delimiters, quotes and line breaks: any SKU
@@ -73,8 +94,8 @@ class TempFile {
     for (;;) {
       path_ = dir / ("." + target.filename().string() + "." + std::to_string(::getpid()) + "-" +
                      std::to_string(counter.fetch_add(1)) + ".tmp");
-      // 0666 minus the umask, like any new file; an existing file's mode is copied at commit.
-      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      // An existing file's mode is copied at commit, a new one gets kNewFileMode.
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kNewFileMode);
       if (fd_ >= 0) break;
       if (errno != EEXIST) throw_errno(path_, "cannot create", errno);
     }
@@ -124,7 +145,8 @@ class TempFile {
 
   void commit(std::optional<mode_t> mode) {
     flush();
-    if (mode && ::fchmod(fd_, *mode) != 0) throw_errno(path_, "cannot set permissions", errno);
+    if (::fchmod(fd_, mode.value_or(kNewFileMode)) != 0)
+      throw_errno(path_, "cannot set permissions", errno);
     if (::fsync(fd_) != 0) throw_errno(path_, "fsync", errno);
     const int fd = std::exchange(fd_, -1);
     if (::close(fd) != 0) throw_errno(path_, "close", errno);
@@ -425,12 +447,7 @@ void apply_to_store_file(const fs::path& path, std::span<const PushItem> batch) 
     batch = sorted_copy;
   }
 
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec)
-      throw StoreError(path.parent_path().string() + ": cannot create directory: " + ec.message());
-  }
+  if (path.has_parent_path()) create_store_directories(path.parent_path());
 
   std::optional<mode_t> mode;
   struct stat old {};
