@@ -11,7 +11,10 @@ constexpr OptionSpec kWait{
     "wait", ArgType::flag, "",
     "wait for the run to end, printing progress; the exit status is its result"};
 
-constexpr std::array<OptionSpec, 1> kSyncOptions{kWait};
+constexpr OptionSpec kAllowZeroing{"allow-zeroing", ArgType::flag, "",
+                                   "accept a feed the zeroing guard would refuse (this run only)"};
+
+constexpr std::array<OptionSpec, 2> kSyncOptions{kWait, kAllowZeroing};
 
 constexpr std::array<OptionSpec, 3> kInventoryOptions{{
     {"sku", ArgType::string, "GLOB", "only SKUs matching GLOB (* and ? wildcards)"},

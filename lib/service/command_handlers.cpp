@@ -205,7 +205,9 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
   auto found = find_runner(service_, name);
   if (!found.runner) co_return std::move(found.failure);
   const auto runner = std::move(found.runner);
-  const auto ticket = runner->request(kind, Trigger::manual);
+  const auto allow_zeroing = args.find("allow-zeroing");
+  const auto ticket = runner->request(
+      kind, Trigger::manual, allow_zeroing != args.end() && allow_zeroing->value().as_bool());
   log::info({.connection = name, .sync = to_string(ticket.kind), .run = ticket.run_id},
             "{} sync requested on the control socket: run {}{}", to_string(kind), ticket.run_id,
             ticket.queued ? " (queued)" : "");

@@ -18,6 +18,8 @@
 #include "config/config_loader.hpp"
 #include "log/setup.hpp"
 #include "service/service.hpp"
+#include "state/state_check.hpp"
+#include "sys/instance_lock.hpp"
 #include "sys/notify.hpp"
 
 namespace pb::service {
@@ -26,6 +28,9 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kDefaultConfig = "/etc/packagebee/packagebee.yaml";
+
+// The state is damaged: systemd/beed.service does not restart on it (RestartPreventExitStatus=).
+constexpr int kExitStateCorrupt = 3;
 
 // How long a stop waits for runs in flight to finish their current step.
 // Below systemd's TimeoutStopSec (see systemd/beed.service).
@@ -38,6 +43,9 @@ po::options_description command_line_options() {
       ("config,c", po::value<std::string>()->default_value(kDefaultConfig)->value_name("PATH"),
        "configuration file")
       ("check-config", "validate the configuration and exit (0 = valid)")
+      ("verify-state", "read every record of the state and exit (0 = sound, 3 = corrupt)")
+      ("repair-state", "move a damaged state aside (data.mdb.corrupt-TIMESTAMP) and exit; "
+                       "the next start rebuilds it with a Full Sync of each connection")
       ("log-level", po::value<std::string>()->value_name("LEVEL"),
        "override daemon.log_level: trace|debug|info|warning|error|critical|off")
       ("version,V", "print the version and exit")
@@ -60,10 +68,11 @@ std::optional<int> parse_command_line(int argc, char** argv, po::variables_map& 
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "Usage: beed [--config PATH] [--check-config]\n\n"
-                 "PackageBee daemon: keeps store stock quantities in line with the warehouse.\n"
-                 "Runs in the foreground; control it with beectl(1). See beed(8).\n\n"
-              << options;
+    std::cout
+        << "Usage: beed [--config PATH] [--check-config | --verify-state | --repair-state]\n\n"
+           "PackageBee daemon: keeps store stock quantities in line with the warehouse.\n"
+           "Runs in the foreground; control it with beectl(1). See beed(8).\n\n"
+        << options;
     return 0;
   }
   if (vm.count("version")) {
@@ -89,6 +98,73 @@ std::optional<int> load_configuration(const po::variables_map& vm, config::Confi
     return 0;
   }
   return std::nullopt;
+}
+
+// "N records in T s", for the state check's messages.
+std::string records_in(const state::StateCheck& check, std::chrono::steady_clock::duration took) {
+  return fmt::format("{} records in {:.2f} s", check.records,
+                     std::chrono::duration<double>(took).count());
+}
+
+// --verify-state and --repair-state: beed is not started; the answer goes to the terminal.
+std::optional<int> state_commands(const po::variables_map& vm, const config::Config& config) {
+  const bool repair = vm.count("repair-state") != 0;
+  if (!repair && !vm.count("verify-state")) return std::nullopt;
+  const auto& dir = config.daemon.state_dir;
+  try {
+    // Held throughout: the state must not be checked half-written or moved under a running beed.
+    std::optional<sys::InstanceLock> lock;
+    if (repair) lock.emplace(dir);
+    const auto began = std::chrono::steady_clock::now();
+    const auto check = state::verify_state_isolated(dir);
+    const auto took = std::chrono::steady_clock::now() - began;
+    if (check.verdict == state::StateCheck::Verdict::ok)
+      std::cout << "beed: state in " << dir.string() << " is sound (" << records_in(check, took)
+                << ")\n";
+    else
+      std::cerr << "beed: " << check.problem << "\n";
+    if (!repair) {
+      if (check.verdict == state::StateCheck::Verdict::corrupt) return kExitStateCorrupt;
+      return check.verdict == state::StateCheck::Verdict::ok ? 0 : 1;
+    }
+    const auto aside = state::move_state_aside(dir);
+    if (aside)
+      std::cout << "beed: moved " << (dir / "data.mdb").string() << " to " << aside->string()
+                << "; the next start begins with an empty state, and each connection's first "
+                   "run is a Full Sync that rebuilds it from the warehouse\n";
+    else
+      std::cout << "beed: no state in " << dir.string() << " to move aside\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "beed: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+// Before the service starts (and before any thread: the check forks), so that a damaged state
+// is a refusal to start naming the file and the way out, with an exit status systemd does not
+// restart on, rather than a SIGSEGV or SIGBUS crash loop.
+std::optional<int> check_state(const config::Config& config) {
+  const auto& dir = config.daemon.state_dir;
+  const auto began = std::chrono::steady_clock::now();
+  const auto check = state::verify_state_isolated(dir);
+  const auto took = std::chrono::steady_clock::now() - began;
+  switch (check.verdict) {
+    case state::StateCheck::Verdict::ok:
+      spdlog::info("state in {} checked: {}", dir.string(), records_in(check, took));
+      return std::nullopt;
+    case state::StateCheck::Verdict::unreadable:
+      spdlog::critical("cannot start: {}", check.problem);
+      return 1;
+    case state::StateCheck::Verdict::corrupt:
+      break;
+  }
+  spdlog::critical(
+      "cannot start: {}. To recover, stop beed and run `beed --config {} --repair-state` as "
+      "its user: it moves the damaged file aside, and the next start rebuilds the state with a "
+      "Full Sync of each connection (see beed(8), STATE RECOVERY)",
+      check.problem, config.source.string());
+  return kExitStateCorrupt;
 }
 
 // Sets up logging at --log-level, or else daemon.log_level.
@@ -227,7 +303,9 @@ int daemon_main(int argc, char** argv) {
   if (const auto done = parse_command_line(argc, argv, vm)) return *done;
   config::Config config;
   if (const auto done = load_configuration(vm, config)) return *done;
+  if (const auto done = state_commands(vm, config)) return *done;
   if (const auto done = start_logging(vm, config)) return *done;
+  if (const auto done = check_state(config)) return *done;
   Daemon daemon(config);
   return daemon.run();
 }

@@ -4,8 +4,8 @@
 
 namespace pb::service {
 
-// Exit status: 0 clean stop or valid config; 1 the configuration or the state
-// could not be used; 2 usage error.
+// Exit status: 0 clean stop, valid config or sound state; 1 the configuration or the state
+// could not be used; 2 usage error; 3 the state file is corrupt (see --repair-state).
 int daemon_main(int argc, char** argv);
 
 }  // namespace pb::service

@@ -51,6 +51,12 @@ constexpr unsigned kMaxDbs = static_cast<unsigned>(kNamedDbs.size()) + kSpareDbS
 
 }  // namespace
 
+std::vector<std::string_view> database_names() {
+  std::vector<std::string_view> names;
+  for (const auto& db : kNamedDbs) names.emplace_back(db.name);
+  return names;
+}
+
 ConnectionTxn::ConnectionTxn(lmdb::Txn& txn, const Databases& dbs, std::string_view connection)
     : txn_(txn), dbs_(dbs), prefix_(connection) {
   prefix_.push_back('\0');

@@ -41,6 +41,9 @@ struct Databases {
           store_id_maps = 0, source_reads = 0;
 };
 
+// The names of the named databases above, in the order InventoryDb opens them.
+std::vector<std::string_view> database_names();
+
 // One connection's view inside one LMDB transaction.
 class ConnectionTxn {
  public:

@@ -1,5 +1,10 @@
 #include "state/lmdb.hpp"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <mutex>
 #include <system_error>
 
@@ -11,7 +16,48 @@ void check(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw Error(rc, std::string(what) + ": " + mdb_strerror(rc));
 }
 
-Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial_map_size) {
+namespace {
+
+// Below this much free space after a failed write, the file system is taken to be full.
+constexpr std::uint64_t kNearlyFull = std::uint64_t{1} << 20;
+
+// LMDB 0.9 reports a short write, which is what a full file system gives a large write, as
+// EIO ("Input/output error"): the free space tells the two apart.
+Error write_error(int rc, const char* what, const std::filesystem::path& dir) {
+  struct statvfs fs {};
+  const bool stat_ok = statvfs(dir.c_str(), &fs) == 0;
+  const std::uint64_t free_bytes = stat_ok ? std::uint64_t{fs.f_bavail} * fs.f_frsize : 0;
+  const bool full =
+      rc == ENOSPC || rc == EDQUOT || (rc == EIO && stat_ok && free_bytes < kNearlyFull);
+  if (full)
+    return Error(ENOSPC, std::string(what) + ": no space left on device: the state in " +
+                             dir.string() + " cannot be written (" + std::to_string(free_bytes) +
+                             " bytes free)");
+  if (rc == EFBIG)
+    return Error(rc, std::string(what) + ": file too large: the state in " + dir.string() +
+                         " hit the file size limit (RLIMIT_FSIZE)");
+  return Error(rc,
+               std::string(what) + ": " + mdb_strerror(rc) + " (state in " + dir.string() + ")");
+}
+
+}  // namespace
+
+void check_file_size(MDB_env* env, const std::filesystem::path& dir) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  check(mdb_env_info(env, &info), "mdb_env_info");
+  check(mdb_env_stat(env, &stat), "mdb_env_stat");
+  const auto file = dir / "data.mdb";
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return;  // mdb_env_open has just opened it
+  const auto needed = (std::uint64_t{info.me_last_pgno} + 1) * stat.ms_psize;
+  if (static_cast<std::uint64_t>(st.st_size) < needed)
+    throw Corrupt("state file " + file.string() + " is truncated: it holds " +
+                  std::to_string(st.st_size) + " bytes, its pages need " + std::to_string(needed));
+}
+
+Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial_map_size)
+    : dir_(dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -26,6 +72,8 @@ Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial
     const int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0640);
     if (rc != MDB_SUCCESS)
       throw Error(rc, "cannot open LMDB environment in " + dir.string() + ": " + mdb_strerror(rc));
+    // Before the first transaction: that is what would touch a page past the end (SIGBUS).
+    check_file_size(env_, dir);
     if (map_size() < initial_map_size)
       check(mdb_env_set_mapsize(env_, initial_map_size), "mdb_env_set_mapsize");
     // Readers left behind by a process that was killed would pin old pages.
@@ -71,7 +119,7 @@ void Env::read(const std::function<void(Txn&)>& body) {
   body(txn);
 }
 
-Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), writable_(write) {
+Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), env_(env), writable_(write) {
   int rc = mdb_txn_begin(env.get(), nullptr, write ? 0 : MDB_RDONLY, &txn_);
   if (rc == MDB_READERS_FULL) {
     int dead = 0;
@@ -88,7 +136,8 @@ Txn::~Txn() {
 void Txn::commit() {
   MDB_txn* t = txn_;
   txn_ = nullptr;
-  check(mdb_txn_commit(t), "mdb_txn_commit");  // commit frees the handle even on failure
+  const int rc = mdb_txn_commit(t);  // commit frees the handle even on failure
+  if (rc != MDB_SUCCESS) throw write_error(rc, "mdb_txn_commit", env_.dir());
 }
 
 void Txn::abort() {

@@ -25,6 +25,13 @@ class Error : public std::runtime_error {
   int code_;
 };
 
+// The state file is damaged (truncated, or a page or record that does not read). Not worth
+// retrying: beed refuses to start on it; see state/state_check.hpp.
+class Corrupt : public Error {
+ public:
+  explicit Corrupt(const std::string& what) : Error(MDB_CORRUPTED, what) {}
+};
+
 // Throws Error("<what>: <mdb_strerror>") unless rc is MDB_SUCCESS.
 void check(int rc, const char* what);
 
@@ -34,6 +41,11 @@ inline MDB_val to_val(std::string_view s) {
 inline std::string_view to_view(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
+
+// Throws Corrupt when data.mdb in `dir` is shorter than the pages `env`'s meta page says it
+// holds: reading them would raise SIGBUS. Reads only the meta pages, which mdb_env_open has
+// already read (with pread) and checked, so it is safe on a truncated file.
+void check_file_size(MDB_env* env, const std::filesystem::path& dir);
 
 class Txn;
 
@@ -47,6 +59,7 @@ class Env {
 
   MDB_env* get() const { return env_; }
   std::size_t map_size() const;
+  const std::filesystem::path& dir() const { return dir_; }
 
   // Runs `body` in a write transaction and commits it. If the map is full the
   // transaction is aborted, the map doubled and `body` run again from the
@@ -60,6 +73,7 @@ class Env {
   friend class Txn;
   void grow();
 
+  std::filesystem::path dir_;
   MDB_env* env_ = nullptr;
   // mdb_env_set_mapsize needs every transaction of the process closed:
   // transactions hold this shared; growing holds it exclusively.
@@ -88,6 +102,7 @@ class Txn {
 
  private:
   std::shared_lock<std::shared_mutex> lock_;
+  const Env& env_;
   MDB_txn* txn_ = nullptr;
   bool writable_;
 };

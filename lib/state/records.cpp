@@ -9,6 +9,9 @@ namespace {
 constexpr std::uint8_t kItemV1 = 1;
 constexpr std::uint8_t kConnectionV1 = 1;  // up to next_run_id..paused
 constexpr std::uint8_t kConnectionV2 = 2;  // + the batch in flight
+constexpr std::uint8_t kConnectionV3 = 3;  // + the stock marks of the zeroing guard
+// More would mean a corrupt count: the guard keeps a week of marks.
+constexpr std::uint64_t kMaxStockMarks = 64;
 constexpr std::uint8_t kRunV1 = 1;
 constexpr std::uint8_t kSourceReadV1 = 1;
 
@@ -58,21 +61,18 @@ class Reader {
   std::uint8_t version_in(std::uint8_t oldest, std::uint8_t newest) {
     const auto v = u8();
     if (v < oldest || v > newest)
-      throw std::runtime_error(std::string(what_) + " record has unknown version " +
-                               std::to_string(v));
+      throw RecordError(std::string(what_) + " record has unknown version " + std::to_string(v));
     return v;
   }
   void version(std::uint8_t expected) {
     const auto v = u8();
     if (v != expected)
-      throw std::runtime_error(std::string(what_) + " record has unknown version " +
-                               std::to_string(v));
+      throw RecordError(std::string(what_) + " record has unknown version " + std::to_string(v));
   }
 
  private:
   void need(std::uint64_t n) {
-    if (in_.size() - pos_ < n)
-      throw std::runtime_error(std::string(what_) + " record is truncated");
+    if (in_.size() - pos_ < n) throw RecordError(std::string(what_) + " record is truncated");
   }
   std::string_view in_;
   std::size_t pos_ = 0;
@@ -81,11 +81,15 @@ class Reader {
 
 template <class E>
 E enum_from(std::uint8_t v, std::uint8_t count, const char* what) {
-  if (v >= count) throw std::runtime_error(std::string("bad ") + what + " value in record");
+  if (v >= count) throw RecordError(std::string("bad ") + what + " value in record");
   return static_cast<E>(v);
 }
 
 }  // namespace
+
+RecordError::RecordError(const std::string& what)
+    : std::runtime_error("state record does not decode: " + what +
+                         " (the state may be corrupt: see beed --verify-state in beed(8))") {}
 
 std::string encode(const ItemRecord& r) {
   Writer w;
@@ -120,19 +124,24 @@ ItemRecord decode_item(std::string_view bytes) {
 
 std::string encode(const ConnectionRecord& r) {
   Writer w;
-  w.u8(kConnectionV2);
+  w.u8(kConnectionV3);
   w.u64(r.next_run_id);
   w.i64(r.next_due_at);
   w.i64(r.last_full_ok_at);
   w.u8(r.paused ? 1 : 0);
   w.str(r.in_flight_first);
   w.str(r.in_flight_last);
+  w.u64(r.stock_marks.size());
+  for (const auto& mark : r.stock_marks) {
+    w.i64(mark.day);
+    w.u64(mark.in_stock);
+  }
   return w.take();
 }
 
 ConnectionRecord decode_connection(std::string_view bytes) {
   Reader in(bytes, "connection");
-  const auto version = in.version_in(kConnectionV1, kConnectionV2);
+  const auto version = in.version_in(kConnectionV1, kConnectionV3);
   ConnectionRecord r;
   r.next_run_id = in.u64();
   r.next_due_at = in.i64();
@@ -141,6 +150,16 @@ ConnectionRecord decode_connection(std::string_view bytes) {
   if (version >= kConnectionV2) {
     r.in_flight_first = in.str();
     r.in_flight_last = in.str();
+  }
+  if (version >= kConnectionV3) {
+    const auto count = in.u64();
+    if (count > kMaxStockMarks)
+      throw RecordError("connection record has " + std::to_string(count) + " stock marks");
+    r.stock_marks.resize(count);
+    for (auto& mark : r.stock_marks) {
+      mark.day = in.i64();
+      mark.in_stock = in.u64();
+    }
   }
   return r;
 }

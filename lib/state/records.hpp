@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/types.hpp"
 
@@ -31,6 +32,14 @@ struct ItemRecord {
   }
 };
 
+// The most SKUs in stock (quantity > 0) after an accepted feed on one day: the zeroing guard
+// weighs a feed against the largest of these over a window (sync/change_detector.hpp).
+struct StockMark {
+  std::int64_t day = 0;  // UTC days since the epoch
+  std::uint64_t in_stock = 0;
+  bool operator==(const StockMark&) const = default;
+};
+
 // Per-connection bookkeeping.
 struct ConnectionRecord {
   std::uint64_t next_run_id = 1;
@@ -43,6 +52,9 @@ struct ConnectionRecord {
   std::string in_flight_first;
   std::string in_flight_last;
   bool has_batch_in_flight() const { return !in_flight_first.empty(); }
+  // Oldest first, one per day with an accepted full feed, the last few days only. Empty in a
+  // record written before version 3.
+  std::vector<StockMark> stock_marks;
 };
 
 struct RunRecord {
@@ -77,8 +89,15 @@ std::string encode(const SourceReadRecord& r);
 std::string encode(const ConnectionRecord& r);
 std::string encode(const RunRecord& r);
 
-// Throw std::runtime_error on a record that does not decode (corruption or a
-// newer schema).
+// A stored record that does not decode: the state is corrupt (or from a newer beed). Typed so
+// that a run fails with it as its error and beed keeps serving, rather than crash.
+class RecordError : public std::runtime_error {
+ public:
+  explicit RecordError(const std::string& what);
+};
+
+// Throw RecordError on a record that does not decode (corruption or a newer
+// schema). They never read past `bytes`.
 ItemRecord decode_item(std::string_view bytes);
 ConnectionRecord decode_connection(std::string_view bytes);
 RunRecord decode_run(std::string_view bytes);

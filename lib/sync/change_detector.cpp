@@ -90,6 +90,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     std::optional<state::ItemRecord> before;
     bool dirty = false;
     bool stale_now = false;
+    bool had_stock = false;
     if (order > 0) {  // in the feed only: a new SKU
       sku = feed.rows[i].sku;
       item.quantity = feed.rows[i].quantity;
@@ -103,6 +104,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
       sku = cursor.key();
       item = state::decode_item(cursor.value());
       if (visit) before = item;
+      had_stock = item.quantity > 0;
       if (item.listed) ++result.known_before;
       if (order == 0) {
         dirty = update_item(item, feed.rows[i].quantity, rules, now, result);
@@ -126,6 +128,8 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     }
     if (item.listed) ++result.listed;
     if (item.needs_push()) ++result.pending;
+    if (had_stock) ++result.in_stock_before;
+    if (item.quantity > 0) ++result.in_stock;
     if (visit) visit(sku, before ? &*before : nullptr, item, stale_now);
     if (order <= 0) more = cursor.next();
     at.row = i;
@@ -145,6 +149,74 @@ std::uint64_t pending_in(const state::ConnectionTxn& txn) {
   return pending;
 }
 
+constexpr std::int64_t kDayMillis = 86'400'000;
+
+// The most SKUs in stock on a day of the guard's window, 0 when none is remembered.
+std::uint64_t window_peak(const std::vector<state::StockMark>& marks, UnixMillis now) {
+  const std::int64_t today = now / kDayMillis;
+  std::uint64_t peak = 0;
+  for (const auto& mark : marks)
+    if (mark.day > today - kZeroingWindowDays) peak = std::max(peak, mark.in_stock);
+  return peak;
+}
+
+// Remembers an accepted feed's in-stock count for today; forgets days out of the window, or
+// every earlier day when the guard was overridden (the operator said this is the catalogue now).
+void note_in_stock(state::ConnectionRecord& record, UnixMillis now, std::uint64_t in_stock,
+                   bool restart) {
+  const std::int64_t today = now / kDayMillis;
+  auto& marks = record.stock_marks;
+  if (restart) marks.clear();
+  std::erase_if(marks, [&](const state::StockMark& m) {
+    return m.day <= today - kZeroingWindowDays || m.day > today;
+  });
+  if (!marks.empty() && marks.back().day == today)
+    marks.back().in_stock = std::max(marks.back().in_stock, in_stock);
+  else
+    marks.push_back({today, in_stock});
+}
+
+// Throws FeedRefused when `preview` (the read-only pass) trips the zeroing guard.
+void check_zeroing(const DetectResult& preview, std::uint64_t peak, const connectors::Feed& feed,
+                   std::string_view connection) {
+  if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
+                                      kMaxZeroedShare * static_cast<double>(preview.known_before))
+    throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
+                      " of " + std::to_string(preview.known_before) +
+                      " known SKUs to 0 (more than half); refusing it (nothing changed)");
+  peak = std::max(peak, preview.in_stock_before);
+  const std::uint64_t lost = peak > preview.in_stock ? peak - preview.in_stock : 0;
+  if (static_cast<double>(lost) > kMaxZeroedShare * static_cast<double>(peak))
+    throw FeedRefused("feed " + feed.origin + " would leave " + std::to_string(preview.in_stock) +
+                      " SKUs in stock, fewer than half of the " + std::to_string(peak) +
+                      " in stock at the most over the last " + std::to_string(kZeroingWindowDays) +
+                      " days; refusing it (nothing changed; `beectl sync " +
+                      std::string(connection) + " --allow-zeroing` accepts it once)");
+}
+
+// Adds a committed transaction's counts to the run's.
+void add_counts(DetectResult& total, const DetectResult& part) {
+  total.known_before += part.known_before;
+  total.added += part.added;
+  total.changed += part.changed;
+  total.zeroed += part.zeroed;
+  total.unlisted += part.unlisted;
+  total.listed += part.listed;
+  total.pending += part.pending;
+  total.stale += part.stale;
+  total.in_stock_before += part.in_stock_before;
+  total.in_stock += part.in_stock;
+}
+
+// A write that failed after `committed` was: says how much stands.
+ApplyFailed partly_applied(const std::exception& e, const DetectResult& committed) {
+  std::string what = e.what();
+  if (committed.changed > 0)
+    what += "; " + std::to_string(committed.changed) +
+            " SKUs changed in the transactions committed before it, and stay applied";
+  return ApplyFailed(what, committed);
+}
+
 std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after,
                             bool stale) {
   if (!before) return "new";
@@ -155,6 +227,9 @@ std::string_view reason_for(const state::ItemRecord* before, const state::ItemRe
 }
 
 }  // namespace
+
+ApplyFailed::ApplyFailed(const std::string& what, const DetectResult& committed)
+    : std::runtime_error(what), committed_(std::make_shared<const DetectResult>(committed)) {}
 
 Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit) {
@@ -180,42 +255,43 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
 }
 
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
-                        const connectors::Feed& feed, const Rules& rules, UnixMillis now) {
+                        const connectors::Feed& feed, const Rules& rules, UnixMillis now,
+                        bool allow_zeroing) {
   if (feed.rows.empty())
     throw FeedRefused("feed " + feed.origin + " has no usable rows; refusing it (nothing changed)");
 
   // Pass 1, read-only: what would this feed do? The guards decide before
   // anything is written, so a refused feed changes nothing.
   DetectResult preview;
+  std::uint64_t peak = 0;
   db.read(connection, [&](state::ConnectionTxn& txn) {
     merge(txn, feed, rules, now, Position{}, false, UINT64_MAX, preview);
+    peak = window_peak(txn.connection().stock_marks, now);
   });
-  if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
-                                      kMaxZeroedShare * static_cast<double>(preview.known_before))
-    throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
-                      " of " + std::to_string(preview.known_before) +
-                      " known SKUs to 0 (more than half); refusing it (nothing changed)");
+  if (!allow_zeroing) check_zeroing(preview, peak, feed, connection);
 
-  // Pass 2: apply, a bounded number of writes per transaction.
+  // Pass 2: apply, a bounded number of writes per transaction. The last one also remembers
+  // the in-stock count for the guard's window.
   DetectResult total;
   total.rows = feed.rows.size();
   Position at;
-  while (!at.done) {
-    DetectResult part;
-    Position next;
-    db.write(connection, [&](state::ConnectionTxn& txn) {
-      part = DetectResult{};  // the body runs again if the map had to grow
-      next = merge(txn, feed, rules, now, at, true, kWritesPerTransaction, part);
-    });
-    total.known_before += part.known_before;
-    total.added += part.added;
-    total.changed += part.changed;
-    total.zeroed += part.zeroed;
-    total.unlisted += part.unlisted;
-    total.listed += part.listed;
-    total.pending += part.pending;
-    total.stale += part.stale;
-    at = std::move(next);
+  try {
+    while (!at.done) {
+      DetectResult part;
+      Position next;
+      db.write(connection, [&](state::ConnectionTxn& txn) {
+        part = DetectResult{};  // the body runs again if the map had to grow
+        next = merge(txn, feed, rules, now, at, true, kWritesPerTransaction, part);
+        if (!next.done) return;
+        auto record = txn.connection();
+        note_in_stock(record, now, preview.in_stock, allow_zeroing);
+        txn.put_connection(record);
+      });
+      add_counts(total, part);
+      at = std::move(next);
+    }
+  } catch (const std::exception& e) {
+    throw partly_applied(e, total);
   }
   return total;
 }
@@ -251,38 +327,42 @@ DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
   DetectResult total;
   total.rows = feed.rows.size();
   std::size_t next = 0;
-  do {
-    const std::size_t end = std::min<std::size_t>(feed.rows.size(), next + kWritesPerTransaction);
-    DetectResult part;
-    db.write(connection, [&](state::ConnectionTxn& txn) {
-      part = DetectResult{};  // the body runs again if the map had to grow
-      for (std::size_t i = next; i < end; ++i) {
-        const auto& row = feed.rows[i];
-        state::ItemRecord item;
-        bool dirty = true;
-        if (auto stored = txn.item(row.sku)) {
-          item = std::move(*stored);
-          dirty = update_item(item, row.quantity, rules, now, part);
-        } else {
-          item.quantity = row.quantity;
-          item.updated_at = now;
-          item.wanted = wanted_quantity(item.quantity, rules);
-          ++part.added;
-          ++part.changed;
+  try {
+    do {
+      const std::size_t end = std::min<std::size_t>(feed.rows.size(), next + kWritesPerTransaction);
+      DetectResult part;
+      db.write(connection, [&](state::ConnectionTxn& txn) {
+        part = DetectResult{};  // the body runs again if the map had to grow
+        for (std::size_t i = next; i < end; ++i) {
+          const auto& row = feed.rows[i];
+          state::ItemRecord item;
+          bool dirty = true;
+          if (auto stored = txn.item(row.sku)) {
+            item = std::move(*stored);
+            dirty = update_item(item, row.quantity, rules, now, part);
+          } else {
+            item.quantity = row.quantity;
+            item.updated_at = now;
+            item.wanted = wanted_quantity(item.quantity, rules);
+            ++part.added;
+            ++part.changed;
+          }
+          if (dirty) txn.put_item(row.sku, item);
         }
-        if (dirty) txn.put_item(row.sku, item);
-      }
-      if (end == feed.rows.size()) {
-        // What the push phase will walk: the whole change index, this delta's and older.
-        part.pending = pending_in(txn);
-      }
-    });
-    total.added += part.added;
-    total.changed += part.changed;
-    total.zeroed += part.zeroed;
-    total.pending += part.pending;
-    next = end;
-  } while (next < feed.rows.size());
+        if (end == feed.rows.size()) {
+          // What the push phase will walk: the whole change index, this delta's and older.
+          part.pending = pending_in(txn);
+        }
+      });
+      total.added += part.added;
+      total.changed += part.changed;
+      total.zeroed += part.zeroed;
+      total.pending += part.pending;
+      next = end;
+    } while (next < feed.rows.size());
+  } catch (const std::exception& e) {
+    throw partly_applied(e, total);
+  }
   return total;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,20 +28,43 @@ class FeedRefused : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct DetectResult {
-  std::uint64_t rows = 0;          // usable rows in the feed
-  std::uint64_t known_before = 0;  // listed SKUs stored before this feed
-  std::uint64_t added = 0;         // SKUs seen for the first time
-  std::uint64_t changed = 0;       // SKUs whose warehouse quantity changed (added included)
-  std::uint64_t zeroed = 0;        // listed SKUs with stock that this feed brings to 0
-  std::uint64_t unlisted = 0;      // SKUs gone from the feed and left alone (missing_skus: keep)
-  std::uint64_t listed = 0;        // SKUs a Full Sync pushes after this feed
-  std::uint64_t pending = 0;       // SKUs in the change index after this feed
-  std::uint64_t stale = 0;         // SKUs confirmed longer ago than repush_after, to push again
+struct DetectResult;
+
+// Writing the feed failed after some of its transactions were committed (a full disk, say):
+// those changes stand, and `committed` counts them, so the run can record what it applied.
+class ApplyFailed : public std::runtime_error {
+ public:
+  ApplyFailed(const std::string& what, const DetectResult& committed);
+  const DetectResult& committed() const { return *committed_; }
+
+ private:
+  std::shared_ptr<const DetectResult> committed_;  // shared: exceptions are copied
 };
 
-// Refuses a feed that would bring more than this share of the known SKUs to 0.
+struct DetectResult {
+  std::uint64_t rows = 0;             // usable rows in the feed
+  std::uint64_t known_before = 0;     // listed SKUs stored before this feed
+  std::uint64_t added = 0;            // SKUs seen for the first time
+  std::uint64_t changed = 0;          // SKUs whose warehouse quantity changed (added included)
+  std::uint64_t zeroed = 0;           // listed SKUs with stock that this feed brings to 0
+  std::uint64_t unlisted = 0;         // SKUs gone from the feed and left alone (missing_skus: keep)
+  std::uint64_t listed = 0;           // SKUs a Full Sync pushes after this feed
+  std::uint64_t pending = 0;          // SKUs in the change index after this feed
+  std::uint64_t stale = 0;            // SKUs confirmed longer ago than repush_after, to push again
+  std::uint64_t in_stock_before = 0;  // stored SKUs (listed or not) with quantity > 0 before
+  std::uint64_t in_stock = 0;         // the same after this feed
+};
+
+// The zeroing guard. A full feed is refused, and nothing written, when it would bring more than
+// kMaxZeroedShare of the known (listed) SKUs to 0 at once, or when it would leave fewer than
+// (1 - kMaxZeroedShare) of the most SKUs in stock (quantity > 0) over the last
+// kZeroingWindowDays: the largest in-stock count of the accepted feeds of each of those days,
+// kept in the connection record (ConnectionRecord::stock_marks), and the count before this
+// feed. So a catalogue zeroed a little at a time (50 %, then 50.1 %, then 60 %) is stopped at
+// the run that crosses half, not only when one run zeroes half. `allow_zeroing` (beectl sync
+// or full-sync --allow-zeroing) lets one feed through and restarts the window from it.
 inline constexpr double kMaxZeroedShare = 0.5;
+inline constexpr std::int64_t kZeroingWindowDays = 7;
 
 // One SKU a Smart Sync would push after `feed`, and why.
 struct PlannedChange {
@@ -63,14 +87,17 @@ struct Preview {
 Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit);
 
+// Throws FeedRefused (nothing written) or, when a write fails part way, ApplyFailed.
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
-                        const connectors::Feed& feed, const Rules& rules, UnixMillis now);
+                        const connectors::Feed& feed, const Rules& rules, UnixMillis now,
+                        bool allow_zeroing = false);
 
 // apply_feed for an incremental feed (Feed::delta): only its rows are looked up and updated, so
 // the cost follows the change, not the catalogue; a SKU without a row keeps its state, and
 // held SKUs too. No guard applies: an empty delta means nothing changed, and a delta cannot
 // be weighed against a catalogue it does not list. counts.known_before, listed and unlisted
-// are not computed.
+// are not computed, nor is the zeroing guard's window. Throws ApplyFailed when a write fails
+// part way.
 DetectResult apply_delta(state::InventoryDb& db, std::string_view connection,
                          const connectors::Feed& feed, const Rules& rules, UnixMillis now);
 

@@ -153,17 +153,18 @@ void ConnectionRunner::arm_full_timer() {
   });
 }
 
-RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger) {
+RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger, bool allow_zeroing) {
   if (!syncing_) {
-    Queued run{next_run_id_++, kind, trigger};
+    Queued run{next_run_id_++, kind, trigger, allow_zeroing};
     launch(run);
     return {run.id, kind, false};
   }
   if (queued_) {
     if (kind == SyncKind::full) queued_->kind = SyncKind::full;
+    if (allow_zeroing) queued_->allow_zeroing = true;
     return {queued_->id, queued_->kind, true};
   }
-  queued_ = Queued{next_run_id_++, kind, trigger};
+  queued_ = Queued{next_run_id_++, kind, trigger, allow_zeroing};
   return {queued_->id, kind, true};
 }
 
@@ -180,6 +181,7 @@ void ConnectionRunner::launch(Queued run) {
   progress.trigger = run.trigger;
   progress.started_at = now_millis();
   control_.begin(progress);
+  control_.allow_zeroing = run.allow_zeroing;
   syncing_ = true;
   asio::co_spawn(
       deps_.loop, [self = shared_from_this(), run] { return self->run_one(run); }, asio::detached);

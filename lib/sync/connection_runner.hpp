@@ -72,7 +72,8 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
 
   // Starts a run, or queues one behind the run in flight. A second request
   // while one is queued joins it (a Full request upgrades a queued Smart one).
-  RunTicket request(SyncKind kind, Trigger trigger);
+  // `allow_zeroing`: that run's feed skips the zeroing guard (sync/change_detector.hpp).
+  RunTicket request(SyncKind kind, Trigger trigger, bool allow_zeroing = false);
 
   const config::ConnectionConfig& config() const { return config_; }
   const std::shared_ptr<connectors::Warehouse>& warehouse() const { return warehouse_; }
@@ -101,6 +102,7 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
     std::uint64_t id;
     SyncKind kind;
     Trigger trigger;
+    bool allow_zeroing = false;
   };
   void arm_timer();
   void arm_full_timer();

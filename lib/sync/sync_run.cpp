@@ -231,13 +231,13 @@ struct Detection {
 // daily after `last_stale_check`.
 void apply_changes(state::InventoryDb& db, std::string_view connection,
                    const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
-                   UnixMillis now, Detection& out) {
+                   UnixMillis now, bool allow_zeroing, Detection& out) {
   if (feed.unchanged) {
     out.counts.pending = count_pending(db, connection);
   } else if (feed.delta) {
     out.counts = apply_delta(db, connection, feed, rules, now);
   } else {
-    out.counts = apply_feed(db, connection, feed, rules, now);
+    out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
     out.stale_checked_at = now;  // it checked on its way
   }
   constexpr UnixMillis kDay = 86'400'000;
@@ -258,13 +258,21 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   // The pool works on copies and on `detected`, a local read only once the offload is over:
   // the control is the loop's alone.
   const auto last_stale_check = ctx.control.last_stale_check;
+  const bool allow_zeroing = ctx.control.allow_zeroing;
+  if (allow_zeroing)
+    log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
+              run.id);
   Detection detected;
   std::exception_ptr failure;
   co_await async::offload(env.pool, [&] {
     try {
       const auto now = now_millis();
-      apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, detected);
+      apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, allow_zeroing,
+                    detected);
       remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
+    } catch (const ApplyFailed& e) {
+      detected.counts = e.committed();  // what the failed write left committed
+      failure = std::current_exception();
     } catch (...) {
       failure = std::current_exception();
     }
@@ -272,8 +280,9 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   });
   // Kept even when a later step failed: the stale SKUs it marked stay marked.
   if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;
-  if (failure) std::rethrow_exception(failure);
+  // Set before a failure too: the record tells how many SKUs the run did change.
   run.changed = detected.counts.changed;
+  if (failure) std::rethrow_exception(failure);
   if (detected.counts.stale > 0)
     log::info(ctx.fields,
               "run {}: {} SKUs were last confirmed longer ago than repush_after; pushing them "

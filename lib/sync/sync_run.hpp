@@ -51,6 +51,7 @@ class RunControl {
   void begin(const RunProgress& fresh) {
     progress = fresh;
     cancel_ = false;
+    allow_zeroing = false;
   }
   // Set: the run ends after the step in progress, as failed, with every
   // unconfirmed SKU still pending. A run stopped before its read reads nothing.
@@ -62,6 +63,9 @@ class RunControl {
   // (repush_after); runs that read only a delta check it at most daily.
   // 0 (never): the next such run checks.
   UnixMillis last_stale_check = 0;
+  // This run's feed may zero more than the guard allows (beectl sync --allow-zeroing); set
+  // after begin() by whoever requested the run.
+  bool allow_zeroing = false;
 
  private:
   bool cancel_ = false;

@@ -163,7 +163,8 @@ TEST_CASE("--help lists every command from the table and the exit statuses") {
   CHECK(r.out.rfind("Usage: beectl [--socket PATH] [--json] COMMAND [ARGS...]\n", 0) == 0);
   for (const auto* line : {
            "  status\n      show beed's connections, their last sync and the next one\n",
-           "  full-sync CONNECTION [--wait]\n      start a Full Sync: push every SKU's quantity to "
+           "  full-sync CONNECTION [--wait] [--allow-zeroing]\n      start a Full Sync: push every "
+           "SKU's quantity to "
            "the store (changes state)\n",
            "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N]\n      show what beed "
            "knows "
@@ -246,14 +247,16 @@ TEST_CASE("COMMAND --help shows that command's usage, even without its arguments
   const Run r = beectl({"sync", "--help"});
   CHECK(r.code == 0);
   CHECK(r.out ==
-        "Usage: beectl sync CONNECTION [--wait]\n"
+        "Usage: beectl sync CONNECTION [--wait] [--allow-zeroing]\n"
         "\n"
         "Start a Smart Sync (\"Update inventory\"): push only what changed.\n"
         "Changes state: needs write access to beed.\n"
         "\n"
         "Arguments:\n"
-        "  CONNECTION  the connection's name, as in beed's configuration\n"
-        "  --wait      wait for the run to end, printing progress; the exit status is its result\n"
+        "  CONNECTION       the connection's name, as in beed's configuration\n"
+        "  --wait           wait for the run to end, printing progress; the exit status is its "
+        "result\n"
+        "  --allow-zeroing  accept a feed the zeroing guard would refuse (this run only)\n"
         "\n"
         "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
   CHECK(beectl({"inventory", "--help"}).out ==

@@ -54,8 +54,8 @@ TEST_CASE("the table is ordered by command id, one entry per id") {
 
 TEST_CASE("usage lines are derived from the table") {
   CHECK(usage(*find_command("status")) == "status");
-  CHECK(usage(*find_command("full-sync")) == "full-sync CONNECTION [--wait]");
-  CHECK(usage(*find_command("sync")) == "sync CONNECTION [--wait]");
+  CHECK(usage(*find_command("full-sync")) == "full-sync CONNECTION [--wait] [--allow-zeroing]");
+  CHECK(usage(*find_command("sync")) == "sync CONNECTION [--wait] [--allow-zeroing]");
   CHECK(usage(*find_command("inventory")) ==
         "inventory CONNECTION [--sku GLOB] [--changed] [--limit N]");
   CHECK(usage(*find_command("history")) == "history CONNECTION [--limit N]");

@@ -35,7 +35,7 @@ TEST_CASE("records round-trip through their encodings") {
   CHECK(r.bad_rows == 3);
   CHECK(r.error == "x");
 
-  ConnectionRecord c{17, 99, 98, true, "", ""};
+  ConnectionRecord c{17, 99, 98, true, "", "", {}};
   const auto cb = decode_connection(encode(c));
   CHECK(cb.next_run_id == 17);
   CHECK(cb.next_due_at == 99);
@@ -95,4 +95,49 @@ TEST_CASE("an item in doubt needs a push even when the figures agree") {
   r.in_doubt = true;
   CHECK(r.needs_push());
   CHECK(decode_item(encode(r)).in_doubt);
+}
+
+TEST_CASE("a connection record of version 2 (before the stock marks) still decodes") {
+  // encode() of a version-2 ConnectionRecord{7, 1000, 900, true, "A", "B"}, byte for byte.
+  std::string v2;
+  v2.push_back('\x02');
+  auto u64 = [&](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) v2.push_back(static_cast<char>((v >> (8 * i)) & 0xffu));
+  };
+  u64(7);
+  u64(1000);
+  u64(900);
+  v2.push_back('\x01');
+  u64(1);
+  v2 += "A";
+  u64(1);
+  v2 += "B";
+  const auto r = decode_connection(v2);
+  CHECK(r.next_run_id == 7);
+  CHECK(r.next_due_at == 1000);
+  CHECK(r.last_full_ok_at == 900);
+  CHECK(r.paused);
+  CHECK(r.in_flight_first == "A");
+  CHECK(r.in_flight_last == "B");
+  CHECK(r.stock_marks.empty());
+
+  ConnectionRecord v3 = r;
+  v3.stock_marks = {{19000, 1000}, {19001, 499}};
+  CHECK(decode_connection(encode(v3)).stock_marks == v3.stock_marks);
+  CHECK(static_cast<unsigned char>(encode(v3)[0]) == 3);
+}
+
+TEST_CASE("a damaged record throws RecordError and never reads past its bytes") {
+  ItemRecord item{5, 1, 5, true, 5, 2, "some error"};
+  const auto bytes = encode(item);
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    CHECK_THROWS_AS(decode_item(std::string_view(bytes).substr(0, n)), RecordError);
+  std::string huge = bytes;
+  huge[huge.size() - 11] = '\x7f';  // the error's length: far more than the record holds
+  CHECK_THROWS_WITH_AS(decode_item(huge), doctest::Contains("truncated"), RecordError);
+  ConnectionRecord c;
+  auto conn = encode(c);
+  conn[0] = '\x09';
+  CHECK_THROWS_WITH_AS(decode_connection(conn), doctest::Contains("unknown version 9"),
+                       RecordError);
 }

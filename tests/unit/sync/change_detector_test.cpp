@@ -318,3 +318,54 @@ TEST_CASE("a source's last read is remembered only when it can be trusted next t
   CHECK_FALSE(last_source_read(db, "c", "w", "f1").has_value());
   CHECK(last_source_read(db, "c", "w", "f2").value().validator == "etag-4");
 }
+
+TEST_CASE("the zeroing guard weighs a feed against the most SKUs in stock over its window") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  std::map<std::string, Quantity> rows;
+  for (int i = 0; i < 1000; ++i) rows["S" + std::to_string(1000 + i)] = 5;
+  auto zero_first = [&](int n) {
+    auto feed = rows;
+    int i = 0;
+    for (auto& [sku, q] : feed) q = i++ < n ? 0 : 5;
+    return make_feed(feed);
+  };
+  constexpr UnixMillis kDay = 86'400'000;
+  const UnixMillis t0 = 20000 * kDay;
+  apply_feed(db, "c", make_feed(rows), keep, t0);
+  confirm_all(db);
+
+  // Each feed zeroes at most half of what is listed, yet 50 %, 50.1 % and 60 % in a row would
+  // zero 60 % of the catalogue: the second is refused against the week's 1000 in stock.
+  CHECK_NOTHROW(apply_feed(db, "c", zero_first(500), keep, t0 + 1));
+  CHECK_THROWS_WITH_AS(apply_feed(db, "c", zero_first(501), keep, t0 + 2),
+                       doctest::Contains("would leave 499 SKUs in stock, fewer than half of the "
+                                         "1000 in stock at the most over the last 7 days"),
+                       FeedRefused);
+  CHECK_THROWS_AS(apply_feed(db, "c", zero_first(600), keep, t0 + 6 * kDay), FeedRefused);
+  CHECK(item(db, "S1500").quantity == 5);
+  // Past the window, the 1000 are forgotten: the 500 of the last accepted feed count.
+  CHECK_NOTHROW(apply_feed(db, "c", zero_first(600), keep, t0 + 8 * kDay));
+
+  // --allow-zeroing lets one feed through and restarts the window from it.
+  CHECK_THROWS_AS(apply_feed(db, "c", zero_first(900), keep, t0 + 9 * kDay), FeedRefused);
+  CHECK_NOTHROW(apply_feed(db, "c", zero_first(900), keep, t0 + 9 * kDay, true));
+  CHECK(item(db, "S1899").quantity == 0);
+  CHECK_NOTHROW(apply_feed(db, "c", zero_first(920), keep, t0 + 9 * kDay + 1));
+  state::ConnectionRecord record;
+  db.read("c", [&](state::ConnectionTxn& t) { record = t.connection(); });
+  REQUIRE(record.stock_marks.size() == 1);
+  CHECK(record.stock_marks[0].in_stock == 100);
+}
+
+TEST_CASE("a stored item that does not decode fails the feed with RecordError, not a crash") {
+  pb::test::TempDir dir;
+  state::InventoryDb db(dir.path());
+  apply_feed(db, "c", make_feed({{"A", 1}, {"B", 2}}), keep, 1);
+  db.write("c", [](state::ConnectionTxn& t) {
+    t.txn().put(t.txn().open_db("items"), std::string("c\0B", 3), "\x01");
+  });
+  CHECK_THROWS_WITH_AS(apply_feed(db, "c", make_feed({{"A", 2}, {"B", 2}}), keep, 2),
+                       doctest::Contains("item record is truncated"), state::RecordError);
+  CHECK(item(db, "A").quantity == 1);
+}
