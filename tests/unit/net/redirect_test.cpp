@@ -30,7 +30,7 @@ TEST_CASE("redirect statuses") {
   for (const unsigned status : {200u, 300u, 304u, 305u, 400u}) CHECK_FALSE(is_redirect(status));
 }
 
-TEST_CASE("a chain follows relative and absolute Locations; credentials only at home") {
+TEST_CASE("a chain follows relative and absolute Locations, credentials only at home") {
   RedirectChain chain(Url::parse("https://feeds.example"), "/a/b.csv?k=1");
   CHECK(chain.at_home());
   chain.follow(redirect(302, "c.csv"));
@@ -46,7 +46,7 @@ TEST_CASE("a chain follows relative and absolute Locations; credentials only at 
   CHECK(chain.hops() == 3);
 }
 
-TEST_CASE("plain http is followed only to loopback; the port and scheme make the origin") {
+TEST_CASE("plain http is followed only to loopback, and the port and scheme make the origin") {
   RedirectChain local(Url::parse("http://127.0.0.1:8080"), "/f.csv");
   local.follow(redirect(302, "http://localhost:8080/g.csv"));
   CHECK_FALSE(local.at_home());  // another host name is another origin, even on loopback
