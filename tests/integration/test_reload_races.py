@@ -55,6 +55,12 @@ class ReloadRacesTest(BeeTestCase):
         self.assertEqual((ticket["run_id"], ticket["queued"]), (2, True), ticket)
 
         self.assertTrue(feed_fifo(fifo, feed_text({"A1": 5})))
+
+        # Fed only once run 2 reads: a writer opening the FIFO sooner would reach run 1.
+        def run_2_reading():
+            p = env.conn_status("a").get("progress")
+            return p and p["run_id"] == 2 and p["phase"] == "reading"
+        wait_for(run_2_reading, what="run 2 of a reading its FIFO")
         self.assertTrue(feed_fifo(fifo, feed_text({"A1": 6})))
         env.wait_run(2, name="a")
         runs = {run["id"]: run for run in env.history("a")}
