@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <stdexcept>
 #include <utility>
 
 #include "net/connection.hpp"
@@ -15,6 +16,10 @@ const std::string* Response::header(std::string_view name) const {
     if (h.name.size() == name.size() && strncasecmp(h.name.data(), name.data(), name.size()) == 0)
       return &h.value;
   return nullptr;
+}
+
+std::shared_ptr<HttpSession> HttpSession::for_origin(const Url& other) const {
+  throw std::invalid_argument(origin() + ": this session cannot reach " + other.origin());
 }
 
 std::string_view to_string(FailureKind kind) {

@@ -98,6 +98,12 @@ class HttpSession {
 
   // "https://shop.example.com": for messages. Never includes credentials.
   virtual std::string origin() const = 0;
+
+  // A session to `other` (its scheme, host and port) with this one's options (trust
+  // anchors, timeouts, response cap): for a redirect there. Throws std::invalid_argument
+  // as make_http_session does (plain http to a host that is not loopback); the default,
+  // for sessions that cannot make others, throws it always.
+  virtual std::shared_ptr<HttpSession> for_origin(const Url& other) const;
 };
 
 // Throws std::invalid_argument for a plain-http URL that is not loopback (or

@@ -13,6 +13,10 @@ PooledSession::PooledSession(boost::asio::any_io_executor io,
       endpoint_(std::move(endpoint)),
       slots_(io_, endpoint_->options.max_in_flight) {}
 
+std::shared_ptr<HttpSession> PooledSession::for_origin(const Url& other) const {
+  return make_http_session(io_, other, endpoint_->options);
+}
+
 boost::asio::awaitable<Response> PooledSession::send(Request request) {
   check_request(request);
   const auto self = shared_from_this();

@@ -23,6 +23,7 @@ class PooledSession final : public HttpSession, public std::enable_shared_from_t
 
   boost::asio::awaitable<Response> send(Request request) override;
   std::string origin() const override { return endpoint_->origin; }
+  std::shared_ptr<HttpSession> for_origin(const Url& other) const override;
 
   std::size_t idle_connections() const { return idle_.size(); }
 

@@ -38,6 +38,7 @@ Service::Service(boost::asio::io_context& io, config::Config config, async::Back
 Service::~Service() {
   if (server_) server_->stop();
   for (auto& runner : runners_) runner->stop();
+  for (auto& runner : retired_runners()) runner->stop();
   pool_.join();
 }
 
@@ -167,6 +168,12 @@ std::vector<Service::ConnectionChange> Service::plan_connection_changes(
   for (const auto& connection : connections) {
     auto existing = runner(connection.name);
     if (!existing) {
+      if (auto retired = retired_runner(connection.name)) {
+        auto built = sync::build_connectors(connection, io_.get_executor(), db_.get());
+        changes.push_back({std::move(retired), Change::revived, std::move(built.warehouse),
+                           std::move(built.store)});
+        continue;
+      }
       changes.push_back({make_runner(connection), Change::added, nullptr, nullptr});
     } else if (existing->config() == connection) {
       changes.push_back({std::move(existing), Change::unchanged, nullptr, nullptr});
@@ -191,6 +198,12 @@ void Service::apply_connection_changes(std::vector<ConnectionChange> changes, co
         change.runner->start(false);
         summary.added.push_back(connection.name);
         break;
+      case Change::revived:
+        change.runner->revive(connection, std::move(change.warehouse), std::move(change.store));
+        summary.added.push_back(connection.name);
+        log::info({.connection = connection.name},
+                  "added back while its last run is still in flight; the next run waits for it");
+        break;
       case Change::changed:
         change.runner->reconfigure(connection, std::move(change.warehouse),
                                    std::move(change.store));
@@ -202,14 +215,34 @@ void Service::apply_connection_changes(std::vector<ConnectionChange> changes, co
     }
     runners.push_back(std::move(change.runner));
   }
+  std::erase_if(retired_, [&](const auto& weak) {
+    const auto r = weak.lock();
+    return !r || std::find(runners.begin(), runners.end(), r) != runners.end();
+  });
   for (const auto& r : runners_) {
     if (!next.find(r->config().name)) {
       r->stop(false);  // a run in flight finishes, its runner kept alive by it
+      retired_.push_back(r);
       summary.removed.push_back(r->config().name);
     }
   }
   runners_ = std::move(runners);
   config_.connections = std::move(next.connections);
+}
+
+std::vector<std::shared_ptr<sync::ConnectionRunner>> Service::retired_runners() {
+  std::vector<std::shared_ptr<sync::ConnectionRunner>> alive;
+  for (const auto& weak : retired_)
+    if (auto r = weak.lock()) alive.push_back(std::move(r));
+  return alive;
+}
+
+std::shared_ptr<sync::ConnectionRunner> Service::retired_runner(std::string_view name) {
+  // Only one whose run is still in flight: an idle one is gone for good (its last run's
+  // record is in the state, which a new runner reads).
+  for (auto& r : retired_runners())
+    if (r->config().name == name && r->syncing()) return r;
+  return nullptr;
 }
 
 void Service::shutdown(std::chrono::milliseconds deadline,
@@ -218,6 +251,7 @@ void Service::shutdown(std::chrono::milliseconds deadline,
   stopping_ = true;
   if (server_) server_->stop();
   for (auto& runner : runners_) runner->stop();
+  for (auto& runner : retired_runners()) runner->stop();
   shutdown_until_ = std::chrono::steady_clock::now() + deadline;
   shutdown_done_ = std::move(done);
   shutdown_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
@@ -225,8 +259,10 @@ void Service::shutdown(std::chrono::milliseconds deadline,
 }
 
 void Service::poll_shutdown() {
-  const bool busy =
-      std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r->syncing(); });
+  const auto syncing = [](const auto& r) { return r->syncing(); };
+  const auto retired = retired_runners();
+  const bool busy = std::any_of(runners_.begin(), runners_.end(), syncing) ||
+                    std::any_of(retired.begin(), retired.end(), syncing);
   if (!busy || std::chrono::steady_clock::now() >= shutdown_until_) {
     if (busy) log::warn("stop deadline reached with a run still in flight; it is abandoned");
     shutdown_done_(busy);

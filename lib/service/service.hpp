@@ -49,7 +49,9 @@ class Service {
   // Reads the configuration file again and, if it is valid, applies it:
   // added connections start, removed ones stop (a run in flight finishes),
   // changed ones take their new settings (a run in flight finishes with the
-  // old). Throws config::ConfigError, std::runtime_error: nothing changed.
+  // old). A connection added back while the run it had when removed is still
+  // in flight gets that runner back: its next run waits for that one.
+  // Throws config::ConfigError, std::runtime_error: nothing changed.
   boost::asio::awaitable<ReloadSummary> reload();
 
   // Staged stop: closes the control socket, stops the schedules, asks runs
@@ -79,8 +81,9 @@ class Service {
   // A connection of a reloaded configuration, with what the reload does to it.
   struct ConnectionChange {
     std::shared_ptr<sync::ConnectionRunner> runner;
-    enum { added, changed, unchanged } what;
-    std::shared_ptr<connectors::Warehouse> warehouse;  // changed: the new connectors
+    // revived: added back while the runner a reload removed still has its run in flight.
+    enum { added, revived, changed, unchanged } what;
+    std::shared_ptr<connectors::Warehouse> warehouse;  // changed, revived: the new connectors
     std::shared_ptr<connectors::Store> store;
   };
 
@@ -93,6 +96,10 @@ class Service {
   void apply_connection_changes(std::vector<ConnectionChange> changes, config::Config& next,
                                 ReloadSummary& summary);
   void chown_socket() const;
+  // The runners reloads removed that are still alive (a run in flight holds them), for
+  // revival and for a stop.
+  std::vector<std::shared_ptr<sync::ConnectionRunner>> retired_runners();
+  std::shared_ptr<sync::ConnectionRunner> retired_runner(std::string_view name);
 
   boost::asio::io_context& io_;
   config::Config config_;
@@ -101,6 +108,7 @@ class Service {
   std::unique_ptr<state::InventoryDb> db_;
   std::unique_ptr<async::Semaphore> slots_;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
+  std::vector<std::weak_ptr<sync::ConnectionRunner>> retired_;    // removed by a reload
   std::unique_ptr<CommandHandlers> handlers_;
   std::unique_ptr<control::Server> server_;
   void poll_shutdown();

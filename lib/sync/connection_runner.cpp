@@ -5,7 +5,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 
 #include "async/offload.hpp"
 #include "log/log.hpp"
@@ -23,7 +22,8 @@ ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig con
       warehouse_(std::move(warehouse)),
       store_(std::move(store)),
       timer_(deps_.loop),
-      full_timer_(deps_.loop) {}
+      full_timer_(deps_.loop),
+      alerts_(std::make_shared<AlertQueue>(deps_.loop, deps_.pool)) {}
 
 void ConnectionRunner::start(bool run_soon) {
   // One small read at startup, before the loop serves anyone: fine to block.
@@ -77,6 +77,18 @@ void ConnectionRunner::reconfigure(config::ConnectionConfig config,
     next_due_at_ = std::min(next_due_at_, sooner);
     arm_timer();
   }
+}
+
+void ConnectionRunner::revive(config::ConnectionConfig config,
+                              std::shared_ptr<connectors::Warehouse> warehouse,
+                              std::shared_ptr<connectors::Store> store) {
+  // Not start(): the record is behind this runner (its run in flight took the next run id and
+  // due time in memory first), so the runner's own state is the one to keep.
+  stopped_ = false;
+  reconfigure(std::move(config), std::move(warehouse), std::move(store));
+  arm_timer();
+  arm_full_timer();
+  changed();
 }
 
 std::string_view ConnectionRunner::state_name() const {
@@ -255,22 +267,10 @@ asio::awaitable<void> ConnectionRunner::run_in_slot(Queued queued) {
 
 void ConnectionRunner::alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
                              const connectors::Store& store) {
-  // On the pool and not awaited: the next run need not wait for a slow mail server, and a
-  // hook can never fail or hold up a sync. Everything it needs is copied.
+  // Not awaited: the next run need not wait for a slow mail server, and a hook can never fail
+  // or hold up a sync. The queue runs one hook at a time (see AlertQueue).
   RunSummary summary{config_.name, run, warehouse.describe(), store.describe()};
-  asio::post(deps_.pool, [hook = config_.on_failure, summary = std::move(summary)] {
-    const log::Fields fields{summary.connection, to_string(summary.run.kind), summary.run.id};
-    const auto result = run_alert_hook(hook, summary);
-    if (result.ok()) {
-      log::info(fields, "run {}: on_failure hook {} ran ({} ms)", summary.run.id,
-                hook.command.front(), result.elapsed.count());
-      return;
-    }
-    std::string output = result.output;
-    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-    log::warn(fields, "run {}: on_failure hook {} {}{}{}", summary.run.id, hook.command.front(),
-              result.describe(), output.empty() ? "" : ": ", output);
-  });
+  alerts_->submit(config_.on_failure, std::move(summary));
 }
 
 }  // namespace pb::sync

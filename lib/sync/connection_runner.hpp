@@ -21,6 +21,7 @@
 #include "connectors/store/store.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 #include "state/inventory_db.hpp"
+#include "sync/alert_hook.hpp"
 #include "sync/sync_run.hpp"
 
 namespace pb::sync {
@@ -63,6 +64,14 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   void reconfigure(config::ConnectionConfig config,
                    std::shared_ptr<connectors::Warehouse> warehouse,
                    std::shared_ptr<connectors::Store> store);
+
+  // The connection a reload removed (stop(false)) is added back by a later reload while this
+  // runner's run is still in flight: the runner takes the new configuration and connectors and
+  // arms its schedule again. Reviving it, rather than making a second runner, keeps one run at
+  // a time and one sequence of run ids: a second runner would start a run beside the one in
+  // flight. A request meanwhile queues behind that run, as on any runner.
+  void revive(config::ConnectionConfig config, std::shared_ptr<connectors::Warehouse> warehouse,
+              std::shared_ptr<connectors::Store> store);
 
   // Pauses or resumes automatic runs (manual ones still run); persisted, so
   // a restart keeps it. A resumed connection whose run fell due meanwhile
@@ -112,7 +121,8 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   boost::asio::awaitable<void> run_one(Queued run);
   // The run itself, holding its slot: records, executes, logs and alerts.
   boost::asio::awaitable<void> run_in_slot(Queued run);
-  // Runs the on_failure hook for `run` in the background.
+  // Runs the on_failure hook for `run` in the background, after the connection's hook in
+  // flight if there is one.
   void alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
              const connectors::Store& store);
 
@@ -133,6 +143,7 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   UnixMillis full_due_at_ = 0;
   bool paused_ = false;
   bool stopped_ = false;
+  std::shared_ptr<AlertQueue> alerts_;  // on_failure hooks, one at a time
   std::function<void()> on_change_;
   std::set<boost::asio::steady_timer*> watchers_;
   void changed() const {

@@ -816,6 +816,66 @@ class AuthTest(Base):
 
 
 # ---- scale: generated items, the updated_since index ---------------------------------------------
+class RedirectTest(Base):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        token_file = os.path.join(cls.tmp.path, "redirect-token")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        cls.emu = cls.start(redirect=(["--bearer-token-file", token_file, "--redirect",
+                                       "/old/stock.csv=/feeds/stock.csv", "--redirect-status", "301"],
+                                      False))["redirect"]
+        call(cls.emu.port, "POST", "/_emulator/csv/stock", CSV1)
+
+    def setUp(self):
+        self.control(self.emu, "POST", "/_emulator/log/clear")
+
+    def test_redirect_from_the_command_line(self):
+        r = self.req(self.emu, "GET", "/old/stock.csv")
+        self.assertEqual((r.status, r.header("Location")), (301, "/feeds/stock.csv"), r)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(self.req(self.emu, "GET", r.header("Location")).body, CSV1)
+        log = self.req(self.emu, "GET", "/_emulator/log").json()
+        self.assertEqual([(e["path"], e["status"]) for e in log],
+                         [("/old/stock.csv", 301), ("/feeds/stock.csv", 200)], log)
+        self.assertEqual(log[0]["redirect"], "/feeds/stock.csv", log)
+
+    def test_redirect_control_statuses_loops_and_auth(self):
+        emu = self.emu
+        try:
+            for status in (302, 303, 307, 308):
+                other = f"http://localhost:{emu.port}/api/inventory"
+                got = self.control(emu, "POST", "/_emulator/redirects",
+                                   {"path": "/v0/inventory", "location": other, "status": status})
+                self.assertIn({"path": "/v0/inventory", "status": status, "location": other},
+                              got["redirects"])
+                # Answered before authentication, as a proxy in front of the API would.
+                r = self.req(emu, "GET", "/v0/inventory")
+                self.assertEqual((r.status, r.header("Location")), (status, other), r)
+            self.assertEqual(self.req(emu, "GET", "/api/inventory").status, 401)
+            # A loop is the client's problem to notice: the emulator just answers.
+            self.control(emu, "POST", "/_emulator/redirects", {"path": "/a", "location": "/b"})
+            self.control(emu, "POST", "/_emulator/redirects", {"path": "/b", "location": "/a"})
+            self.assertEqual(self.req(emu, "GET", "/b").header("Location"), "/a")
+            self.control(emu, "POST", "/_emulator/redirects", {"path": "/b", "location": None})
+            self.assertEqual(self.req(emu, "GET", "/b").status, 404)
+            log = self.req(emu, "GET", "/_emulator/log", headers={}).json()
+            self.assertTrue(all(not e["authorization"] for e in log), log)
+            r = self.req(emu, "GET", "/v0/inventory", headers={"Authorization": "Bearer " + TOKEN})
+            self.assertTrue(self.req(emu, "GET", "/_emulator/log").json()[-1]["authorization"])
+            for bad in ({"path": "/x", "location": "/y", "status": 304}, {"path": "x", "location": "/y"},
+                        {"path": "/_emulator/state", "location": "/y"}, {"path": "/x", "location": "/a b"},
+                        {"path": "/x", "to": "/y"}):
+                self.assert_error(self.req(emu, "POST", "/_emulator/redirects", bad), 400)
+        finally:
+            got = self.control(emu, "POST", "/_emulator/redirects/clear")
+        self.assertEqual(got, {"redirects": []})
+        self.assertEqual(self.req(emu, "GET", "/old/stock.csv").status, 404)  # cleared too
+        self.control(emu, "POST", "/_emulator/redirects",
+                     {"path": "/old/stock.csv", "location": "/feeds/stock.csv", "status": 301})
+
+
 class ScaleTest(Base):
     N = 30000
 

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "connectors/warehouse/feed.hpp"
+#include "net/redirect.hpp"
 #include "net/retry.hpp"
+#include "net/url_reference.hpp"
 
 namespace pb::connectors {
 namespace {
@@ -31,7 +33,7 @@ std::string one_line(std::string_view text) {
 // A TransportError or RetriesExhausted message starts with the session's origin, which the
 // source's own origin replaces.
 std::string without_prefix(std::string message, const std::string& prefix) {
-  if (message.starts_with(prefix + ": ")) message.erase(0, prefix.size() + 2);
+  if (!prefix.empty() && message.starts_with(prefix + ": ")) message.erase(0, prefix.size() + 2);
   return message;
 }
 
@@ -90,36 +92,72 @@ std::string describe_failure(const net::Response& response,
 
 HttpSourceClient::HttpSourceClient(net::HttpSession& session, std::string origin,
                                    HttpSourceCredentials credentials)
-    : session_(session), origin_(std::move(origin)), credentials_(std::move(credentials)) {}
+    : session_(session),
+      home_(net::Url::parse(session.origin())),
+      origin_(std::move(origin)),
+      credentials_(std::move(credentials)) {}
 
 std::string HttpSourceClient::prefix(const std::string& what) const {
   return what.empty() ? origin_ + ": " : origin_ + ": " + what + ": ";
 }
 
-boost::asio::awaitable<net::Response> HttpSourceClient::get(std::string target,
-                                                            std::vector<net::Header> headers,
-                                                            std::string what,
-                                                            bool accept_not_modified) {
-  net::Request request;
-  request.method = "GET";
-  request.target = std::move(target);
-  request.headers = std::move(headers);
-  credentials_.apply(request);
+net::HttpSession& HttpSourceClient::session_for(const net::Url& origin, const std::string& what) {
+  if (net::same_origin(origin, home_)) return session_;
+  auto& session = elsewhere_[origin.origin()];
+  if (!session) {
+    try {
+      session = session_.for_origin(origin);
+    } catch (const std::exception& e) {
+      elsewhere_.erase(origin.origin());
+      throw WarehouseError(prefix(what) + "cannot follow the redirect to " + origin.origin() +
+                           ": " + e.what());
+    }
+  }
+  return *session;
+}
+
+boost::asio::awaitable<net::Response> HttpSourceClient::send(net::HttpSession& session,
+                                                             const net::Request& request,
+                                                             const std::string& what) {
+  // A failure at the source's own origin is told with that origin (prefix()); one at an
+  // origin a redirect led to keeps its own, so that the message says where it happened.
+  const std::string own = &session == &session_ ? session_.origin() : std::string();
   const net::RetryOptions options;
-  net::Response response;
   try {
-    response = co_await net::send_with_retries(session_, request, options);
+    co_return co_await net::send_with_retries(session, request, options);
   } catch (const net::RetriesExhausted& e) {
-    throw WarehouseError(prefix(what) +
-                         credentials_.redact(without_prefix(e.what(), session_.origin())));
+    throw WarehouseError(prefix(what) + credentials_.redact(without_prefix(e.what(), own)));
   } catch (const net::TransportError& e) {
-    std::string message = without_prefix(e.what(), session_.origin());
+    std::string message = without_prefix(e.what(), own);
     if (e.kind() == net::FailureKind::too_large) message += " (raise max_size if it is right)";
     throw WarehouseError(prefix(what) + credentials_.redact(std::move(message)));
   } catch (const std::invalid_argument& e) {
     // A request that would not serialise: a target or header value from the server or the
     // configuration with a control character in it.
     throw WarehouseError(prefix(what) + "cannot send the request: " + e.what());
+  }
+}
+
+boost::asio::awaitable<net::Response> HttpSourceClient::get(std::string target,
+                                                            std::vector<net::Header> headers,
+                                                            std::string what,
+                                                            bool accept_not_modified) {
+  net::RedirectChain chain(home_, std::move(target));
+  net::Response response;
+  for (;;) {
+    net::Request request;
+    request.method = "GET";
+    request.target = chain.target();
+    request.headers = headers;
+    if (chain.at_home()) credentials_.apply(request);
+    auto& session = session_for(chain.origin(), what);
+    response = co_await send(session, request, what);
+    if (!net::is_redirect(response.status)) break;
+    try {
+      chain.follow(response);
+    } catch (const net::RedirectError& e) {
+      throw WarehouseError(prefix(what) + credentials_.redact(e.what()));
+    }
   }
   if (response.status == 304 && accept_not_modified) co_return response;
   if (response.status < 200 || response.status >= 300)

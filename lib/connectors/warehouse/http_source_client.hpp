@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ class HttpSourceClient {
   // with backoff. Returns a 2xx response, or a 304 when `accept_not_modified`. Throws
   // WarehouseError "<origin>: <what>: HTTP 404: ..." for any other status, and when the retries
   // run out or a failure no retry mends happens (a certificate, a response over the size cap).
+  // Follows redirects (301, 302, 303, 307, 308; net/redirect.hpp): at most 5 hops, https only
+  // unless to loopback, with the same `headers` (a conditional GET stays conditional, and its
+  // 304 counts wherever it comes from). The credentials go only to the session's own origin
+  // (scheme, host and port), never to another one a redirect leads to (as curl does), which
+  // gets a session of its own made by HttpSession::for_origin. A redirect that is not followed
+  // (a loop, too many hops, a bad Location) throws WarehouseError saying so.
   boost::asio::awaitable<net::Response> get(std::string target, std::vector<net::Header> headers,
                                             std::string what, bool accept_not_modified = false);
 
@@ -57,10 +64,18 @@ class HttpSourceClient {
 
  private:
   std::string prefix(const std::string& what) const;
+  // The session for a hop of a redirect chain: the client's own at its origin, else one made
+  // for that origin (kept for the next pages).
+  net::HttpSession& session_for(const net::Url& origin, const std::string& what);
+  // One request with retries, its failures as WarehouseError.
+  boost::asio::awaitable<net::Response> send(net::HttpSession& session, const net::Request& request,
+                                             const std::string& what);
 
   net::HttpSession& session_;
+  net::Url home_;  // the session's origin
   std::string origin_;
   HttpSourceCredentials credentials_;
+  std::map<std::string, std::shared_ptr<net::HttpSession>> elsewhere_;  // by origin
 };
 
 }  // namespace pb::connectors

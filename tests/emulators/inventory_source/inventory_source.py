@@ -30,6 +30,11 @@ Control (no auth, never faulted, not logged):
                                            {"real": true} follows the wall clock again
     GET|POST /_emulator/faults             POST appends a rule, see Faults; GET lists pending rules
     POST /_emulator/faults/clear
+    GET|POST /_emulator/redirects          POST {"path": P, "location": L, "status": 301|302|303|307|308
+                                           (default 302)} makes requests for P answer that redirect
+                                           (no auth needed, logged, never faulted); L is sent as
+                                           given (absolute or relative); "location": null removes it
+    POST /_emulator/redirects/clear
     GET  /_emulator/log[?after=SEQ]        the request log; POST /_emulator/log/clear empties it
 
 Faults: {"status": 429|500|503|..., "count": N (default 1), "retry_after": S, "path": "/api/inventory",
@@ -41,6 +46,11 @@ a JSON error (and Retry-After: S when retry_after is given) without serving the 
 the request is served, then malformed_json cuts the body to half its length (Content-Length
 matching the cut body), drop_mid_body sends the full Content-Length but only half the body and
 closes the connection.
+
+Redirects (--redirect PATH=LOCATION, repeatable, status --redirect-status, or the control endpoint
+above) are answered before anything else of a request, as a proxy or CDN in front of the source
+would: to test that a client follows them, stops on a loop, and sends its credentials only to the
+origin they are for (the log's "authorization" says whether a request carried any).
 
 Readiness: once listening, the port is written to --port-file (written to F.tmp, renamed) and a
 line "inventory source emulator listening on http[s]://HOST:PORT" is printed, as the other
@@ -636,6 +646,11 @@ class Emulator:
         self.feeds = {}
         self.feeds_lock = threading.Lock()
         self.faults = Faults()
+        self.redirects = {}  # path -> (status, location)
+        self.redirects_lock = threading.Lock()
+        for spec in args.redirect:
+            path, _, location = spec.partition("=")
+            self.set_redirect(path, location, args.redirect_status)
         self.log = RequestLog(args.request_log, args.max_log_entries, secrets.get("all", []))
         self.auth = secrets.get("auth")  # None, ("bearer", token) or ("basic", user, password)
         self.snapshots = collections.OrderedDict()  # id -> (skus, records)
@@ -886,6 +901,30 @@ class Emulator:
         return 200, feed.content, {"ETag": feed.etag, "Last-Modified": http_date(feed.last_modified)}, \
             "text/csv; charset=utf-8"
 
+    # ---- redirects ----
+    REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+    def set_redirect(self, path, location, status=302):
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("/_emulator"):
+            raise ValueError(f"a redirect's path starts with '/' (not /_emulator): {path!r}")
+        if status not in self.REDIRECT_STATUSES:
+            raise ValueError(f"a redirect's status is one of {self.REDIRECT_STATUSES}: {status!r}")
+        with self.redirects_lock:
+            if location is None:
+                self.redirects.pop(path, None)
+            elif not isinstance(location, str) or not location or any(ord(c) < 0x21 for c in location):
+                raise ValueError(f"a redirect's location is a URL without spaces: {location!r}")
+            else:
+                self.redirects[path] = (status, location)
+
+    def redirect_list(self):
+        with self.redirects_lock:
+            return [{"path": p, "status": st, "location": loc} for p, (st, loc) in sorted(self.redirects.items())]
+
+    def redirect_for(self, path):
+        with self.redirects_lock:
+            return self.redirects.get(path)
+
     # ---- routing of API requests ----
     FEED_PATH = re.compile(r"/feeds/(.+)\.csv\Z")
 
@@ -1022,6 +1061,22 @@ class Emulator:
             if method == "POST":
                 return 200, {"faults": self.faults.add(parse_fault(body_json()))}
             return 200, {"faults": self.faults.list()}
+        if path == "/_emulator/redirects":
+            allow("GET", "POST")
+            if method == "POST":
+                rule = body_json()
+                if not isinstance(rule, dict) or set(rule) - {"path", "location", "status"}:
+                    raise bad_request('a redirect is {"path", "location", "status"}')
+                try:
+                    self.set_redirect(rule.get("path"), rule.get("location"), rule.get("status", 302))
+                except ValueError as e:
+                    raise bad_request(str(e)) from None
+            return 200, {"redirects": self.redirect_list()}
+        if path == "/_emulator/redirects/clear":
+            allow("POST")
+            with self.redirects_lock:
+                self.redirects.clear()
+            return 200, {"redirects": []}
         if path == "/_emulator/faults/clear":
             allow("POST")
             self.faults.clear()
@@ -1160,6 +1215,15 @@ def make_handler(emu):
                 self.read_body()  # a GET body is read and ignored, to keep the connection in step
             except (ApiError, ValueError):
                 self.close_connection = True
+            redirect = emu.redirect_for(path)
+            if redirect:
+                entry["status"], entry["redirect"] = redirect  # the status and the Location
+                try:
+                    entry["bytes"] = self.answer(redirect[0], b"", {"Location": redirect[1]}, None)
+                finally:
+                    entry["duration_ms"] = round((time.monotonic() - t0) * 1000, 3)
+                    emu.log.record(entry)
+                return
             rule = emu.faults.take(path)
             if rule:
                 entry["fault"] = {k: v for k, v in rule.items() if v not in (None, False, 0) and k != "count"}
@@ -1296,6 +1360,11 @@ def main(argv=None):
     g.add_argument("--basic-user", metavar="U", help="require HTTP Basic auth as U ...")
     g.add_argument("--basic-password-file", metavar="F", help="... with the password in F")
     g.add_argument("--auth-feeds", action="store_true", help="the CSV feeds need the credentials too")
+    g = ap.add_argument_group("redirects (default: none)")
+    g.add_argument("--redirect", action="append", default=[], metavar="PATH=LOCATION",
+                   help="answer requests for PATH with a redirect to LOCATION (absolute or relative)")
+    g.add_argument("--redirect-status", type=int, default=302, choices=(301, 302, 303, 307, 308),
+                   help="the status of the --redirect answers (default 302)")
     a = ap.parse_args(argv)
 
     if bool(a.tls_cert) != bool(a.tls_key):

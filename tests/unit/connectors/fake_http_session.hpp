@@ -6,6 +6,8 @@
 
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -20,6 +22,8 @@ namespace pb::test {
 class FakeHttpSession final : public net::HttpSession {
  public:
   using Handler = std::function<net::Response(const net::Request&)>;
+
+  explicit FakeHttpSession(std::string origin = "https://fake.test") : origin_(std::move(origin)) {}
 
   // Answers the next request with `handler`; requests beyond the script fail the test
   // with a TransportError that names the request.
@@ -39,12 +43,23 @@ class FakeHttpSession final : public net::HttpSession {
     co_return handler(request);
   }
 
-  std::string origin() const override { return "https://fake.test"; }
+  std::string origin() const override { return origin_; }
+
+  // What for_origin() hands out for a redirect to `other` (as "https://cdn.test"); an origin
+  // not set here cannot be reached.
+  void elsewhere(std::shared_ptr<FakeHttpSession> other) { others_[other->origin()] = other; }
+  std::shared_ptr<net::HttpSession> for_origin(const net::Url& other) const override {
+    const auto found = others_.find(other.origin());
+    if (found == others_.end()) return net::HttpSession::for_origin(other);
+    return found->second;
+  }
 
   const std::vector<net::Request>& requests() const { return requests_; }
   std::size_t unused() const { return script_.size(); }
 
  private:
+  std::string origin_;
+  std::map<std::string, std::shared_ptr<FakeHttpSession>> others_;
   std::deque<Handler> script_;
   std::vector<net::Request> requests_;
 };

@@ -200,3 +200,105 @@ TEST_CASE("a transport failure that retries cannot mend ends the read at once") 
         "max_size if it is right)");
   CHECK(session->requests().size() == 1);
 }
+
+TEST_CASE("a redirect at the same origin is followed with the credentials and the validators") {
+  ScratchDir dir;
+  write_file(dir / "token", "tok-SECRET-987\n");
+  auto config = url_config();
+  config.http.auth.bearer_token_file = dir / "token";
+  auto session = std::make_shared<FakeHttpSession>();
+  session->then_status(302, "", {{"Location", "/moved/inventory.csv"}});
+  session->then_status(304, "", {{"ETag", std::string(kEtag)}});
+  CsvWarehouse warehouse(config, session);
+  const Feed feed = read(warehouse, ReadRequest{SyncKind::smart, stored_validator(), ""});
+  CHECK(feed.unchanged);  // the 304 after the redirect still means "unchanged"
+  CHECK(feed.validator == stored_validator());
+  REQUIRE(session->requests().size() == 2);
+  const auto& hop = session->requests()[1];
+  CHECK(hop.target == "/moved/inventory.csv");
+  CHECK(*header(hop, "Authorization") == "Bearer tok-SECRET-987");
+  CHECK(*header(hop, "If-None-Match") == kEtag);
+  CHECK(*header(hop, "If-Modified-Since") == kDate);
+}
+
+TEST_CASE("a redirect to another origin gets no credentials, and its answer is the feed") {
+  ScratchDir dir;
+  write_file(dir / "password", "pw-SECRET-123");
+  auto config = url_config();
+  config.http.auth.username = "feeds";
+  config.http.auth.password_file = dir / "password";
+  auto session = std::make_shared<FakeHttpSession>();
+  auto cdn = std::make_shared<FakeHttpSession>("https://cdn.test");
+  session->elsewhere(cdn);
+  for (const unsigned status : {301u, 303u, 307u, 308u}) {
+    CAPTURE(status);
+    session->then_status(status, "", {{"Location", "https://cdn.test/x/inventory.csv?sig=1"}});
+    cdn->then_status(200, "sku,quantity\nA,1\n", {{"ETag", "\"cdn\""}});
+    CsvWarehouse warehouse(config, session);
+    const Feed feed = read(warehouse, ReadRequest{SyncKind::full, "", ""});
+    CHECK(rows(feed) == "A=1@2");
+    CHECK(feed.origin == "https://fake.test/exports/inventory.csv");  // the configured one
+    CHECK(feed.validator == "ETag: \"cdn\"");
+    REQUIRE(header(session->requests().back(), "Authorization") != nullptr);
+    const auto& hop = cdn->requests().back();
+    CHECK(hop.target == "/x/inventory.csv?sig=1");
+    CHECK(header(hop, "Authorization") == nullptr);  // never to another origin
+  }
+}
+
+TEST_CASE("a redirect to another port or scheme of the same host is another origin too") {
+  ScratchDir dir;
+  write_file(dir / "token", "tok-SECRET-987\n");
+  auto config = url_config();
+  config.http.auth.bearer_token_file = dir / "token";
+  auto session = std::make_shared<FakeHttpSession>();
+  auto other_port = std::make_shared<FakeHttpSession>("https://fake.test:8443");
+  session->elsewhere(other_port);
+  session->then_status(302, "", {{"Location", "https://fake.test:8443/inventory.csv"}});
+  other_port->then_status(200, "sku,quantity\nA,1\n");
+  CsvWarehouse warehouse(config, session);
+  read(warehouse, ReadRequest{SyncKind::full, "", ""});
+  REQUIRE(other_port->requests().size() == 1);
+  CHECK(header(other_port->requests()[0], "Authorization") == nullptr);
+}
+
+TEST_CASE("redirects that are not followed: a loop, too many, plain http, no Location") {
+  auto config = url_config();
+  config.url = "https://fake.test/exports/inventory.csv?key=QUERYSECRET";
+  SUBCASE("a loop") {
+    auto session = std::make_shared<FakeHttpSession>();
+    session->then_status(302, "", {{"Location", "/b.csv"}});
+    session->then_status(302, "", {{"Location", "/exports/inventory.csv?key=QUERYSECRET"}});
+    CsvWarehouse warehouse(config, session);
+    CHECK(error_of(warehouse) ==
+          "https://fake.test/exports/inventory.csv?...: redirect loop: https://fake.test/b.csv "
+          "sends back to https://fake.test/exports/inventory.csv?...");
+  }
+  SUBCASE("more than 5 hops") {
+    auto session = std::make_shared<FakeHttpSession>();
+    for (int i = 1; i <= 6; ++i)
+      session->then_status(307, "", {{"Location", "/hop" + std::to_string(i) + ".csv"}});
+    CsvWarehouse warehouse(config, session);
+    CHECK(error_of(warehouse) ==
+          "https://fake.test/exports/inventory.csv?...: too many redirects (more than 5), the "
+          "last from https://fake.test/hop5.csv");
+    CHECK(session->requests().size() == 6);
+  }
+  SUBCASE("to plain http off loopback") {
+    auto session = std::make_shared<FakeHttpSession>();
+    session->then_status(301, "", {{"Location", "http://fake.test/inventory.csv"}});
+    CsvWarehouse warehouse(config, session);
+    CHECK(error_of(warehouse) ==
+          "https://fake.test/exports/inventory.csv?...: HTTP 301 from "
+          "https://fake.test/exports/inventory.csv?... to http://fake.test/inventory.csv "
+          "refused: plain http is allowed only to a loopback address");
+  }
+  SUBCASE("without a Location") {
+    auto session = std::make_shared<FakeHttpSession>();
+    session->then_status(302, "");
+    CsvWarehouse warehouse(config, session);
+    CHECK(error_of(warehouse) ==
+          "https://fake.test/exports/inventory.csv?...: HTTP 302 from "
+          "https://fake.test/exports/inventory.csv?... without a Location to follow");
+  }
+}

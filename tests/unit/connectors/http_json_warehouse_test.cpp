@@ -422,3 +422,35 @@ TEST_CASE("the factory builds an http-json warehouse") {
   REQUIRE(warehouse != nullptr);
   CHECK(warehouse->describe() == "http-json https://api.example.com/v1/inventory?...");
 }
+
+TEST_CASE("a page redirected to another origin is read there without the credentials") {
+  ScratchDir dir;
+  write_file(dir / "token", "tok-SECRET-123\n");
+  auto config = base_config();
+  config.http.auth.bearer_token_file = dir / "token";
+  auto session = std::make_shared<FakeHttpSession>();
+  auto cdn = std::make_shared<FakeHttpSession>("https://cdn.test");
+  session->elsewhere(cdn);
+  session->then_status(302, "", {{"Location", "https://cdn.test/cache/page1.json"}});
+  cdn->then_status(200, page_of("A=1,B=2"));
+  session->then_status(200, page_of(""));  // page 2, asked of the configured URL again
+  HttpJsonWarehouse warehouse(config, session);
+  const Feed feed = read(warehouse);
+  CHECK(rows(feed) == "A=1;B=2");
+  REQUIRE(session->requests().size() == 2);
+  CHECK(*header(session->requests()[0], "Authorization") == "Bearer tok-SECRET-123");
+  CHECK(*header(session->requests()[1], "Authorization") == "Bearer tok-SECRET-123");
+  REQUIRE(cdn->requests().size() == 1);
+  CHECK(cdn->requests()[0].target == "/cache/page1.json");
+  CHECK(header(cdn->requests()[0], "Authorization") == nullptr);
+  CHECK(*header(cdn->requests()[0], "Accept") == "application/json");
+}
+
+TEST_CASE("a page redirect to an origin that cannot be reached fails the read, naming it") {
+  auto session = std::make_shared<FakeHttpSession>();
+  session->then_status(307, "", {{"Location", "https://nowhere.test/p"}});
+  HttpJsonWarehouse warehouse(base_config(), session);
+  const auto error = error_of(warehouse);
+  CHECK(error.find("https://fake.test/v1/inventory: page 1: cannot follow the redirect to "
+                   "https://nowhere.test: ") == 0);
+}

@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -224,4 +229,80 @@ TEST_CASE("a run stopped while it waits for a sync slot ends without reading its
   CHECK(runs[0].id == ticket.run_id);
   CHECK(runs[0].result == RunResult::failed);
   CHECK(runs[0].error.find("stopped: beed is shutting down") == 0);
+}
+
+namespace {
+
+struct HookRun {
+  std::string run;
+  long long start = 0, end = 0;  // ns
+};
+
+// The lines the hook below wrote: "start <ns> <run>" and "end <ns> <run>".
+std::vector<HookRun> hook_runs(const std::filesystem::path& log) {
+  std::vector<HookRun> runs;
+  std::ifstream in(log);
+  std::string what, run;
+  long long at = 0;
+  while (in >> what >> at >> run) {
+    if (what == "start") runs.push_back({run, at, 0});
+    for (auto& r : runs)
+      if (what == "end" && r.run == run && r.end == 0) r.end = at;
+  }
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("failures in quick succession run one hook at a time, the waiting one coalesced") {
+  Harness h;
+  const auto log = h.dir.path() / "hooks.log";
+  auto cfg = h.runner->config();
+  cfg.on_failure.command = {"/bin/sh", "-c",
+                            "echo start $(date +%s%N) $PACKAGEBEE_RUN >> '" + log.string() +
+                                "'; sleep 0.4; echo end $(date +%s%N) $PACKAGEBEE_RUN >> '" +
+                                log.string() + "'"};
+  h.runner->reconfigure(cfg, h.runner->warehouse(), h.runner->store());
+  h.warehouse->fail = true;
+  // Three failed runs while the first one's hook still sleeps.
+  for (int i = 0; i < 3; ++i) {
+    const auto ticket = h.runner->request(SyncKind::smart, Trigger::manual);
+    h.run_until([&] { return h.runner->finished(ticket.run_id); });
+  }
+  h.run_until([&] {
+    const auto runs = hook_runs(log);
+    return runs.size() >= 2 && runs[1].end != 0;
+  });
+  // Long enough for a third hook, if one were (wrongly) started, to show.
+  h.io.restart();
+  h.io.run_for(std::chrono::milliseconds(600));
+  const auto runs = hook_runs(log);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].run == "1");
+  CHECK(runs[1].run == "3");  // run 2's summary was replaced by run 3's, the latest
+  CHECK(runs[0].end != 0);
+  CHECK(runs[1].start >= runs[0].end);  // never two at once
+}
+
+TEST_CASE("a runner revived while its run is in flight queues the next run behind it") {
+  Harness h;
+  std::shared_ptr<ConnectionRunner> runner = h.runner;
+  bool revived = false;
+  RunTicket during{};
+  h.store->batch_limit = 1;
+  h.store->on_push = [&] {
+    if (revived) return;
+    revived = true;
+    runner->stop(false);  // removed by a reload: the run goes on
+    runner->revive(runner->config(), runner->warehouse(), runner->store());  // added back
+    during = runner->request(SyncKind::smart, Trigger::manual);
+  };
+  const auto first = runner->request(SyncKind::full, Trigger::manual);
+  h.run_until([&] { return revived && runner->finished(during.run_id); });
+  CHECK(during.queued);
+  CHECK(during.run_id == first.run_id + 1);
+  const auto runs = h.runs();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].result == RunResult::ok);  // the first run was not cancelled
+  CHECK(runs[0].started_at >= runs[1].finished_at);
 }
