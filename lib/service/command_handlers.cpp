@@ -358,6 +358,11 @@ asio::awaitable<Reply> CommandHandlers::set_paused(const json::object& args, boo
 }
 
 asio::awaitable<Reply> CommandHandlers::reload(const json::object&, control::EventSink&) {
+  // Said apart from a refused configuration: the file may be fine, this is not the moment.
+  if (service_.stopping()) co_return Reply::failure(Status::shutting_down, "beed is shutting down");
+  if (service_.reloading())
+    co_return Reply::failure(Status::busy,
+                             "a reload is already in progress; try again when it ends");
   ReloadSummary summary;
   try {
     summary = co_await service_.reload();

@@ -61,6 +61,7 @@ class Service {
   // the worker pool cannot be joined then.
   void shutdown(std::chrono::milliseconds deadline, std::function<void(bool abandoned)> done);
   bool stopping() const { return stopping_; }
+  bool reloading() const { return reloading_; }
 
   // "3 connections, 1 syncing, next run 14:00" for sd_notify's STATUS=.
   std::string status_line() const;
