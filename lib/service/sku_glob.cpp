@@ -68,8 +68,9 @@ std::pair<bool, Size> one(std::string_view p, Size at, char c) {
     case '?':
       return {true, at + 1};
     case '\\':
+      // fnmatch finds no match for a pattern ending in a lone backslash.
       if (at + 1 < p.size()) return {p[at + 1] == c, at + 2};
-      return {c == '\\', at + 1};
+      return {false, at + 1};
     case '[':
       if (const auto [ok, next] = bracket(p, at, u); next != std::string_view::npos)
         return {ok, next};
