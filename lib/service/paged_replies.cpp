@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "async/offload.hpp"
-#include "control/commands.hpp"
 #include "connectors/warehouse/warehouse.hpp"
+#include "control/commands.hpp"
 #include "service/diff_pages.hpp"
 #include "service/inventory_pages.hpp"
 #include "service/service.hpp"
@@ -52,6 +52,11 @@ Reply busy(std::string_view what, std::chrono::milliseconds patience) {
                                              " s); try again");
 }
 
+// A long listing does not hold up beed's shutdown.
+Reply stopping() {
+  return Reply::failure(Status::refused, "beed is shutting down");
+}
+
 // One step of `pager` on the pool, holding a scan slot; false when no slot came in time.
 template <class Pager>
 asio::awaitable<bool> step_on_pool(Service& service, ReadLimits limits, Pager& pager) {
@@ -81,6 +86,7 @@ asio::awaitable<Reply> inventory_reply(Service& service, ReadLimits limits,
 
   InventoryPager pager(service.db(), std::move(query));
   for (;;) {
+    if (service.stopping()) co_return stopping();
     if (!co_await step_on_pool(service, limits, pager))
       co_return busy("catalogue reads", limits.patience);
     if (!pager.ready()) continue;
@@ -136,6 +142,7 @@ asio::awaitable<Reply> diff_reply(Service& service, ReadLimits limits,
                                        {"changes", std::move(page.changes)}});
   };
   for (;;) {
+    if (service.stopping()) co_return stopping();
     if (!co_await step_on_pool(service, limits, pager))
       co_return busy("catalogue reads", limits.patience);
     if (!pager.ready()) continue;

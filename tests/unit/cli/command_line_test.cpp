@@ -165,7 +165,8 @@ TEST_CASE("--help lists every command from the table and the exit statuses") {
            "  status\n      show beed's connections, their last sync and the next one\n",
            "  full-sync CONNECTION [--wait]\n      start a Full Sync: push every SKU's quantity to "
            "the store (changes state)\n",
-           "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N] [--after SKU]\n      show what beed "
+           "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N] [--after SKU]\n      show "
+           "what beed "
            "knows "
            "of a connection's SKUs\n",
            "  --socket PATH  control socket (default /run/packagebee/beed.sock, or "
@@ -183,7 +184,8 @@ TEST_CASE("--help shows the new commands with their summaries") {
   for (const auto* line : {
            "  history CONNECTION [--limit N]\n      list a connection's recent sync runs, newest "
            "first\n",
-           "  diff CONNECTION [--limit N] [--after SKU]\n      show what a Smart Sync would push now, without "
+           "  diff CONNECTION [--limit N] [--after SKU]\n      show what a Smart Sync would push "
+           "now, without "
            "pushing anything\n",
            "  pause CONNECTION\n      pause a connection's automatic syncs; manual syncs still run "
            "(changes state)\n",
