@@ -42,8 +42,9 @@ std::optional<std::string> after_arg(const json::object& args) {
   return std::nullopt;
 }
 
-json::value optional_text(const std::optional<std::string>& s) {
-  return s ? json::value(*s) : json::value(nullptr);
+// `next_after` only in a listing cut short, so that a complete one reads as it did before pages.
+void add_next_after(json::object& data, const std::optional<std::string>& next_after) {
+  if (next_after) data["next_after"] = *next_after;
 }
 
 Reply busy(std::string_view what, std::chrono::milliseconds patience) {
@@ -91,11 +92,13 @@ asio::awaitable<Reply> inventory_reply(Service& service, ReadLimits limits,
       co_return busy("catalogue reads", limits.patience);
     if (!pager.ready()) continue;
     InventoryPage page = pager.take();
-    if (page.last || !stream)
-      co_return Reply::success(json::object{{"connection", name},
-                                            {"items", std::move(page.items)},
-                                            {"truncated", page.truncated || !page.last},
-                                            {"next_after", optional_text(page.next_after)}});
+    if (page.last || !stream) {
+      json::object data{{"connection", name},
+                        {"items", std::move(page.items)},
+                        {"truncated", page.truncated || !page.last}};
+      add_next_after(data, page.next_after);
+      co_return Reply::success(std::move(data));
+    }
     control::Event event{"items", json::object{{"items", std::move(page.items)}}};
     if (!co_await events.send(std::move(event))) co_return Reply::success();  // client gone
   }
@@ -132,14 +135,12 @@ asio::awaitable<Reply> diff_reply(Service& service, ReadLimits limits,
   DiffPager pager(service.db(), name, feed, rules, after_arg(args),
                   limit_arg(args, kDefaultDiffLimit));
   const auto reply = [&](DiffPage& page) {
-    return Reply::success(json::object{{"connection", name},
-                                       {"feed", feed.origin},
-                                       {"read", feed.rows.size()},
-                                       {"bad_rows", feed.problems.size()},
-                                       {"total", page.total},
-                                       {"truncated", page.truncated},
-                                       {"next_after", optional_text(page.next_after)},
-                                       {"changes", std::move(page.changes)}});
+    json::object data{{"connection", name},       {"feed", feed.origin},
+                      {"read", feed.rows.size()}, {"bad_rows", feed.problems.size()},
+                      {"total", page.total},      {"truncated", page.truncated}};
+    add_next_after(data, page.next_after);
+    data["changes"] = std::move(page.changes);
+    return Reply::success(std::move(data));
   };
   for (;;) {
     if (service.stopping()) co_return stopping();

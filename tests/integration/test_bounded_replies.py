@@ -90,7 +90,7 @@ class BoundedReplies(harness.BeeTestCase):
         data = json.loads(r.stdout)
         self.assertEqual([item["sku"] for item in data["items"]], [sku(i) for i in range(N)])
         self.assertEqual(data["truncated"], False)
-        self.assertIsNone(data["next_after"])
+        self.assertNotIn("next_after", data)  # only in a listing cut short
 
     def test_pages_are_bounded_and_streamed(self):
         frames = self.frames({"limit": 0, "stream": True})

@@ -80,8 +80,7 @@ class FakeBeed {
           co_return Reply::failure(Status::internal, "gone");
       }
       co_return Reply::success(json::parse(
-          R"({"connection":"acme","items":[{"sku":"C","quantity":3}],"truncated":false,)"
-          R"("next_after":null})"));
+          R"({"connection":"acme","items":[{"sku":"C","quantity":3}],"truncated":false})"));
     }
     if (r.command == "inventory")
       co_return Reply::success(
