@@ -8,13 +8,14 @@ with one Full Sync, then:
 1. --readers concurrent `beectl --json inventory big --limit 0` (the whole catalogue each);
 2. --diffs concurrent `beectl --json diff big --limit 0` after a feed that changes every tenth
    SKU;
-and reports beed's VmRSS before, at its peak during, and 2 s after each burst, each beectl's
-exit status (a diff beyond the concurrent bound may be refused: exit 1), the wall time, and
+and reports beed's VmRSS before, at its peak during, and 2 s after each burst, the largest
+beectl's RSS, each beectl's exit status (a diff beyond the concurrent bound may be refused: exit 1), the wall time, and
 the slowest `status` round trip meanwhile (how much the burst stalls other clients).
 """
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -93,7 +94,11 @@ def burst(beectl, sock, pid, argv, n):
     wall = time.monotonic() - t0
     time.sleep(2)
     after = bb.proc_status_kb(pid, "VmRSS")
+    # The largest RSS of any child waited for so far: the biggest beectl of this burst (or one
+    # before it: they are all small, or all large).
+    beectl_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     return {"before": before // 1024, "peak": s.peak_kb // 1024, "after": after // 1024,
+            "beectl": beectl_mb,
             "ok": codes.count(0), "failed": n - codes.count(0), "wall": wall,
             "status_s": s.slowest_status, "errors": sorted(e for e in errors if e)[:3]}
 
@@ -130,9 +135,10 @@ def main():
         r = burst(beectl, sock, beed.pid, ["diff", "big", "--limit", "0"], a.diffs)
         rows.append(["%d x diff --limit 0" % a.diffs, r])
         print(bb.table(["burst", "RSS before MB", "peak MB", "2 s after MB", "ok", "failed",
-                        "wall s", "slowest status s"],
+                        "wall s", "slowest status s", "beectl max RSS MB"],
                        [[name, r["before"], r["peak"], r["after"], r["ok"], r["failed"],
-                         "%.1f" % r["wall"], "%.2f" % r["status_s"]] for name, r in rows]))
+                         "%.1f" % r["wall"], "%.2f" % r["status_s"], r["beectl"]]
+                        for name, r in rows]))
         for name, r in rows:
             for e in r["errors"]:
                 print("%s: %s" % (name, e[:200]))

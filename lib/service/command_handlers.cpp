@@ -248,7 +248,9 @@ asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args,
                                                   control::EventSink& events) {
   if (auto found = find_runner(service_, connection_arg(args)); !found.runner)
     co_return std::move(found.failure);
-  co_return co_await inventory_reply(service_, co_await read_limits(), args, events);
+  // An lvalue, not a temporary, as a coroutine's argument (g++ 12 frees a temporary twice).
+  const ReadLimits limits = co_await read_limits();
+  co_return co_await inventory_reply(service_, limits, args, events);
 }
 
 asio::awaitable<Reply> CommandHandlers::history(const json::object& args, control::EventSink&) {
@@ -282,7 +284,8 @@ asio::awaitable<Reply> CommandHandlers::diff(const json::object& args, control::
   auto found = find_runner(service_, connection_arg(args));
   if (!found.runner) co_return std::move(found.failure);
   const auto runner = std::move(found.runner);
-  co_return co_await diff_reply(service_, co_await read_limits(), *runner, args, events);
+  const ReadLimits limits = co_await read_limits();
+  co_return co_await diff_reply(service_, limits, *runner, args, events);
 }
 
 asio::awaitable<ReadLimits> CommandHandlers::read_limits() {
