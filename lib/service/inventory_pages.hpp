@@ -11,13 +11,14 @@
 
 #include <boost/json/array.hpp>
 
+#include "control/commands.hpp"
 #include "service/sku_glob.hpp"
 #include "state/inventory_db.hpp"
 
 namespace pb::service {
 
 struct PageBounds {
-  std::size_t max_items = 1000;
+  std::size_t max_items = control::kReplyPageItems;
   std::size_t max_bytes = std::size_t{1} << 20;  // of serialized items: well under a frame
   std::size_t max_scanned = 20'000;              // keys one step may visit
 };
