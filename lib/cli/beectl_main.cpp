@@ -3,14 +3,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli/command_line.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/paged_output.hpp"
 #include "cli/progress.hpp"
 #include "control/client.hpp"
 
@@ -24,7 +28,22 @@ bool wants_wait(const control::Request& request) {
   return wait != nullptr && wait->is_bool() && wait->get_bool();
 }
 
-int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std::ostream& err) {
+// inventory and diff: a listing longer than one page comes as a stream of pages, printed as they
+// arrive; a shorter one is a single reply, as ever (and as beed before streams gives it).
+bool wants_stream(const Invocation& inv) {
+  const auto id = inv.command->id;
+  if (id != control::CommandId::inventory && id != control::CommandId::diff) return false;
+  const boost::json::value* limit = inv.request.args.if_contains("limit");
+  if (limit == nullptr) return false;  // beed's default, one page
+  const auto n = limit->to_number<std::uint64_t>();
+  return n == 0 || n > control::kReplyPageItems;
+}
+
+int run(const Invocation& invocation, const Terminal& terminal, std::ostream& out,
+        std::ostream& err) {
+  Invocation inv = invocation;
+  if (wants_stream(inv)) inv.request.args["stream"] = true;
+  PagedOutput pages(inv.command->id, inv.json);
   const bool wait = wants_wait(inv.request);
   const bool bar = terminal.is_tty;
   ProgressPrinter lines;
@@ -38,6 +57,10 @@ int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std:
     control::Client client;
     client.connect(inv.socket);
     reply = client.call(inv.request, [&](const control::Event& event) {
+      if (std::optional<std::string> page = pages.page(event)) {
+        out << *page << std::flush;
+        return;
+      }
       if (inv.json || event.name != "progress") return;
       // Flushed per write: under systemd stdout is a pipe to the journal, and a
       // redrawn line must show at once.
@@ -72,7 +95,10 @@ int run(const Invocation& inv, const Terminal& terminal, std::ostream& out, std:
     return to_int(exit_code_for(reply.status));
   }
 
-  out << (inv.json ? format_json(reply.data) : format_reply(inv.command->id, wait, reply.data));
+  if (pages.started())
+    out << pages.finish(reply.data);
+  else
+    out << (inv.json ? format_json(reply.data) : format_reply(inv.command->id, wait, reply.data));
   if (!wait) return to_int(ExitCode::ok);
   const ExitCode code = exit_code_for_run(reply.data);
   if (code == ExitCode::daemon_error) err << "beectl: the run's record has no final result\n";

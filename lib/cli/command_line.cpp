@@ -147,7 +147,7 @@ class Parser {
   // An option from the command's table entry, turned into a request argument.
   void command_option(const LongOption& o) {
     const OptionSpec* option = control::find_option(*inv_.command, o.name);
-    if (option == nullptr)
+    if (option == nullptr || option->wire_only)
       throw UsageError("unknown option '--" + std::string(o.name) + "' for '" +
                            std::string(inv_.command->name) + "'",
                        hint());
@@ -261,7 +261,7 @@ std::string command_help(const CommandSpec& c) {
   if (c.takes_connection)
     rows.emplace_back("CONNECTION", "the connection's name, as in beed's configuration");
   for (const OptionSpec& o : c.options)
-    rows.emplace_back(flag_text(o.name, o.value_name), std::string(o.help));
+    if (!o.wire_only) rows.emplace_back(flag_text(o.name, o.value_name), std::string(o.help));
   if (!rows.empty()) out += "\nArguments:\n" + two_columns(rows);
   out += "\nGlobal options (--socket PATH, --json) and exit statuses: see beectl --help.\n";
   return out;

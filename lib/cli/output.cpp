@@ -147,6 +147,12 @@ std::string format_json(const json::value& v) {
   return out + "\n";
 }
 
+std::string format_json_at(const json::value& v, std::size_t indent) {
+  std::string out;
+  pretty(v, out, indent);
+  return out;
+}
+
 std::string format_status(const json::value& data) {
   std::string out = "beed " + text(data, "version", "?");
   if (const std::optional<std::int64_t> up = integer(data, "uptime_s"))
@@ -166,12 +172,15 @@ std::string format_status(const json::value& data) {
   return out + render_table(kColumns, rows);
 }
 
-std::string format_inventory(const json::value& data) {
+std::span<const Column> inventory_columns() {
   static constexpr Column kColumns[] = {
       {"SKU", false},          {"QTY", true},      {"LAST-UPDATE", false}, {"STORE-QTY", true},
       {"CONFIRMED-AT", false}, {"PENDING", false}, {"ERROR", false}};
+  return kColumns;
+}
+
+std::vector<std::vector<std::string>> inventory_rows(const json::array& items) {
   std::vector<std::vector<std::string>> rows;
-  const json::array& items = array_at(data, "items");
   for (const json::value& item : items) {
     const json::value* pending = field(item, "pending");
     rows.push_back({cell(item, "sku"), cell(item, "quantity"), cell(item, "updated_at"),
@@ -179,12 +188,21 @@ std::string format_inventory(const json::value& data) {
                     pending != nullptr && pending->is_bool() && pending->get_bool() ? "yes" : "no",
                     cell(item, "error")});
   }
-  std::string out = render_table(kColumns, rows);
+  return rows;
+}
+
+std::string inventory_footer(const json::value& data, std::uint64_t shown) {
   const json::value* truncated = field(data, "truncated");
   if (truncated != nullptr && truncated->is_bool() && truncated->get_bool())
-    out += "(only the first " + std::to_string(items.size()) +
+    return "(only the first " + std::to_string(shown) +
            " items shown; raise --limit to see more)\n";
-  return out;
+  return {};
+}
+
+std::string format_inventory(const json::value& data) {
+  const json::array& items = array_at(data, "items");
+  return render_table(inventory_columns(), inventory_rows(items)) +
+         inventory_footer(data, items.size());
 }
 
 std::string format_connections(const json::value& data) {
@@ -230,11 +248,30 @@ std::string format_history(const json::value& data) {
   return render_table(std::span<const Column>(kColumns).first(any_error ? 9 : 8), rows);
 }
 
-std::string format_diff(const json::value& data) {
-  const json::array& changes = array_at(data, "changes");
-  const std::int64_t total =
-      integer(data, "total").value_or(static_cast<std::int64_t>(changes.size()));
+std::span<const Column> diff_columns() {
+  static constexpr Column kColumns[] = {
+      {"SKU", false}, {"WAREHOUSE", false}, {"PUSH", true}, {"STORE", true}, {"REASON", false}};
+  return kColumns;
+}
 
+std::vector<std::vector<std::string>> diff_rows(const json::array& changes) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json::value& change : changes) {
+    // "7→5": the warehouse's previous quantity and the one it has now; "-"
+    // when beed has none on record; one number when it did not change.
+    const std::string now = cell(change, "quantity");
+    const std::string before = cell(change, "previous_quantity");
+    rows.push_back({cell(change, "sku"), before == now ? now : before + "\u2192" + now,
+                    cell(change, "wanted"), cell(change, "store_quantity"),
+                    cell(change, "reason")});
+  }
+  return rows;
+}
+
+namespace {
+
+// " (feed inv_3.csv, 1000 rows)"
+std::string diff_source(const json::value& data) {
   std::string source;
   const auto add = [&source](const std::string& part) {
     source += (source.empty() ? " (" : ", ") + part;
@@ -246,27 +283,28 @@ std::string format_diff(const json::value& data) {
   if (const std::optional<std::int64_t> bad = integer(data, "bad_rows"); bad && *bad > 0)
     add(std::to_string(*bad) + (*bad == 1 ? " bad row" : " bad rows"));
   if (!source.empty()) source += ")";
+  return source;
+}
 
-  if (total == 0 && changes.empty()) return "nothing to push" + source + "\n";
+}  // namespace
 
-  static constexpr Column kColumns[] = {
-      {"SKU", false}, {"WAREHOUSE", false}, {"PUSH", true}, {"STORE", true}, {"REASON", false}};
-  std::vector<std::vector<std::string>> rows;
-  for (const json::value& change : changes) {
-    // "7→5": the warehouse's previous quantity and the one it has now; "-"
-    // when beed has none on record; one number when it did not change.
-    const std::string now = cell(change, "quantity");
-    const std::string before = cell(change, "previous_quantity");
-    rows.push_back({cell(change, "sku"), before == now ? now : before + "\u2192" + now,
-                    cell(change, "wanted"), cell(change, "store_quantity"),
-                    cell(change, "reason")});
-  }
-  std::string out = render_table(kColumns, rows);
-  if (flag(data, "truncated") || static_cast<std::int64_t>(changes.size()) < total)
-    out += "(only the first " + std::to_string(changes.size()) +
+std::string diff_footer(const json::value& data, std::uint64_t shown) {
+  const auto total =
+      static_cast<std::uint64_t>(integer(data, "total").value_or(static_cast<std::int64_t>(shown)));
+  std::string out;
+  if (flag(data, "truncated") || shown < total)
+    out += "(only the first " + std::to_string(shown) +
            " shown; raise --limit, or use --limit 0, to see all)\n";
   return out + std::to_string(total) + (total == 1 ? " SKU" : " SKUs") + " would be pushed" +
-         source + "\n";
+         diff_source(data) + "\n";
+}
+
+std::string format_diff(const json::value& data) {
+  const json::array& changes = array_at(data, "changes");
+  const std::int64_t total =
+      integer(data, "total").value_or(static_cast<std::int64_t>(changes.size()));
+  if (total == 0 && changes.empty()) return "nothing to push" + diff_source(data) + "\n";
+  return render_table(diff_columns(), diff_rows(changes)) + diff_footer(data, changes.size());
 }
 
 std::string format_pause_state(const json::value& data) {

@@ -3,9 +3,16 @@
 // the exact text. Every returned string ends with a newline.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+
+#include "cli/table.hpp"
 
 #include "cli/exit_codes.hpp"
 #include "control/commands.hpp"
@@ -19,6 +26,9 @@ std::string format_reply(control::CommandId command, bool wait, const boost::jso
 // Two-space indents, keys in the order received (Boost.JSON keeps it).
 std::string format_json(const boost::json::value& v);
 
+// `v` as format_json lays it out when nested `indent` spaces deep; no newline at the end.
+std::string format_json_at(const boost::json::value& v, std::size_t indent);
+
 std::string format_status(const boost::json::value& data);
 std::string format_inventory(const boost::json::value& data);
 std::string format_connections(const boost::json::value& data);
@@ -27,6 +37,15 @@ std::string format_connections(const boost::json::value& data);
 std::string format_history(const boost::json::value& data);
 // diff: a table of the SKUs a Smart Sync would push, then a summary line.
 std::string format_diff(const boost::json::value& data);
+// The parts of the inventory and diff tables, for a listing printed page by page: the columns,
+// a page's rows, and what follows the last row (`shown`: the rows printed in all pages).
+std::span<const Column> inventory_columns();
+std::vector<std::vector<std::string>> inventory_rows(const boost::json::array& items);
+std::string inventory_footer(const boost::json::value& data, std::uint64_t shown);
+std::span<const Column> diff_columns();
+std::vector<std::vector<std::string>> diff_rows(const boost::json::array& changes);
+std::string diff_footer(const boost::json::value& data, std::uint64_t shown);
+
 // pause/resume: "acme: automatic syncs paused".
 std::string format_pause_state(const boost::json::value& data);
 // reload: one line per non-empty list, or "configuration reloaded, nothing changed".

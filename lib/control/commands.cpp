@@ -16,10 +16,18 @@ constexpr OptionSpec kAllowZeroing{"allow-zeroing", ArgType::flag, "",
 
 constexpr std::array<OptionSpec, 2> kSyncOptions{kWait, kAllowZeroing};
 
-constexpr std::array<OptionSpec, 3> kInventoryOptions{{
+// Where a listing cut short (its reply's next_after) goes on.
+constexpr OptionSpec kAfter{"after", ArgType::string, "SKU",
+                            "list only what comes after SKU (a reply's next_after)"};
+// Every page but the last as an event before the reply: beectl sets it for long listings.
+constexpr OptionSpec kStream{"stream", ArgType::flag, "", "", true};
+
+constexpr std::array<OptionSpec, 5> kInventoryOptions{{
     {"sku", ArgType::string, "GLOB", "only SKUs matching GLOB (* and ? wildcards)"},
     {"changed", ArgType::flag, "", "only SKUs whose store quantity is not confirmed yet"},
     {"limit", ArgType::count, "N", "list at most N items"},
+    kAfter,
+    kStream,
 }};
 
 // The defaults are beed's (service/command_handlers.cpp); the help repeats
@@ -28,8 +36,10 @@ constexpr std::array<OptionSpec, 1> kHistoryOptions{{
     {"limit", ArgType::count, "N", "list the N newest runs (default 20)"},
 }};
 
-constexpr std::array<OptionSpec, 1> kDiffOptions{{
+constexpr std::array<OptionSpec, 3> kDiffOptions{{
     {"limit", ArgType::count, "N", "list at most N changes (default 1000; 0: no limit)"},
+    kAfter,
+    kStream,
 }};
 
 constexpr std::array<CommandSpec, kCommandCount> kCommands{{
@@ -123,6 +133,7 @@ std::string usage(const CommandSpec& command) {
   std::string u(command.name);
   if (command.takes_connection) u += " CONNECTION";
   for (const OptionSpec& o : command.options) {
+    if (o.wire_only) continue;
     u += " [--";
     u += o.name;
     if (o.type != ArgType::flag) {

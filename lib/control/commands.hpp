@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,7 +28,14 @@ struct OptionSpec {
   ArgType type;
   std::string_view value_name;  // "GLOB", "N"; empty for flags
   std::string_view help;
+  // Set by beectl itself, never typed: left out of usage and help, refused on the command line.
+  bool wire_only = false;
 };
+
+// The most items or changes one page of an `inventory` or `diff` reply holds (beed may hold
+// fewer, to keep a page's bytes bounded). beectl asks for a stream of pages ("stream": true)
+// when it wants more than this; a smaller --limit gets one reply as before.
+inline constexpr std::uint64_t kReplyPageItems = 1000;
 
 // One per command, in table order. The wire carries the name, never this
 // number. A new enumerator fails the build until the table, beed's handler

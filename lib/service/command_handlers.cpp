@@ -1,6 +1,5 @@
 #include "service/command_handlers.hpp"
 
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,8 +16,8 @@
 #include "control/commands.hpp"
 #include "log/log.hpp"
 #include "service/json_views.hpp"
+#include "service/paged_replies.hpp"
 #include "service/service.hpp"
-#include "sync/change_detector.hpp"
 #include "sys/groups.hpp"
 
 namespace pb::service {
@@ -31,18 +30,13 @@ using control::Status;
 namespace {
 
 constexpr std::chrono::milliseconds kProgressInterval{250};
-constexpr std::uint64_t kDefaultInventoryLimit = 1000;
-
 constexpr std::uint64_t kDefaultHistoryLimit = 20;
-constexpr std::uint64_t kDefaultDiffLimit = 1000;
+// What one history reply may carry: well under a frame (16 MiB).
+constexpr std::size_t kHistoryBytes = std::size_t{4} << 20;
 
 std::uint64_t limit_arg(const json::object& args, std::uint64_t fallback) {
   if (auto it = args.find("limit"); it != args.end()) return it->value().to_number<std::uint64_t>();
   return fallback;
-}
-
-json::value optional_json(const std::optional<Quantity>& q) {
-  return q ? json::value(*q) : json::value(nullptr);
 }
 
 std::string known_connections(const Service& service) {
@@ -252,38 +246,13 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
   co_return Reply::success(run_json(name, *run));
 }
 
-asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args, control::EventSink&) {
-  const std::string name = connection_arg(args);
-  if (auto found = find_runner(service_, name); !found.runner) co_return std::move(found.failure);
-  std::string glob;
-  if (auto it = args.find("sku"); it != args.end()) glob = std::string(it->value().as_string());
-  const bool changed_only = args.contains("changed") && args.at("changed").as_bool();
-  std::uint64_t limit = kDefaultInventoryLimit;
-  if (auto it = args.find("limit"); it != args.end())
-    limit = it->value().to_number<std::uint64_t>();
-
-  // A glob over a million SKUs is a catalogue scan: off the loop.
-  auto result = co_await async::offload(service_.pool(), [&] {
-    json::array items;
-    bool truncated = false;
-    service_.db().read(name, [&](state::ConnectionTxn& txn) {
-      auto cursor = changed_only ? txn.pending_cursor() : txn.item_cursor();
-      for (bool ok = cursor.seek(); ok; ok = cursor.next()) {
-        const std::string sku(cursor.key());
-        if (!glob.empty() && fnmatch(glob.c_str(), sku.c_str(), 0) != 0) continue;
-        if (limit != 0 && items.size() >= limit) {
-          truncated = true;
-          break;
-        }
-        const auto item = changed_only ? txn.item(sku) : state::decode_item(cursor.value());
-        if (!item) continue;
-        items.push_back(item_json(sku, *item, changed_only || txn.is_pending(sku)));
-      }
-    });
-    return json::object{
-        {"connection", name}, {"items", std::move(items)}, {"truncated", truncated}};
-  });
-  co_return Reply::success(std::move(result));
+asio::awaitable<Reply> CommandHandlers::inventory(const json::object& args,
+                                                  control::EventSink& events) {
+  if (auto found = find_runner(service_, connection_arg(args)); !found.runner)
+    co_return std::move(found.failure);
+  // An lvalue, not a temporary, as a coroutine's argument (g++ 12 frees a temporary twice).
+  const ReadLimits limits = co_await read_limits();
+  co_return co_await inventory_reply(service_, limits, args, events);
 }
 
 asio::awaitable<Reply> CommandHandlers::history(const json::object& args, control::EventSink&) {
@@ -294,45 +263,40 @@ asio::awaitable<Reply> CommandHandlers::history(const json::object& args, contro
   std::vector<state::RunRecord> runs;
   // At most kRunsKept records: a bounded read, fine on the loop.
   service_.db().read(name, [&](state::ConnectionTxn& txn) { runs = txn.runs(limit); });
+  // Runs are small, but a run's error may be a store's long answer: the reply stays within the
+  // bytes of one page, and says so when that left runs out.
   json::array list;
-  for (const auto& run : runs) list.push_back(run_json(name, run));
-  co_return Reply::success(json::object{{"connection", name}, {"runs", std::move(list)}});
+  std::size_t bytes = 0;
+  bool truncated = false;
+  for (const auto& run : runs) {
+    const std::size_t run_bytes = 400 + 6 * (run.error.size() + name.size());
+    if (!list.empty() && bytes + run_bytes > kHistoryBytes) {
+      truncated = true;
+      break;
+    }
+    bytes += run_bytes;
+    list.push_back(run_json(name, run));
+  }
+  json::object data{{"connection", name}, {"runs", std::move(list)}};
+  if (truncated) data["truncated"] = true;
+  co_return Reply::success(std::move(data));
 }
 
-asio::awaitable<Reply> CommandHandlers::diff(const json::object& args, control::EventSink&) {
-  const std::string name = connection_arg(args);
-  auto found = find_runner(service_, name);
+asio::awaitable<Reply> CommandHandlers::diff(const json::object& args, control::EventSink& events) {
+  auto found = find_runner(service_, connection_arg(args));
   if (!found.runner) co_return std::move(found.failure);
   const auto runner = std::move(found.runner);
-  const auto limit = limit_arg(args, kDefaultDiffLimit);
-  const auto warehouse = runner->warehouse();
-  const auto rules = sync::Rules::from(runner->config().inventory);
-  connectors::Feed feed;
-  try {
-    // A dry run compares the whole current snapshot with what is stored.
-    const connectors::ReadRequest whole{SyncKind::full, {}, {}};
-    feed = co_await warehouse->read(service_.pool(), whole);
-  } catch (const connectors::WarehouseError& e) {
-    co_return Reply::failure(Status::refused,
-                             std::string("cannot read the warehouse: ") + e.what());
+  const ReadLimits limits = co_await read_limits();
+  co_return co_await diff_reply(service_, limits, *runner, args, events);
+}
+
+asio::awaitable<ReadLimits> CommandHandlers::read_limits() {
+  if (!scans_) {
+    const auto executor = co_await asio::this_coro::executor;
+    scans_.emplace(executor, kScanSlots);
+    diffs_.emplace(executor, kDiffSlots);
   }
-  auto result = co_await async::offload(service_.pool(), [&] {
-    const auto preview = sync::preview_feed(service_.db(), name, feed, rules, limit);
-    json::array changes;
-    for (const auto& c : preview.changes)
-      changes.push_back(json::object{{"sku", c.sku},
-                                     {"quantity", c.quantity},
-                                     {"previous_quantity", optional_json(c.previous_quantity)},
-                                     {"wanted", c.wanted},
-                                     {"store_quantity", optional_json(c.store_quantity)},
-                                     {"reason", c.reason}});
-    return json::object{
-        {"connection", name},           {"feed", feed.origin},
-        {"read", feed.rows.size()},     {"bad_rows", feed.problems.size()},
-        {"total", preview.total},       {"truncated", preview.total > preview.changes.size()},
-        {"changes", std::move(changes)}};
-  });
-  co_return Reply::success(std::move(result));
+  co_return ReadLimits{*scans_, *diffs_};
 }
 
 // Not coroutines, as full_sync and sync above.

@@ -3,12 +3,16 @@
 // answers it from the service's state, with one handler per CommandId.
 #pragma once
 
+#include <optional>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include "control/commands.hpp"
 #include "control/server.hpp"
 #include "core/types.hpp"
+#include "service/paged_replies.hpp"
+#include "service/read_slots.hpp"
 
 namespace pb::service {
 
@@ -58,8 +62,12 @@ class CommandHandlers : public control::RequestHandler {
   // pause and resume.
   boost::asio::awaitable<control::Reply> set_paused(const boost::json::object& args, bool paused);
   bool may_mutate(const control::PeerCredentials& peer) const;
+  // The bounds on heavy reads, shared by every client; made on the loop's executor at first use.
+  boost::asio::awaitable<ReadLimits> read_limits();
 
   Service& service_;
+  std::optional<ReadSlots> scans_;
+  std::optional<ReadSlots> diffs_;
 };
 
 }  // namespace pb::service

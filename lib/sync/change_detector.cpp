@@ -60,7 +60,8 @@ struct Position {
 // `write` false nothing is written: the pass that decides the guards.
 // `visit` (optional) sees every SKU the walk touches: its stored record (null
 // for a new SKU) and the record after this feed.
-using Visitor = std::function<void(std::string_view sku, const state::ItemRecord* before,
+// It returns false to stop the walk after that SKU.
+using Visitor = std::function<bool(std::string_view sku, const state::ItemRecord* before,
                                    const state::ItemRecord& after, bool stale)>;
 
 // Confirmed by the store longer ago than repush_after, and not pending for another reason.
@@ -81,7 +82,8 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   if (more && from.started && cursor.key() == from.last_sku) more = cursor.next();
   std::size_t i = from.row;
   Position at = from;
-  while ((more || i < feed.rows.size()) && writes.size() < max_writes) {
+  bool stopped = false;
+  while ((more || i < feed.rows.size()) && writes.size() < max_writes && !stopped) {
     const int order = !more                   ? 1
                       : i == feed.rows.size() ? -1
                                               : cursor.key().compare(feed.rows[i].sku);
@@ -130,7 +132,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
     if (item.needs_push()) ++result.pending;
     if (had_stock) ++result.in_stock_before;
     if (item.quantity > 0) ++result.in_stock;
-    if (visit) visit(sku, before ? &*before : nullptr, item, stale_now);
+    if (visit) stopped = !visit(sku, before ? &*before : nullptr, item, stale_now);
     if (order <= 0) more = cursor.next();
     at.row = i;
     at.last_sku = sku;
@@ -226,6 +228,18 @@ std::string_view reason_for(const state::ItemRecord* before, const state::ItemRe
   return "unconfirmed";
 }
 
+PlannedChange planned_change(std::string_view sku, const state::ItemRecord* before,
+                             const state::ItemRecord& after, bool stale) {
+  PlannedChange change;
+  change.sku = sku;
+  change.quantity = after.quantity;
+  if (before) change.previous_quantity = before->quantity;
+  change.wanted = after.wanted;
+  change.store_quantity = after.store_quantity;
+  change.reason = reason_for(before, after, stale);
+  return change;
+}
+
 }  // namespace
 
 ApplyFailed::ApplyFailed(const std::string& what, const DetectResult& committed)
@@ -238,20 +252,41 @@ Preview preview_feed(state::InventoryDb& db, std::string_view connection,
     merge(txn, feed, rules, now_millis(), Position{}, false, UINT64_MAX, preview.counts,
           [&](std::string_view sku, const state::ItemRecord* before, const state::ItemRecord& after,
               bool stale) {
-            if (!after.needs_push()) return;
+            if (!after.needs_push()) return true;
             ++preview.total;
-            if (limit != 0 && preview.changes.size() >= limit) return;
-            PlannedChange change;
-            change.sku = sku;
-            change.quantity = after.quantity;
-            if (before) change.previous_quantity = before->quantity;
-            change.wanted = after.wanted;
-            change.store_quantity = after.store_quantity;
-            change.reason = reason_for(before, after, stale);
-            preview.changes.push_back(std::move(change));
+            if (limit != 0 && preview.changes.size() >= limit) return true;
+            preview.changes.push_back(planned_change(sku, before, after, stale));
+            return true;
           });
   });
   return preview;
+}
+
+bool walk_preview(state::InventoryDb& db, std::string_view connection, const connectors::Feed& feed,
+                  const Rules& rules, UnixMillis now, const std::optional<std::string>& after,
+                  const std::function<bool(PlannedChange&&)>& on_change) {
+  Position from;
+  if (after) {
+    from.last_sku = *after;
+    from.started = true;
+    from.row = static_cast<std::size_t>(
+        std::upper_bound(feed.rows.begin(), feed.rows.end(), std::string_view(*after),
+                         [](std::string_view sku, const connectors::FeedRow& row) {
+                           return sku < std::string_view(row.sku);
+                         }) -
+        feed.rows.begin());
+  }
+  DetectResult counts;
+  Position at;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    at = merge(txn, feed, rules, now, from, false, UINT64_MAX, counts,
+               [&](std::string_view sku, const state::ItemRecord* before,
+                   const state::ItemRecord& item, bool stale) {
+                 if (!item.needs_push()) return true;
+                 return on_change(planned_change(sku, before, item, stale));
+               });
+  });
+  return at.done;
 }
 
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,

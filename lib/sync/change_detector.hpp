@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -86,6 +87,13 @@ struct Preview {
 // all. Does not apply the guards (the caller can see counts.zeroed).
 Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit);
+
+// preview_feed in pieces, for a paged listing: walks the SKUs after `after` (from the first
+// when none) in SKU order, with `now` as the clock, and hands each change to `on_change` until
+// it returns false. Returns whether the walk reached the end. One read transaction.
+bool walk_preview(state::InventoryDb& db, std::string_view connection, const connectors::Feed& feed,
+                  const Rules& rules, UnixMillis now, const std::optional<std::string>& after,
+                  const std::function<bool(PlannedChange&&)>& on_change);
 
 // Throws FeedRefused (nothing written) or, when a write fails part way, ApplyFailed.
 DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,

@@ -71,6 +71,17 @@ class FakeBeed {
       co_return Reply::success(json::parse(
           R"({"version":"0.1.0","uptime_s":12,"connections":[{"name":"acme","state":"idle",)"
           R"("last_sync":null,"next_sync_at":null}]})"));
+    if (r.command == "inventory" && r.args.contains("stream")) {
+      // Two pages as events, the last one in the reply.
+      for (const char* page :
+           {R"({"items":[{"sku":"A","quantity":1}]})", R"({"items":[{"sku":"B","quantity":2}]})"}) {
+        Event event{"items", json::parse(page)};
+        if (!co_await events.send(std::move(event)))
+          co_return Reply::failure(Status::internal, "gone");
+      }
+      co_return Reply::success(json::parse(
+          R"({"connection":"acme","items":[{"sku":"C","quantity":3}],"truncated":false})"));
+    }
     if (r.command == "inventory")
       co_return Reply::success(
           json::parse(R"({"connection":"acme","items":[],"truncated":false})"));
@@ -134,6 +145,28 @@ TEST_CASE("beectl sends the request the table describes") {
   CHECK(
       beed.last_request() ==
       R"({"v":1,"command":"inventory","args":{"connection":"acme","sku":"A*","changed":true,"limit":5}})");
+}
+
+TEST_CASE("beectl asks for a stream above one page and prints every page") {
+  FakeBeed beed;
+  const Run r = beed.beectl({"inventory", "acme", "--limit", "0"});
+  CHECK(r.code == 0);
+  CHECK(beed.last_request() ==
+        R"({"v":1,"command":"inventory","args":{"connection":"acme","limit":0,"stream":true}})");
+  CHECK(r.out ==
+        "SKU  QTY  LAST-UPDATE  STORE-QTY  CONFIRMED-AT  PENDING  ERROR\n"
+        "A      1  -                    -  -             no       -\n"
+        "B      2  -                    -  -             no       -\n"
+        "C      3  -                    -  -             no       -\n");
+  const Run j = beed.beectl({"--json", "inventory", "acme", "--limit", "5000"});
+  CHECK(j.code == 0);
+  const json::value data = json::parse(j.out);
+  CHECK(data.at("items").as_array().size() == 3);
+  CHECK(data.at("connection") == "acme");
+  CHECK(beed.beectl({"inventory", "acme", "--limit", "1000"}).code == 0);
+  CHECK(beed.last_request() ==
+        R"({"v":1,"command":"inventory","args":{"connection":"acme","limit":1000}})");
+  CHECK(beed.beectl({"inventory", "acme", "--stream"}).code == 2);
 }
 
 TEST_CASE("beectl status prints a table and exits 0") {

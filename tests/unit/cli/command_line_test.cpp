@@ -166,7 +166,8 @@ TEST_CASE("--help lists every command from the table and the exit statuses") {
            "  full-sync CONNECTION [--wait] [--allow-zeroing]\n      start a Full Sync: push every "
            "SKU's quantity to "
            "the store (changes state)\n",
-           "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N]\n      show what beed "
+           "  inventory CONNECTION [--sku GLOB] [--changed] [--limit N] [--after SKU]\n      show "
+           "what beed "
            "knows "
            "of a connection's SKUs\n",
            "  --socket PATH  control socket (default /run/packagebee/beed.sock, or "
@@ -184,7 +185,8 @@ TEST_CASE("--help shows the new commands with their summaries") {
   for (const auto* line : {
            "  history CONNECTION [--limit N]\n      list a connection's recent sync runs, newest "
            "first\n",
-           "  diff CONNECTION [--limit N]\n      show what a Smart Sync would push now, without "
+           "  diff CONNECTION [--limit N] [--after SKU]\n      show what a Smart Sync would push "
+           "now, without "
            "pushing anything\n",
            "  pause CONNECTION\n      pause a connection's automatic syncs; manual syncs still run "
            "(changes state)\n",
@@ -215,13 +217,14 @@ TEST_CASE("the new commands' own help") {
         "\n"
         "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
   CHECK(beectl({"diff", "-h"}).out ==
-        "Usage: beectl diff CONNECTION [--limit N]\n"
+        "Usage: beectl diff CONNECTION [--limit N] [--after SKU]\n"
         "\n"
         "Show what a Smart Sync would push now, without pushing anything.\n"
         "\n"
         "Arguments:\n"
-        "  CONNECTION  the connection's name, as in beed's configuration\n"
-        "  --limit N   list at most N changes (default 1000; 0: no limit)\n"
+        "  CONNECTION   the connection's name, as in beed's configuration\n"
+        "  --limit N    list at most N changes (default 1000; 0: no limit)\n"
+        "  --after SKU  list only what comes after SKU (a reply's next_after)\n"
         "\n"
         "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
   CHECK(beectl({"reload", "--help"}).out ==
@@ -260,15 +263,16 @@ TEST_CASE("COMMAND --help shows that command's usage, even without its arguments
         "\n"
         "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
   CHECK(beectl({"inventory", "--help"}).out ==
-        "Usage: beectl inventory CONNECTION [--sku GLOB] [--changed] [--limit N]\n"
+        "Usage: beectl inventory CONNECTION [--sku GLOB] [--changed] [--limit N] [--after SKU]\n"
         "\n"
         "Show what beed knows of a connection's SKUs.\n"
         "\n"
         "Arguments:\n"
-        "  CONNECTION  the connection's name, as in beed's configuration\n"
-        "  --sku GLOB  only SKUs matching GLOB (* and ? wildcards)\n"
-        "  --changed   only SKUs whose store quantity is not confirmed yet\n"
-        "  --limit N   list at most N items\n"
+        "  CONNECTION   the connection's name, as in beed's configuration\n"
+        "  --sku GLOB   only SKUs matching GLOB (* and ? wildcards)\n"
+        "  --changed    only SKUs whose store quantity is not confirmed yet\n"
+        "  --limit N    list at most N items\n"
+        "  --after SKU  list only what comes after SKU (a reply's next_after)\n"
         "\n"
         "Global options (--socket PATH, --json) and exit statuses: see beectl --help.\n");
 }

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "cli/output.hpp"
+#include "cli/paged_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/text.hpp"
 
@@ -399,4 +400,52 @@ TEST_CASE("each command's reply goes to its formatter, full-sync and sync by --w
   CHECK(format_reply(CommandId::resume, false, paused) == format_pause_state(paused));
   const json::value reload = json::parse(R"({"added":["b"],"removed":[],"changed":[]})");
   CHECK(format_reply(CommandId::reload, false, reload) == format_reload(reload));
+}
+
+TEST_CASE("a streamed inventory prints page by page with the first page's column widths") {
+  using pb::cli::PagedOutput;
+  using pb::control::CommandId;
+  using pb::control::Event;
+  PagedOutput pages(CommandId::inventory, false);
+  CHECK_FALSE(pages.page(Event{"progress", json::object{}}));
+  CHECK_FALSE(pages.started());
+  const auto item = [](const char* sku) {
+    return json::object{{"sku", sku},          {"quantity", 1},       {"updated_at", "x"},
+                        {"store_quantity", 1}, {"confirmed_at", "y"}, {"pending", false},
+                        {"error", ""}};
+  };
+  const auto first = pages.page(Event{"items", json::object{{"items", json::array{item("A")}}}});
+  REQUIRE(first);
+  CHECK(*first ==
+        "SKU  QTY  LAST-UPDATE  STORE-QTY  CONFIRMED-AT  PENDING  ERROR\n"
+        "A      1  x                    1  y             no       -\n");
+  CHECK(pages.started());
+  CHECK(*pages.page(Event{"items", json::object{{"items", json::array{item("LONGER")}}}}) ==
+        "LONGER    1  x                    1  y             no       -\n");
+  CHECK(pages.finish(json::parse(R"({"connection":"acme","items":[],"truncated":true,)"
+                                 R"("next_after":"LONGER"})")) ==
+        "(only the first 2 items shown; raise --limit to see more)\n");
+}
+
+TEST_CASE("a streamed listing in --json is one JSON object, the list first") {
+  using pb::cli::PagedOutput;
+  using pb::control::CommandId;
+  using pb::control::Event;
+  PagedOutput pages(CommandId::diff, true);
+  std::string out = *pages.page(Event{"changes", json::parse(R"({"changes":[{"sku":"A"}]})")});
+  out += *pages.page(Event{"changes", json::parse(R"({"changes":[{"sku":"B"}]})")});
+  out += pages.finish(
+      json::parse(R"({"connection":"acme","total":3,"truncated":false,"changes":[{"sku":"C"}]})"));
+  CHECK(out ==
+        "{\n"
+        "  \"changes\": [\n"
+        "    {\n      \"sku\": \"A\"\n    },\n"
+        "    {\n      \"sku\": \"B\"\n    },\n"
+        "    {\n      \"sku\": \"C\"\n    }\n"
+        "  ],\n"
+        "  \"connection\": \"acme\",\n"
+        "  \"total\": 3,\n"
+        "  \"truncated\": false\n"
+        "}\n");
+  CHECK(json::parse(out).at("changes").as_array().size() == 3);
 }

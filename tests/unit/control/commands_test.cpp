@@ -57,9 +57,9 @@ TEST_CASE("usage lines are derived from the table") {
   CHECK(usage(*find_command("full-sync")) == "full-sync CONNECTION [--wait] [--allow-zeroing]");
   CHECK(usage(*find_command("sync")) == "sync CONNECTION [--wait] [--allow-zeroing]");
   CHECK(usage(*find_command("inventory")) ==
-        "inventory CONNECTION [--sku GLOB] [--changed] [--limit N]");
+        "inventory CONNECTION [--sku GLOB] [--changed] [--limit N] [--after SKU]");
   CHECK(usage(*find_command("history")) == "history CONNECTION [--limit N]");
-  CHECK(usage(*find_command("diff")) == "diff CONNECTION [--limit N]");
+  CHECK(usage(*find_command("diff")) == "diff CONNECTION [--limit N] [--after SKU]");
   CHECK(usage(*find_command("pause")) == "pause CONNECTION");
   CHECK(usage(*find_command("resume")) == "resume CONNECTION");
   CHECK(usage(*find_command("reload")) == "reload");
