@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
@@ -21,6 +23,8 @@
 #include "connectors/warehouse/postgres/postgres_rows.hpp"
 #include "core/sku.hpp"
 #include "core/utf8.hpp"
+#include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
@@ -217,4 +221,17 @@ TEST_CASE("a warehouse read passes the request's stop flag to the reader") {
         [&](boost::asio::any_io_executor pool) { return warehouse.read(pool, request); });
   });
   CHECK(what == (dir / "stock.csv").string() + ": the read was stopped (beed is stopping)");
+}
+
+TEST_CASE("the longest state key fits, and a store's longer SKUs never reach the state") {
+  ScratchDir dir;
+  state::InventoryDb db(dir.path());
+  const std::string connection(kMaxConnectionNameBytes, 'c');
+  REQUIRE(is_valid_connection_name(connection));
+  // The longest connection name and SKU: CONNECTION\0SKU is 320 bytes, under LMDB's 511.
+  state::LmdbStoreIdCache cache(db, connection, "shopify https://a location 1");
+  cache.replace_all({{kLongest, "1"}, {kLong + kLong, "2"}, {"A", "3"}}, 1234);
+  cache.put({{std::string(600, 'P'), "4"}});
+  CHECK(cache.find({kLongest, "A"}) == std::vector<std::optional<std::string>>{"1", "3"});
+  CHECK(cache.size() == 2);
 }
