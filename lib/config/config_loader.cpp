@@ -17,6 +17,7 @@
 #include "config/config_schema.hpp"
 #include "config/endpoint_url.hpp"
 #include "config/warehouse_checks.hpp"
+#include "core/utf8.hpp"
 
 namespace pb::config {
 
@@ -163,12 +164,14 @@ void check_stores(Config& config, const YAML::Node& root, const Reader& reader) 
 
 ConfigError::ConfigError(std::string file, int line, int column, std::string key_path,
                          std::string message)
-    : std::runtime_error(format_error(file, line, column, key_path, message)),
-      file_(std::move(file)),
+    // Keys, yaml-cpp's messages and file names can carry bytes of the file that are not UTF-8
+    // (a binary file given as the configuration); the message reaches beectl as JSON.
+    : std::runtime_error(utf8::escape_invalid(format_error(file, line, column, key_path, message))),
+      file_(utf8::escape_invalid(file)),
       line_(line),
       column_(column),
-      key_path_(std::move(key_path)),
-      message_(std::move(message)) {}
+      key_path_(utf8::escape_invalid(key_path)),
+      message_(utf8::escape_invalid(message)) {}
 
 Config load_config_file(const std::filesystem::path& path) {
   const std::string text = read_file(path);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config/config_loader.hpp"
+#include "core/utf8.hpp"
 
 namespace pb::config {
 
@@ -21,15 +22,32 @@ struct BadValue {
 
 constexpr std::size_t kMaxShown = 60;
 
-// Shows a value as the user would recognise it, without letting control characters or a
-// very long value garble the message.
+// The length of the UTF-8 sequence that starts at text[i] if it is a valid one of two bytes or
+// more; 0 otherwise.
+std::size_t multibyte_at(std::string_view text, std::size_t i) {
+  const auto b = static_cast<unsigned char>(text[i]);
+  const std::size_t len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  return utf8::valid_prefix(text.substr(i, len)) == len ? len : 0;
+}
+
+// Shows a value as the user would recognise it, without letting control characters, bytes that
+// are not UTF-8 (a binary file) or a very long value garble the message: it reaches beectl as
+// JSON, which must be UTF-8.
 std::string quote(std::string_view text) {
+  constexpr std::string_view kHex = "0123456789abcdef";
   std::string out = "\"";
   std::size_t shown = 0;
-  for (const char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (++shown > kMaxShown) {
       out += "...";
       break;
+    }
+    if (const std::size_t len = multibyte_at(text, i); len > 0) {
+      out.append(text.substr(i, len));  // one character, shown as it is
+      i += len - 1;
+      continue;
     }
     switch (c) {
       case '"':
@@ -48,8 +66,9 @@ std::string quote(std::string_view text) {
         out += "\\r";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          constexpr std::string_view kHex = "0123456789abcdef";
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          out += utf8::escape_invalid(std::string_view(&c, 1));  // as elsewhere: "\xE9"
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           const auto u = static_cast<unsigned char>(c);
           out += "\\x";
           out += kHex[u >> 4];

@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/sku.hpp"
+#include "core/utf8.hpp"
+
 namespace pb::config {
 namespace {
 
@@ -17,6 +20,16 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
+}
+
+// A store SKU the state keeps as a key (a listing's target, a bundle) must fit one.
+void check_stored_sku(const YAML::Node& at, std::string_view leaf, std::string_view sku,
+                      std::string_view where, Reader& reader) {
+  if (const auto problem = sku_problem(sku))
+    reader.fail(at, leaf,
+                std::string(where) + "SKU \"" + utf8::escape_invalid(sku.substr(0, 60)) +
+                    (sku.size() > 60 ? "..." : "") + "\" " + *problem + " (at most " +
+                    std::to_string(kMaxSkuBytes) + " bytes of UTF-8)");
 }
 
 // `warehouse_sku,store_sku` lines under that header. Kept simple on purpose: SKUs with commas
@@ -47,6 +60,7 @@ void read_listings_file(ListingsConfig& listings, const YAML::Node& at, Reader& 
       continue;
     }
     if (from.empty() || to.empty()) reader.fail(at, {}, where + "a SKU is empty");
+    check_stored_sku(at, {}, to, where + "store ", reader);
     listings.map.emplace_back(from, to);
   }
   if (in.bad()) reader.fail(at, {}, "cannot read listings file " + listings.file.string());
@@ -61,8 +75,9 @@ void load_listings(ListingsConfig& listings, const YAML::Node& node, Reader& rea
   reader.entries(node, "key", [&](const Reader::Entry& entry) {
     if (entry.name == "map") {
       reader.entries(entry.value, "warehouse SKU", [&](const Reader::Entry& sku) {
-        inline_map.emplace_back(sku.name,
-                                std::get<std::string>(reader.scalar(sku.value, Kind::string)));
+        auto to = std::get<std::string>(reader.scalar(sku.value, Kind::string));
+        check_stored_sku(sku.value, {}, to, "store ", reader);
+        inline_map.emplace_back(sku.name, std::move(to));
       });
     } else if (entry.name == "file") {
       listings.file = std::get<std::filesystem::path>(reader.scalar(entry.value, Kind::path));
@@ -97,6 +112,7 @@ void load_listings(ListingsConfig& listings, const YAML::Node& node, Reader& rea
 void load_bundles(std::vector<BundleConfig>& bundles, const YAML::Node& node, Reader& reader) {
   reader.entries(node, "bundle SKU", [&](const Reader::Entry& entry) {
     BundleConfig bundle;
+    check_stored_sku(entry.key, {}, entry.name, "bundle ", reader);
     bundle.sku = entry.name;
     reader.entries(entry.value, "component SKU", [&](const Reader::Entry& component) {
       const auto units = std::get<std::int64_t>(

@@ -33,6 +33,10 @@ bool CsvRecordReader::refill() {
       first_chunk_ ? std::max<std::size_t>(options_.chunk_bytes, 3) : options_.chunk_bytes;
   done_bytes_ += static_cast<std::uint64_t>(end_ - chunk_);
   chunk_ = end_;
+  if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+    stopped_ = true;
+    return false;
+  }
   if (in_ != nullptr) {
     if (!in_->good()) return false;
     in_->read(buffer_.data(), static_cast<std::streamsize>(want));

@@ -2,6 +2,7 @@
 // memory stays bounded by one record whatever the file size. Shared by the CSV feed and store.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <istream>
@@ -18,6 +19,9 @@ struct CsvReaderOptions {
   std::size_t max_record_bytes = 64 * 1024;
   // Bytes read per refill; tests shrink it so records split across chunk boundaries.
   std::size_t chunk_bytes = 256 * 1024;
+  // Checked before each refill: once set, the input ends there and stopped() is true. Null:
+  // never stops. A large feed takes seconds to read, and beed must stop within one.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 enum class CsvRecordError {
@@ -60,6 +64,9 @@ class CsvRecordReader {
   // The stream reported an I/O error (badbit): the records read so far are incomplete.
   bool read_failed() const { return read_failed_; }
 
+  // CsvReaderOptions::stop ended the input: the records read so far are incomplete.
+  bool stopped() const { return stopped_; }
+
  private:
   enum class State { cell_start, unquoted, quoted, quote_in_quoted, after_cell, skipping };
 
@@ -88,6 +95,7 @@ class CsvRecordReader {
   const char* end_ = nullptr;
   bool first_chunk_ = true;
   bool read_failed_ = false;
+  bool stopped_ = false;
 
   bool keep_all_ = true;
   std::vector<char> keep_;  // keep_[i] != 0: keep cell i

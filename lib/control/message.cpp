@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "control/frame.hpp"
+#include "core/utf8.hpp"
 
 namespace pb::control {
 namespace {
@@ -57,6 +58,50 @@ json::value parse_json(std::string_view payload) {
   return v;
 }
 
+bool is_valid_utf8(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return utf8::is_valid(v.get_string());
+    case json::kind::array:
+      for (const auto& item : v.get_array())
+        if (!is_valid_utf8(item)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& [key, item] : v.get_object())
+        if (!utf8::is_valid(key) || !is_valid_utf8(item)) return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
+void escape_invalid_utf8(json::value& v) {
+  if (auto* s = v.if_string()) {
+    if (!utf8::is_valid(*s)) *s = utf8::escape_invalid(*s);
+  } else if (auto* a = v.if_array()) {
+    for (auto& item : *a) escape_invalid_utf8(item);
+  } else if (auto* o = v.if_object()) {
+    json::object escaped;
+    escaped.reserve(o->size());
+    for (auto& [key, item] : *o) {
+      escape_invalid_utf8(item);
+      escaped[utf8::escape_invalid(key)] = std::move(item);
+    }
+    *o = std::move(escaped);
+  }
+}
+
+// The last line of defence for what beed sends: JSON must be UTF-8, and a peer refuses a
+// message that is not, so one stray byte (a Latin-1 SKU stored by an older version, a file
+// name) would make a reply unreadable for good. Texts quoting foreign bytes are escaped where
+// they are built; this makes sure. The check costs less than the copy of the data made just
+// before; the rebuild, when something slipped through, is rare.
+json::object valid_utf8(json::object o) {
+  json::value v(std::move(o));
+  if (!is_valid_utf8(v)) escape_invalid_utf8(v);
+  return std::move(v.get_object());
+}
+
 }  // namespace
 
 std::string_view to_string(Status s) {
@@ -86,7 +131,7 @@ json::object to_json(const Reply& r) {
   o["code"] = static_cast<int>(r.status);
   if (!r.error.empty()) o["error"] = r.error;
   if (!r.data.is_null()) o["data"] = r.data;
-  return o;
+  return valid_utf8(std::move(o));
 }
 
 json::object to_json(const Event& e) {
@@ -94,7 +139,7 @@ json::object to_json(const Event& e) {
   o["v"] = kProtocolVersion;
   o["event"] = e.name;
   o["data"] = e.data;
-  return o;
+  return valid_utf8(std::move(o));
 }
 
 Request request_from_json(const json::value& v) {

@@ -1,5 +1,7 @@
 #include "state/lmdb_store_id_cache.hpp"
 
+#include "core/sku.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <memory>
@@ -76,6 +78,9 @@ std::vector<std::optional<std::string>> LmdbStoreIdCache::find(
 
 void LmdbStoreIdCache::replace_all(std::vector<std::pair<std::string, std::string>> entries,
                                    UnixMillis now) {
+  // A store may list a SKU longer than any of ours (core/sku.hpp): no feed can name it, and as
+  // a state key it would fail the whole map (MDB_BAD_VALSIZE).
+  std::erase_if(entries, [](const auto& e) { return e.first.size() > kMaxSkuBytes; });
   // Sorted writes fill LMDB pages in order; stable, so the last duplicate wins below.
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -97,7 +102,8 @@ void LmdbStoreIdCache::replace_all(std::vector<std::pair<std::string, std::strin
 void LmdbStoreIdCache::put(const std::vector<std::pair<std::string, std::string>>& entries) {
   if (entries.empty()) return;
   db_.write(connection_, [&](ConnectionTxn& txn) {
-    for (const auto& [sku, id] : entries) txn.put_store_id(sku, id);
+    for (const auto& [sku, id] : entries)
+      if (sku.size() <= kMaxSkuBytes) txn.put_store_id(sku, id);  // as in replace_all
   });
 }
 

@@ -195,7 +195,7 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
   ctx.control.progress.phase = RunPhase::reading;
   ctx.memory = env.warehouse.remembered_as();
   ctx.fingerprint = env.warehouse.fingerprint();
-  connectors::ReadRequest request{run.kind, {}, {}};
+  connectors::ReadRequest request{run.kind, {}, {}, ctx.control.read_stop()};
   if (!ctx.memory.empty() && run.kind == SyncKind::smart) {
     const auto last = co_await async::offload(env.pool, [&] {
       return last_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint);
@@ -413,7 +413,9 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
     // Warehouse unreadable, feed refused, state error: nothing past the last
     // committed batch is marked confirmed, so the next run picks up from here.
     run.result = RunResult::failed;
-    run.error = e.what();
+    // A read cut short by the stop fails with the reader's words; it is a stop all the same,
+    // and recorded as one, so the next start runs again at once.
+    run.error = ctx.control.cancel_requested() ? std::string(kStopped) : e.what();
   }
   co_await record_run(ctx);
   co_return run;

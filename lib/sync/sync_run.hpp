@@ -4,8 +4,10 @@
 // blocking step is offloaded to the worker pool.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -52,11 +54,20 @@ class RunControl {
     progress = fresh;
     cancel_ = false;
     allow_zeroing = false;
+    read_stop_ = std::make_shared<std::atomic<bool>>(false);
   }
   // Set: the run ends after the step in progress, as failed, with every
-  // unconfirmed SKU still pending. A run stopped before its read reads nothing.
-  void set_cancel(bool cancel) { cancel_ = cancel; }
+  // unconfirmed SKU still pending. A run stopped before its read reads nothing,
+  // and a read in progress is told to stop (read_stop).
+  void set_cancel(bool cancel) {
+    cancel_ = cancel;
+    if (cancel && read_stop_) read_stop_->store(true);
+  }
   bool cancel_requested() const { return cancel_; }
+  // The flag a warehouse read checks between chunks (ReadRequest::stop). The one exception
+  // to the threading rule: an atomic, set here on the loop and read by the reader on the pool,
+  // so that a stop ends a long or stalled read within a second rather than after it.
+  std::shared_ptr<const std::atomic<bool>> read_stop() const { return read_stop_; }
 
   RunProgress progress;
   // When the catalogue was last checked for SKUs to push again
@@ -69,6 +80,7 @@ class RunControl {
 
  private:
   bool cancel_ = false;
+  std::shared_ptr<std::atomic<bool>> read_stop_;
 };
 
 struct RunEnvironment {

@@ -1,6 +1,7 @@
 // libFuzzer target for the warehouse CSV feed parser. Input: one options byte,
 // one byte for the delimiter / chunk size, then the CSV text. Checks the Feed's
-// documented invariants and that the stream overload, reading in tiny chunks,
+// documented invariants (every row's SKU is UTF-8 of at most kMaxSkuBytes, every message is
+// UTF-8 whatever bytes the input holds) and that the stream overload, reading in tiny chunks,
 // gives exactly the same Feed as the string overload. Only WarehouseError (bad
 // header, empty input) is an expected failure.
 #include <array>
@@ -13,6 +14,8 @@
 
 #include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "connectors/warehouse/feed.hpp"
+#include "core/sku.hpp"
+#include "core/utf8.hpp"
 
 namespace {
 
@@ -56,11 +59,12 @@ CsvFeedOptions options_from(std::uint8_t b0, std::uint8_t b1) {
 void check_invariants(const Feed& feed) {
   for (std::size_t i = 0; i < feed.rows.size(); ++i) {
     if (feed.rows[i].sku.empty() || feed.rows[i].line < 2) __builtin_trap();
+    if (pb::sku_problem(feed.rows[i].sku)) __builtin_trap();
     // Sorted by SKU in byte order, and unique.
     if (i > 0 && !(feed.rows[i - 1].sku < feed.rows[i].sku)) __builtin_trap();
   }
   for (std::size_t i = 0; i < feed.held_skus.size(); ++i) {
-    if (feed.held_skus[i].empty()) __builtin_trap();
+    if (feed.held_skus[i].empty() || feed.held_skus[i].size() > pb::kMaxSkuBytes) __builtin_trap();
     if (i > 0 && !(feed.held_skus[i - 1] < feed.held_skus[i])) __builtin_trap();
   }
   // Disjoint: both are sorted, so one merge pass.
@@ -71,6 +75,7 @@ void check_invariants(const Feed& feed) {
   }
   for (std::size_t i = 0; i < feed.problems.size(); ++i) {
     if (feed.problems[i].line < 1 || feed.problems[i].message.empty()) __builtin_trap();
+    if (!pb::utf8::is_valid(feed.problems[i].message)) __builtin_trap();
     if (i > 0 && feed.problems[i - 1].line > feed.problems[i].line) __builtin_trap();
   }
 }
@@ -102,7 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     whole = pb::connectors::parse_csv_feed(text, options, "fuzz.csv");
     check_invariants(whole);
-  } catch (const WarehouseError&) {
+  } catch (const WarehouseError& e) {
+    if (!pb::utf8::is_valid(e.what())) __builtin_trap();
     whole_failed = true;
   }
 

@@ -6,8 +6,10 @@ the log lines. Every beed is started per test and killed in tearDown."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -32,6 +34,37 @@ def conn(env, name, schedule="60m", buffer=0, missing_skus="keep", warehouse=Non
     c = env.connection(schedule=schedule, buffer=buffer, missing_skus=missing_skus, warehouse=wh,
                        store={"type": "csv", "path": "out/%s.csv" % name})
     return c
+
+
+class SilentHttpServer:
+    """Accepts HTTP connections on loopback and never answers: a warehouse read over HTTP then
+    hangs in its download, a step a stop cannot cut short (unlike a file or FIFO read, which
+    checks the stop flag between chunks)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def url(self):
+        return "http://127.0.0.1:%d/feed.csv" % self.port
+
+    def close(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
 
 
 def store_path(env, name):
@@ -78,6 +111,16 @@ class LifecycleTest(BeeTestCase):
             p = env.conn_status(name).get("progress")
             return p and p["run_id"] == run_id and (phases is None or p["phase"] in phases)
         wait_for(check, timeout=timeout, what="%s run %d in flight" % (name, run_id))
+
+    def hung_http_env(self):
+        """demo reads a feed URL whose server never answers: its first run hangs in the read."""
+        server = SilentHttpServer()
+        self.addCleanup(server.close)
+        env = self.make_env()
+        c = conn(env, "demo")
+        c["warehouse"] = {"type": "csv", "url": server.url(), "timeout": "120s"}
+        env.write_config(connections={"demo": c})
+        return env
 
     def fifo_env(self, daemon_extra=None):
         """demo reads a FIFO: its automatic first run (1, Full) blocks until fed."""
@@ -325,7 +368,10 @@ class LifecycleTest(BeeTestCase):
         self.assertEqual(self.assert_ok(env.beectl("inventory", "demo", "--changed",
                                                    json_out=True))["items"], [])
 
-    def test_sigterm_fifo_held_read_stops_after_current_step(self):
+    # A read waiting on a FIFO is stopped by SIGTERM within a second (the reader checks the
+    # stop flag between chunks): nothing of that read is applied, nothing is pushed, and the next
+    # start reads again.
+    def test_sigterm_stops_a_fifo_held_read_within_a_second(self):
         env, fifo = self.fifo_env()
         env.start()
         self.assertTrue(feed_fifo(fifo, feed_text({"A": 7, "B": 10, "C": 3})))
@@ -334,32 +380,21 @@ class LifecycleTest(BeeTestCase):
         self.wait_syncing(env, "demo", 2, phases={"reading"})
 
         env.proc.send_signal(signal.SIGTERM)
-        env.wait_log(r"<6>Terminated: stopping")
-        # The current step (the read) holds the stop; the socket is closed meanwhile.
-        wait_for(lambda: not os.path.exists(env.socket), timeout=5, what="socket removed")
-        time.sleep(0.5)
-        self.assertIsNone(env.proc.poll(), "beed exited without waiting for run 2's step")
-        r = env.beectl("status")
-        self.assertEqual(r.code, 5, r)
-
-        self.assertTrue(feed_fifo(fifo, feed_text({"A": 5, "B": 10, "C": 4})))
-        code, took = wait_exit(env.proc, 25)
+        code, took = wait_exit(env.proc, 10)
         self.assertEqual(code, 0, "exit %s after %.1f s" % (code, took))
         env.proc = None
-        self.assertLess(took, 5, "the run did not stop after its step")
-        self.assertRegex(env.log_text(), r"<3>demo: run 2 failed: full sync \(manual\), read 3, "
-                                         r"changed 2, pushed 0, .*" + re.escape(STOPPED))
-        # The read step was applied; nothing was pushed: the changed SKUs are pending.
+        self.assertLess(took, 2, "the read was not stopped")
+        self.assertRegex(env.log_text(), r"<3>demo: run 2 failed: full sync \(manual\), read 0, "
+                                         r"changed 0, pushed 0, .*" + re.escape(STOPPED))
         state = env.state_dump()
         self.assertEqual({s: (i["quantity"], i["store_quantity"], i["pending"])
                           for s, i in state.items()},
-                         {"A": (5, 7, True), "B": (10, 10, False), "C": (4, 3, True)})
+                         {"A": (7, 7, False), "B": (10, 10, False), "C": (3, 3, False)})
         self.assertEqual(env.read_store(), {"A": 7, "B": 10, "C": 3})
 
         env.start()
         run = next(r for r in env.history() if r["id"] == 2)
         self.assertEqual((run["id"], run["result"], run["pushed"]), (2, "failed", 0), run)
-        self.assertTrue(run["error"].startswith(STOPPED), run)
         # Run 3 is the automatic run due at once after the stop; it reads the FIFO.
         self.assertTrue(feed_fifo(fifo, feed_text({"A": 5, "B": 10, "C": 4})))
         r = env.wait_run(3)
@@ -376,19 +411,17 @@ class LifecycleTest(BeeTestCase):
         self.assert_ok(env.beectl("full-sync", "demo", json_out=True))
         self.wait_syncing(env, "demo", 2, phases={"reading"})
         env.proc.send_signal(signal.SIGTERM)
-        env.wait_log(r"<6>Terminated: stopping")
-        self.assertTrue(feed_fifo(fifo, feed_text({"A": 5, "B": 10})))
         code, _ = wait_exit(env.proc, 25)
         env.proc = None
         self.assertEqual(code, 0)
-        self.assertTrue(env.state_dump()["A"]["pending"])
+        self.assertIn(STOPPED, env.log_text())
 
         env.start()
         # A run (3) is due at once: it is seen in flight, reading the FIFO.
         self.wait_syncing(env, "demo", 3, timeout=5)
 
     def test_second_sigterm_exits_at_once(self):
-        env, fifo = self.fifo_env()
+        env = self.hung_http_env()
         env.start()
         self.wait_syncing(env, "demo", 1, phases={"reading"})
         env.proc.send_signal(signal.SIGTERM)
@@ -410,14 +443,12 @@ class LifecycleTest(BeeTestCase):
         first = env.history(limit=2)[1]
         self.assertEqual((first["id"], first["result"], first["error"]),
                          (1, "failed", "interrupted: beed stopped during the run"), first)
-        self.assertTrue(feed_fifo(fifo, feed_text({"A": 1})))
-        self.assertEqual(env.wait_run(2)["result"], "ok")
-        self.assertEqual(env.read_store(), {"A": 1})
 
     # Regression: when the stop deadline (20 s) passes with a run still blocked in its step, beed
     # must exit (it used to join the worker pool, whose thread was blocked in the warehouse read).
+    # A download from a server that never answers is a step no stop flag cuts short.
     def test_stop_deadline_exits_with_a_hung_read(self):
-        env, fifo = self.fifo_env()
+        env = self.hung_http_env()
         env.start()
         self.wait_syncing(env, "demo", 1, phases={"reading"})
         t0 = time.monotonic()

@@ -8,15 +8,21 @@
 #include <vector>
 
 #include "core/types.hpp"
+#include "core/utf8.hpp"
 
 namespace pb::connectors {
 
 // The source could not be read at all (missing file, unreadable, no header).
 // The run fails and nothing changes. Declared here rather than in
 // warehouse.hpp so that the feed parsers (and their fuzzers) need no Asio.
+// The message often quotes the source (a header cell, a file name, an excerpt of an HTTP
+// body): bytes that are not UTF-8 are escaped here, once for every source, as the message
+// goes to the history and to beectl as JSON.
 class WarehouseError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit WarehouseError(const std::string& what)
+      : std::runtime_error(utf8::escape_invalid(what)) {}
+  explicit WarehouseError(const char* what) : WarehouseError(std::string(what)) {}
 };
 
 struct FeedRow {
@@ -36,8 +42,8 @@ struct FeedProblem {
 };
 
 struct Feed {
-  std::string origin;                 // file path or URL, for messages and logs
-  std::vector<FeedRow> rows;          // sorted by sku (byte order), SKUs unique
+  std::string origin;         // file path or URL, for messages and logs; valid UTF-8 (escaped)
+  std::vector<FeedRow> rows;  // sorted by sku (byte order), SKUs unique
   std::vector<FeedProblem> problems;  // in line order
   // SKUs named by a problem row: they keep their previous state (they are not
   // "missing" from the snapshot). Sorted, unique.

@@ -10,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/sku.hpp"
+#include "core/utf8.hpp"
+
 namespace pb::connectors {
 namespace {
 
@@ -140,15 +143,30 @@ std::string_view trim_blanks(std::string_view s) {
 
 std::string quote_for_message(std::string_view s) {
   constexpr std::size_t limit = 64;
+  // Cut where no character is split, and foreign bytes escaped: the message ends up in JSON
+  // (history, beectl), which must be valid UTF-8.
+  const std::string_view shown = utf8::cut(s, limit);
   // Appended piece by piece: `"'" + std::string(s)` trips g++ 12's -Wrestrict false positive
   // (GCC bug 105651) at -O3.
   std::string out;
   out.reserve(limit + 5);
   out += '\'';
-  out.append(s.substr(0, limit));
-  if (s.size() > limit) out += "...";
+  if (utf8::is_valid(shown))
+    out.append(shown);
+  else
+    out += utf8::escape_invalid(shown);
+  if (s.size() > shown.size()) out += "...";
   out += '\'';
   return out;
+}
+
+bool check_sku(Feed& feed, std::uint64_t line, std::string_view sku, std::string_view prefix) {
+  const auto problem = sku_problem(sku);
+  if (!problem) return true;
+  std::string message(prefix);
+  message += "SKU " + quote_for_message(sku) + " " + *problem;
+  add_problem(feed, line, sku, std::move(message));
+  return false;
 }
 
 QuantityParse parse_quantity(std::string_view s, Quantity& out) {
@@ -163,8 +181,13 @@ QuantityParse parse_quantity(std::string_view s, Quantity& out) {
 }
 
 void add_problem(Feed& feed, std::uint64_t line, std::string_view sku, std::string message) {
+  // Messages quote cells through quote_for_message; this catches any other foreign text.
+  if (!utf8::is_valid(message)) message = utf8::escape_invalid(message);
   feed.problems.push_back(FeedProblem{line, std::string(sku), std::move(message)});
-  if (!sku.empty()) feed.held_skus.emplace_back(sku);
+  // A SKU too long for a state key cannot have been stored, so there is nothing to hold, and
+  // it must not reach the state even as a key to look up. One that is not UTF-8 may have been
+  // stored by an older version: it is held as any other.
+  if (!sku.empty() && sku.size() <= kMaxSkuBytes) feed.held_skus.emplace_back(sku);
 }
 
 void reserve_rows(Feed& feed, std::size_t rows) {

@@ -2,9 +2,11 @@
 // snapshot of quantities. Connectors know nothing of LMDB or of stores.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,10 +20,23 @@ namespace pb::connectors {
 
 // What the engine remembers of this source's last committed read.
 struct ReadRequest {
+  // Not an aggregate, so that callers writing {kind, validator, cursor} need not name `stop`.
+  ReadRequest() = default;
+  ReadRequest(SyncKind kind_, std::string validator_, std::string cursor_,
+              std::shared_ptr<const std::atomic<bool>> stop_ = nullptr)
+      : kind(kind_),
+        validator(std::move(validator_)),
+        cursor(std::move(cursor_)),
+        stop(std::move(stop_)) {}
+
   // Full: read everything and ignore `validator` and `cursor`; a Full Sync always does.
   SyncKind kind = SyncKind::full;
   std::string validator;  // Feed::validator of the last committed read; empty: none
   std::string cursor;     // Feed::cursor of the last committed read; empty: none
+  // Set by the engine when the read must end now (beed is stopping, the run was cancelled):
+  // a reader that checks it throws WarehouseError soon after. Null: nothing will stop it.
+  // Shared, as the read on the pool may outlive the coroutine that started it.
+  std::shared_ptr<const std::atomic<bool>> stop;
 };
 
 class Warehouse {

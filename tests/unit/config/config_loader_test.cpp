@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "core/utf8.hpp"
 
 using namespace pb;
 using namespace pb::config;
@@ -529,4 +530,22 @@ TEST_CASE("inputs that made yaml-cpp's LoadAll loop for ever get an answer") {
   for (const char* text : {",", ",onnections1\n  shcoo"})
     CHECK(what_of(text) ==
           "test.yaml: the file is empty; expected a map with the keys daemon and connections");
+}
+
+TEST_CASE("errors quoting bytes of the file that are not UTF-8 escape them") {
+  // A binary file given as the configuration: the message reaches beectl as JSON.
+  const std::string png("\x89PNG\r\n\x1A\n\0\0\0\rIHDR\xFF\xD8\xFF\xE0", 20);
+  const std::string binary = what_of(png);
+  CAPTURE(binary);
+  CHECK(pb::utf8::is_valid(binary));
+  CHECK(pb::utf8::escape_invalid(binary) == binary);
+  // A Latin-1 value and key: escaped, UTF-8 shown as it is.
+  CHECK(what_of("daemon: {log_level: d\xE9"
+                "bug}\n") ==
+        "test.yaml:1:21: daemon.log_level: expected one of trace, debug, info, warning, error, "
+        "critical, off, got \"d\\xE9bug\"");
+  CHECK(what_of("daemon: {caf\xC3\xA9: 1}\n")
+            .starts_with("test.yaml:1:10: daemon.caf\xC3\xA9: unknown key \"caf\xC3\xA9\" (known"));
+  const std::string latin_key = what_of("daemon: {caf\xE9: 1}\n");
+  CHECK(latin_key.starts_with("test.yaml:1:10: daemon.caf\\xE9: unknown key \"caf\\xE9\""));
 }

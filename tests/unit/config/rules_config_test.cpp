@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../temp_dir.hpp"
+#include "core/sku.hpp"
 #include "parse_helpers.hpp"
 
 using namespace pb;
@@ -178,4 +179,35 @@ TEST_CASE("the on_failure hook") {
         "absolute path (beed runs it without a shell)");
   CHECK(what_of(connection("    on_failure: {timeout: 5s}\n")) ==
         "test.yaml:5:17: connections.shop.on_failure: missing required key \"command\"");
+}
+
+TEST_CASE("a bundle or listing SKU the state could not keep is refused with file, line and key") {
+  const std::string longest(kMaxSkuBytes, 'B');
+  const std::string too_long(kMaxSkuBytes + 1, 'B');
+  CHECK(parse(connection("    bundles:\n      " + longest + ": {TEA: 1}\n"))
+            .connections.at(0)
+            .bundles.at(0)
+            .sku == longest);
+  CHECK(what_of(connection("    bundles:\n      " + too_long + ": {TEA: 1}\n")) ==
+        "test.yaml:6:7: connections.shop.bundles." + too_long + ": bundle SKU \"" +
+            std::string(60, 'B') +
+            "...\" is longer than 255 bytes (256) (at most 255 bytes of UTF-8)");
+  CHECK(what_of(connection("    listings:\n      map: {W-1: " + too_long + "}\n")) ==
+        "test.yaml:6:18: connections.shop.listings.map.W-1: store SKU \"" + std::string(60, 'B') +
+            "...\" is longer than 255 bytes (256) (at most 255 bytes of UTF-8)");
+  CHECK(what_of(connection("    listings:\n      map: {W-1: caf\xE9}\n")) ==
+        "test.yaml:6:18: connections.shop.listings.map.W-1: store SKU \"caf\\xE9\" is not valid "
+        "UTF-8 (at most 255 bytes of UTF-8)");
+
+  pb::test::TempDir dir;
+  {
+    std::ofstream out(dir.path() / "listings.csv");
+    out << "warehouse_sku,store_sku\nW-1," << too_long << "\n";
+  }
+  CHECK(
+      what_of(connection("    listings:\n      file: " + (dir.path() / "listings.csv").string() +
+                         "\n")) ==
+      "test.yaml:6:13: connections.shop.listings.file: " + (dir.path() / "listings.csv").string() +
+          " line 2: store SKU \"" + std::string(60, 'B') +
+          "...\" is longer than 255 bytes (256) (at most 255 bytes of UTF-8)");
 }

@@ -256,8 +256,10 @@ TEST_CASE("many rows in reverse order, read in odd-sized chunks") {
 
 TEST_CASE("shuffled SKUs with long shared prefixes sort in byte order and sum correctly") {
   // Long SKUs that agree past the parser's 8-byte sort key, short ones that are prefixes of
-  // others, and bytes above 0x7f, in a fixed pseudo-random order.
-  const std::vector<std::string> parts{"a", "b", "Z", "0", "-", "\xC3\xA9", "\xFF", "LONGPART"};
+  // others, and bytes above 0x7f, in a fixed pseudo-random order. The bytes above 0x7f are
+  // UTF-8 (U+00E9 and U+10FFFF, the highest lead byte): a SKU that is not UTF-8 is a bad row.
+  const std::vector<std::string> parts{
+      "a", "b", "Z", "0", "-", "\xC3\xA9", "\xF4\x8F\xBF\xBF", "LONGPART"};
   std::uint64_t seed = 42;
   const auto next = [&seed](std::size_t bound) {
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;

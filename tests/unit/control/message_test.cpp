@@ -122,3 +122,27 @@ TEST_CASE("a refused reload, shutting down and too many clients have statuses of
   CHECK(m.reply.error == "too many connections from uid 7 (limit 16)");
   CHECK(to_json(m.reply).at("code") == 9);
 }
+
+TEST_CASE("what beed sends is valid UTF-8 whatever bytes its texts hold") {
+  // A SKU stored by an older version in Latin-1, an error quoting a binary header, a key.
+  json::object item{{"sku", "CAF\xC9-1"}, {"quantity", 5}};
+  json::object bad_key;
+  bad_key["caf\xE9"] = json::array{"ok", "\xFF"};
+  Reply reply = Reply::success(json::object{{"items", json::array{item, item}}, {"x", bad_key}});
+  reply.error = "line 1: \x89PNG";
+  reply.status = Status::refused;
+  const std::string payload = json::serialize(to_json(reply));
+  const ServerMessage m = parse_server_message(payload);  // beectl's parse: refuses non-UTF-8
+  CHECK(m.reply.error == "line 1: \\x89PNG");
+  CHECK(m.reply.data.at("items").at(1).at("sku") == "CAF\\xC9-1");
+  CHECK(m.reply.data.at("x").at("caf\\xE9").at(1) == "\\xFF");
+
+  Event event{"progress", json::object{{"file", "inv_\xE9.csv"}}};
+  CHECK(parse_server_message(json::serialize(to_json(event))).event.data.at("file") ==
+        "inv_\\xE9.csv");
+
+  // Valid text, control characters and all, is sent as it is.
+  const Reply fine = Reply::success(json::object{{"sku", "CAF\xC3\x89\t1"}});
+  CHECK(parse_server_message(json::serialize(to_json(fine))).reply.data.at("sku") ==
+        "CAF\xC3\x89\t1");
+}

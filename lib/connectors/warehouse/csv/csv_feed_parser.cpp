@@ -104,6 +104,7 @@ class FeedBuilder {
       problem(r.line, {}, "no SKU");
       return;
     }
+    if (!check_sku(*target_, r.line, sku)) return;
     const std::string& text = r.cells[quantity_column_];
     if (text.empty()) {
       problem(r.line, sku, "blank quantity (blank is not zero)");
@@ -146,11 +147,17 @@ class FeedBuilder {
 Feed parse(CsvRecordReader& reader, const CsvFeedOptions& options, std::string origin,
            std::uint64_t input_bytes) {
   FeedBuilder builder(options, std::move(origin));
+  const auto check_stopped = [&] {
+    if (reader.stopped())
+      throw WarehouseError(builder.origin() + ": the read was stopped (beed is stopping)");
+  };
   CsvRecord record;
   if (!reader.next(record)) {
+    check_stopped();
     if (reader.read_failed()) throw WarehouseError(builder.origin() + ": read error");
     throw WarehouseError(builder.origin() + ": empty file (expected a header line)");
   }
+  check_stopped();
   reader.keep_only(builder.set_header(record));
   constexpr std::uint64_t sample = 1024;
   std::uint64_t records = 0;
@@ -162,6 +169,7 @@ Feed parse(CsvRecordReader& reader, const CsvFeedOptions& options, std::string o
     }
   }
   // A partial read must not pass for a snapshot: SKUs past the error would look deleted.
+  check_stopped();
   if (reader.read_failed()) throw WarehouseError(builder.origin() + ": read error");
   return builder.finish();
 }
@@ -183,13 +191,15 @@ std::uint64_t remaining_bytes(std::istream& in) {
 }
 
 CsvReaderOptions reader_options(const CsvFeedOptions& options) {
-  return CsvReaderOptions{options.delimiter, options.max_row_bytes, options.chunk_bytes};
+  return CsvReaderOptions{options.delimiter, options.max_row_bytes, options.chunk_bytes,
+                          options.stop};
 }
 
 }  // namespace
 
 Feed parse_csv_feed(std::istream& in, const CsvFeedOptions& options, std::string origin) {
-  const std::uint64_t size = remaining_bytes(in);
+  std::uint64_t size = remaining_bytes(in);
+  if (size == 0) size = options.expected_bytes;
   CsvRecordReader reader(in, reader_options(options));
   return parse(reader, options, std::move(origin), size);
 }

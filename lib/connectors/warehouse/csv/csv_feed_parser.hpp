@@ -2,7 +2,9 @@
 // name, reports unusable rows as problems, resolves duplicate SKUs. Pure and synchronous.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <istream>
 #include <string>
 #include <string_view>
@@ -26,6 +28,12 @@ struct CsvFeedOptions {
   std::size_t max_row_bytes = 64 * 1024;
   // Read size; tests shrink it so rows split across chunk boundaries.
   std::size_t chunk_bytes = 256 * 1024;
+  // Once set, reading stops at the next chunk and the parse throws WarehouseError (a feed read
+  // in part must not pass for a snapshot). Null: never stops.
+  const std::atomic<bool>* stop = nullptr;
+  // The input's size in bytes when the stream cannot tell (a pipe-like stream buffer), to size
+  // the row array once; 0: unknown.
+  std::uint64_t expected_bytes = 0;
 };
 
 // The first line is the header; other columns are ignored. A row that cannot be used (no SKU,
@@ -36,8 +44,10 @@ struct CsvFeedOptions {
 // line before the last row is a problem; trailing blank lines are ignored. With a location
 // column, duplicates are SKUs listed twice at one location.
 //
+// A SKU longer than kMaxSkuBytes (core/sku.hpp) or not valid UTF-8 makes a bad row too.
+//
 // Throws WarehouseError (naming `origin`) when the header lacks a column or names one twice,
-// the input is empty, or the stream reports a read error.
+// the input is empty, the stream reports a read error, or `stop` was set.
 Feed parse_csv_feed(std::istream& in, const CsvFeedOptions& options, std::string origin);
 Feed parse_csv_feed(std::string_view text, const CsvFeedOptions& options, std::string origin);
 

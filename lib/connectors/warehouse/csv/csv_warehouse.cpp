@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <istream>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -12,8 +12,10 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "async/offload.hpp"
+#include "connectors/warehouse/csv/feed_file.hpp"
 #include "connectors/warehouse/csv/http_csv_source.hpp"
 #include "connectors/warehouse/http_source_client.hpp"
+#include "core/utf8.hpp"
 
 namespace pb::connectors {
 namespace fs = std::filesystem;
@@ -62,16 +64,31 @@ CsvFeedOptions csv_feed_options(const config::CsvWarehouseConfig& config) {
   return options;
 }
 
-Feed read_csv_warehouse(const config::CsvWarehouseConfig& config) {
+Feed read_csv_warehouse(const config::CsvWarehouseConfig& config, const std::atomic<bool>* stop) {
   const fs::path file = choose_feed_file(config.path, config.pattern);
-  errno = 0;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    const int error = errno;
-    throw WarehouseError(file.string() + ": cannot open" +
-                         (error != 0 ? std::string(": ") + std::strerror(error) : std::string()));
+  // File names are foreign bytes too: the origin goes into messages and the history.
+  const std::string origin = utf8::escape_invalid(file.string());
+  FeedFileBuf buffer(file, kMaxFeedFileBytes, stop);
+  std::istream in(&buffer);
+  CsvFeedOptions options = csv_feed_options(config);
+  options.stop = stop;
+  options.expected_bytes = buffer.size();
+  // Whatever the parser made of a cut input, a stopped or oversized read fails the run.
+  const auto check = [&] {
+    if (buffer.stopped())
+      throw WarehouseError(origin + ": the read was stopped (beed is stopping)");
+    if (buffer.too_large())
+      throw WarehouseError(origin + ": more than the " + std::to_string(kMaxFeedFileBytes) +
+                           " bytes a feed may hold; refusing it");
+  };
+  try {
+    Feed feed = parse_csv_feed(in, options, origin);
+    check();
+    return feed;
+  } catch (const WarehouseError&) {
+    check();
+    throw;
   }
-  return parse_csv_feed(in, csv_feed_options(config), file.string());
 }
 
 boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor pool,
@@ -89,7 +106,9 @@ boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor poo
   }
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
-  auto work = [config = config_] { return read_csv_warehouse(config); };
+  auto work = [config = config_, stop = request.stop] {
+    return read_csv_warehouse(config, stop.get());
+  };
   co_return co_await async::offload(std::move(pool), std::move(work));
 }
 

@@ -3,6 +3,7 @@
 // fetched from a URL (http_csv_source.hpp).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,8 +28,11 @@ std::filesystem::path choose_feed_file(const std::filesystem::path& path,
 
 CsvFeedOptions csv_feed_options(const config::CsvWarehouseConfig& config);
 
-// Chooses the file and parses it, blocking. Feed::origin is the chosen file.
-Feed read_csv_warehouse(const config::CsvWarehouseConfig& config);
+// Chooses the file and parses it, blocking. Feed::origin is the chosen file. The file must be a
+// regular file or a named pipe of at most kMaxFeedFileBytes (feed_file.hpp); setting `stop`
+// (may be null) ends the read within a fraction of a second with a WarehouseError.
+Feed read_csv_warehouse(const config::CsvWarehouseConfig& config,
+                        const std::atomic<bool>* stop = nullptr);
 
 class CsvWarehouse final : public Warehouse {
  public:

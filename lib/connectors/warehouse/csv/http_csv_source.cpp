@@ -90,7 +90,9 @@ boost::asio::awaitable<Feed> read_http_csv(net::HttpSession& session,
     throw WarehouseError(origin + ": the server sent the feed compressed (Content-Encoding: " +
                          encoding->substr(0, 40) + "), which was not asked for");
   const std::string validator = encode_validator(validator_of(response, {}));
-  auto parse = [body = std::move(response.body), options = csv_feed_options(config), origin] {
+  CsvFeedOptions options = csv_feed_options(config);
+  options.stop = request.stop.get();
+  auto parse = [body = std::move(response.body), options, origin, stop = request.stop] {
     return parse_csv_feed(std::string_view(body), options, origin);
   };
   Feed feed = co_await async::offload(std::move(pool), std::move(parse));

@@ -189,6 +189,7 @@ void JsonFeedBuilder::add_item(const json::value& item, std::uint64_t page, std:
                 where + (sku_text ? "no SKU (blank)" : missing_sku(sku_value, sku_.text())));
     return;
   }
+  if (!check_sku(feed, line, sku, where)) return;
   where += "SKU " + quote_for_message(sku) + ": ";
 
   if (updated_at_required_ && !updated_at) {

@@ -46,6 +46,7 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
     add_problem(feed, row, {}, "no SKU (blank)");
     return;
   }
+  if (!check_sku(feed, row, sku)) return;
   // Rows of a query have no meaningful line numbers (without ORDER BY not even a stable
   // order): the messages name the SKU too.
   const auto about = [&] { return "SKU " + quote_for_message(sku) + ": "; };
