@@ -26,6 +26,7 @@
 namespace pb::service {
 
 class CommandHandlers;
+class Monitoring;
 
 // What a reload changed.
 struct ReloadSummary {
@@ -100,6 +101,8 @@ class Service {
   boost::asio::thread_pool pool_;
   std::unique_ptr<state::InventoryDb> db_;
   std::unique_ptr<async::Semaphore> slots_;
+  // daemon.http: metrics and their listener (null without); outlives the runners it observes.
+  std::unique_ptr<Monitoring> monitoring_;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::unique_ptr<CommandHandlers> handlers_;
   std::unique_ptr<control::Server> server_;
