@@ -372,6 +372,9 @@ def main():
             rows.append([f"{label}, beed at rest", "-"] + stats(ms) + [bb.loadavg()])
         print(bb.table(["client", "run s", "count", "p50", "p90", "p99", "max",
                         "load average"], rows))
+        with open(f"/proc/{beed.pid}/stat") as f:
+            ticks = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        print(f"\nbeed CPU since its start (utime+stime): {ticks / os.sysconf('SC_CLK_TCK'):.2f} s")
         if scraper:
             times, failures = scraper.close()
             print(f"\n/metrics scraped every {a.scrape_interval:g} s: {len(times)} scrapes, "
