@@ -32,12 +32,13 @@ CPU_TARGET_PCT = 0.1
 RSS_TARGET_MB = 64
 
 
-def write_setup(root, n, skus, max_syncs, schedule, log_level):
+def write_setup(root, n, skus, max_syncs, schedule, log_level, http_port=0):
     os.makedirs(os.path.join(root, "feeds"))
     os.makedirs(os.path.join(root, "out"))
     lines = [
         f"daemon: {{socket: beed.sock, state_dir: state, log_level: {log_level}, "
-        f"max_concurrent_syncs: {max_syncs}}}",
+        f"max_concurrent_syncs: {max_syncs}"
+        + (f", http: {{listen: \"127.0.0.1:{http_port}\"}}" if http_port else "") + "}",
         "connections:",
     ]
     for i in range(1, n + 1):
@@ -100,6 +101,9 @@ def main():
     ap.add_argument("--max-concurrent-syncs", type=int, default=4)
     ap.add_argument("--schedule", default="60m", help="inventory.schedule of every connection")
     ap.add_argument("--log-level", default="warning")
+    ap.add_argument("--http", type=int, default=0, metavar="PORT",
+                    help="with beed's HTTP listener (daemon.http.listen) on 127.0.0.1:PORT; "
+                         "nothing scrapes it during the window")
     ap.add_argument("--settle", type=float, default=3.0,
                     help="seconds between the last first sync and the window")
     ap.add_argument("--strace", type=float, default=10.0,
@@ -117,7 +121,7 @@ def main():
     beed = None
     try:
         config = write_setup(ws.path, a.connections, a.skus, a.max_concurrent_syncs,
-                             a.schedule, a.log_level)
+                             a.schedule, a.log_level, a.http)
         sock = os.path.join(ws.path, "beed.sock")
         print(f"idle_connections: {a.connections} connections x {a.skus} SKUs, "
               f"max_concurrent_syncs {a.max_concurrent_syncs}, schedule {a.schedule}, "

@@ -22,6 +22,11 @@ under the phase the reply reports for the run (`progress.phase`: queued, reading
 pushing, recording). A last run times `beectl --json status` as a whole process (process start
 included). Before any of that, the same clients sample a beed at rest, for comparison.
 
+With --http PORT, beed also runs its HTTP listener (daemon.http.listen) and a thread fetches
+/metrics every --scrape-interval seconds throughout (far more often than Prometheus would), to
+measure the listener's overhead against a run without it. --kind smart with --changed-percent 1
+times Smart Syncs of a 1% change instead of Full Syncs of every SKU.
+
 Target (docs/PERFORMANCE.md): p99 <= 50 ms during the run (judged both as sampled and
 corrected). Exit status: 0 when figures were
 printed (met or not), 1 on a broken setup.
@@ -43,25 +48,27 @@ P99_TARGET_MS = 50.0
 PHASES = ["queued", "reading", "detecting", "pushing", "recording", "ended"]
 
 
-def write_feed(path, skus, generation):
-    """Quantity of SKU i in generation g: (i * 7919 + g) % 500, so every one changes."""
+def write_feed(path, skus, generation, every=1):
+    """Quantity of SKU i in generation g: (i * 7919 + g) % 500, so every one changes; with
+    `every` > 1 only every `every`th SKU takes generation g, the others keep generation 0."""
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write("sku,quantity\n")
         step = 100_000
         for start in range(0, skus, step):
-            f.write("".join(f"SKU-{i:07d},{(i * 7919 + generation) % 500}\n"
+            f.write("".join(f"SKU-{i:07d},{(i * 7919 + (generation if i % every == 0 else 0)) % 500}\n"
                             for i in range(start, min(skus, start + step))))
     os.replace(tmp, path)  # beed never reads half a feed
 
 
-def write_config(root):
+def write_config(root, http_port=0):
     os.makedirs(os.path.join(root, "feeds"))
     os.makedirs(os.path.join(root, "out"))
     config = os.path.join(root, "packagebee.yaml")
     with open(config, "w") as f:
+        http = f", http: {{listen: \"127.0.0.1:{http_port}\"}}" if http_port else ""
         f.write("daemon: {socket: beed.sock, state_dir: state, log_level: warning, "
-                "max_concurrent_syncs: 4}\n"
+                f"max_concurrent_syncs: 4{http}}}\n"
                 "connections:\n"
                 "  big:\n"
                 "    warehouse: {type: csv, path: feeds/big.csv}\n"
@@ -200,6 +207,38 @@ def corrected(samples_ms, interval_ms):
     return out
 
 
+class Scraper:
+    """GET /metrics every `interval` seconds on a thread until close(); counts and times them."""
+
+    def __init__(self, port, interval):
+        import threading
+        self.port, self.interval, self.times, self.failures = port, interval, [], 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        import http.client
+        while not self.done.wait(self.interval):
+            t = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                c.request("GET", "/metrics")
+                body = c.getresponse().read()
+                c.close()
+                if b"packagebee_build_info" in body:
+                    self.times.append((time.monotonic() - t) * 1000.0)
+                    continue
+            except OSError:
+                pass
+            self.failures += 1
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+        return self.times, self.failures
+
+
 def stalled_share(samples_ms, run_ms, bound_ms=P99_TARGET_MS):
     """Share of the run during which a new request would have waited more than bound_ms."""
     return sum(max(0.0, ms - bound_ms) for ms in samples_ms) / run_ms if run_ms else 0.0
@@ -230,6 +269,13 @@ def main():
                     help="status requests per variant with beed at rest, for comparison")
     ap.add_argument("--worst", type=int, default=8, help="list this many slowest samples")
     ap.add_argument("--run-timeout", type=float, default=900.0)
+    ap.add_argument("--http", type=int, default=0, metavar="PORT",
+                    help="enable beed's HTTP listener on 127.0.0.1:PORT and scrape /metrics")
+    ap.add_argument("--scrape-interval", type=float, default=1.0)
+    ap.add_argument("--kind", choices=("full", "smart"), default="full",
+                    help="the runs sampled: full-sync or sync (Smart)")
+    ap.add_argument("--changed-percent", type=float, default=100.0,
+                    help="share of the SKUs each new feed changes")
     bb.add_common_args(ap)
     a = ap.parse_args()
     variants = [v.strip() for v in a.variants.split(",") if v.strip()]
@@ -246,7 +292,9 @@ def main():
     ws = bb.Workspace("pb-status-", keep=a.keep, path=a.dir)
     beed = None
     try:
-        config, feed = write_config(ws.path)
+        config, feed = write_config(ws.path, a.http)
+        every = max(1, round(100.0 / a.changed_percent))
+        expect_changed = len(range(0, a.skus, every))
         sock = os.path.join(ws.path, "beed.sock")
         pacing = f"every {a.interval_ms:g} ms" if a.interval_ms > 0 else "back to back"
         print(f"status_latency: {a.skus:,} SKUs, status {pacing}, at most {a.requests:,} "
@@ -260,6 +308,7 @@ def main():
 
         beed = bb.Beed(beed_bin, config, os.path.join(ws.path, "beed.log")).start()
         bb.wait_for_socket(beed, sock, timeout=60)
+        scraper = Scraper(a.http, a.scrape_interval) if a.http else None
         wait_run_end(sock, 1, a.run_timeout)  # the first automatic Full Sync is run 1
         first = run_record(sock, 1)
         if first["result"] != "ok":
@@ -277,11 +326,11 @@ def main():
         def start_run():
             nonlocal generation
             generation += 1
-            write_feed(feed, a.skus, generation)
+            write_feed(feed, a.skus, generation, every)
             time.sleep(0.05)
             with bb.Control(sock) as c:
                 t_run = time.monotonic()
-                d = c.request("full-sync", {"connection": "big"})
+                d = c.request("full-sync" if a.kind == "full" else "sync", {"connection": "big"})
             return d["run_id"], t_run
 
         for v in variants:
@@ -293,7 +342,7 @@ def main():
             if capped:
                 wait_run_end(sock, run_id, a.run_timeout)
             rec = run_record(sock, run_id)
-            if rec["result"] != "ok" or rec["changed"] != a.skus:
+            if rec["result"] != "ok" or rec["changed"] != expect_changed:
                 raise bb.SetupError(f"run {run_id}: {rec['result']}, changed {rec['changed']} "
                                     f"of {a.skus}: {rec['error']}")
             results.append((v, samples, rec, load, capped))
@@ -313,8 +362,8 @@ def main():
                   f"{len(samples)} beectl runs, load average {load}", flush=True)
 
         # ------------------------------------------------------------------- figures
-        print("\nstatus latency in ms while a Full Sync of "
-              f"{a.skus:,} SKUs (all changed) runs:\n")
+        print(f"\nstatus latency in ms while a {a.kind} sync of "
+              f"{a.skus:,} SKUs ({a.changed_percent:g}% changed) runs:\n")
         rows = []
         for label, samples, rec, load, capped in results:
             rows.append([label, f"{rec['duration_ms'] / 1000:.2f}"] +
@@ -323,6 +372,13 @@ def main():
             rows.append([f"{label}, beed at rest", "-"] + stats(ms) + [bb.loadavg()])
         print(bb.table(["client", "run s", "count", "p50", "p90", "p99", "max",
                         "load average"], rows))
+        with open(f"/proc/{beed.pid}/stat") as f:
+            ticks = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        print(f"\nbeed CPU since its start (utime+stime): {ticks / os.sysconf('SC_CLK_TCK'):.2f} s")
+        if scraper:
+            times, failures = scraper.close()
+            print(f"\n/metrics scraped every {a.scrape_interval:g} s: {len(times)} scrapes, "
+                  f"{failures} failed; ms " + " ".join(stats(times)[1:]) + " (p50 p90 p99 max)")
 
         if a.interval_ms > 0:
             print(f"\nthe same, corrected for coordinated omission (the requests due every "

@@ -58,6 +58,14 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/docs/CONTROL-PROTOCOL.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
+# --- monitoring: Prometheus alert rules and a Grafana dashboard over GET /metrics ----------------
+# Data for the operator to copy or link into Prometheus's rule_files and Grafana's provisioning;
+# not read by beed. See docs/OPERATIONS.md, "Monitoring".
+install(FILES ${PROJECT_SOURCE_DIR}/etc/prometheus/packagebee.rules.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/packagebee/prometheus)
+install(FILES ${PROJECT_SOURCE_DIR}/etc/grafana/packagebee.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/packagebee/grafana)
+
 # --- the Debian package ----------------------------------------------------------------------
 set(CPACK_PACKAGE_NAME packagebee)
 set(CPACK_PACKAGE_VENDOR PackageBee)

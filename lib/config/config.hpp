@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/http_config.hpp"
 #include "core/calendar_schedule.hpp"
 #include "core/types.hpp"
 
@@ -29,6 +30,7 @@ struct DaemonConfig {
   unsigned max_concurrent_syncs = 4;
   std::string socket_group;  // empty: beed's own group
   std::string admin_group;   // empty: only root and beed's user may mutate
+  HttpListenerConfig http;   // daemon.http (http_config.hpp); off by default
 
   bool operator==(const DaemonConfig&) const = default;
 };

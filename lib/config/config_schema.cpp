@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "config/config_reader.hpp"
+#include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
 
 namespace pb::config {
@@ -60,6 +61,12 @@ constexpr Field<DaemonConfig> kDaemon[] = {
      .kind = Kind::string,
      .description = "members may also run mutating commands (root and beed's user always may)",
      .set = [](DaemonConfig& d, const Value& v) { d.admin_group = text(v); }},
+    {.key = "http",
+     .kind = Kind::section,
+     .reload = Reload::restart,
+     .description = "beed's HTTP listener for Prometheus metrics (GET /metrics); absent: none",
+     .load = [](DaemonConfig& d, const YAML::Node& node,
+                Reader& reader) { load_http_listener(d.http, node, reader); }},
 };
 
 constexpr Field<CsvStoreConfig> kCsvStore[] = {

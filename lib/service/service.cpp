@@ -16,6 +16,7 @@
 #include "config/config_loader.hpp"
 #include "log/log.hpp"
 #include "service/command_handlers.hpp"
+#include "service/monitoring.hpp"
 #include "sync/connection_connectors.hpp"
 #include "sys/file_modes.hpp"
 #include "sys/groups.hpp"
@@ -37,6 +38,7 @@ Service::Service(boost::asio::io_context& io, config::Config config, async::Back
 
 Service::~Service() {
   if (server_) server_->stop();
+  if (monitoring_) monitoring_->stop();
   for (auto& runner : runners_) runner->stop();
   for (auto& runner : retired_runners()) runner->stop();
   pool_.join();
@@ -44,8 +46,9 @@ Service::~Service() {
 
 std::shared_ptr<sync::ConnectionRunner> Service::make_runner(
     const config::ConnectionConfig& connection) {
-  sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_};
-  auto built = sync::build_connectors(connection, io_.get_executor(), db_.get());
+  sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_,
+                        monitoring_.get()};
+  auto built = sync::build_connectors(connection, io_.get_executor(), db_.get(), monitoring_.get());
   auto runner = std::make_shared<sync::ConnectionRunner>(
       deps, connection, std::move(built.warehouse), std::move(built.store));
   runner->on_change([this] {
@@ -78,6 +81,8 @@ void Service::start() {
 
   slots_ =
       std::make_unique<async::Semaphore>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
+  if (config_.daemon.http.enabled())
+    monitoring_ = std::make_unique<Monitoring>(io_.get_executor(), pool(), *db_, runners_);
   for (const auto& connection : config_.connections) {
     auto runner = make_runner(connection);
     const bool resume =
@@ -97,6 +102,7 @@ void Service::start() {
   server_ = std::make_unique<control::Server>(io_, options, *handlers_);
   server_->start();
   chown_socket();
+  if (monitoring_) monitoring_->start(config_.daemon.http);
   log::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
             runners_.size(), config_.daemon.state_dir.string());
 }
@@ -154,6 +160,7 @@ void Service::apply_daemon_settings(const config::DaemonConfig& neu, ReloadSumma
     summary.restart_required.push_back("daemon.socket_group");
   if (neu.max_concurrent_syncs != old.max_concurrent_syncs)
     summary.restart_required.push_back("daemon.max_concurrent_syncs");
+  if (neu.http != old.http) summary.restart_required.push_back("daemon.http");
   if (neu.log_level != old.log_level) {
     spdlog::set_level(spdlog::level::from_str(neu.log_level));
     old.log_level = neu.log_level;
@@ -178,7 +185,8 @@ std::vector<Service::ConnectionChange> Service::plan_connection_changes(
     } else if (existing->config() == connection) {
       changes.push_back({std::move(existing), Change::unchanged, nullptr, nullptr});
     } else {
-      auto built = sync::build_connectors(connection, io_.get_executor(), db_.get());
+      auto built =
+          sync::build_connectors(connection, io_.get_executor(), db_.get(), monitoring_.get());
       changes.push_back({std::move(existing), Change::changed, std::move(built.warehouse),
                          std::move(built.store)});
     }
@@ -250,6 +258,7 @@ void Service::shutdown(std::chrono::milliseconds deadline,
   if (stopping_) return;
   stopping_ = true;
   if (server_) server_->stop();
+  if (monitoring_) monitoring_->stop();
   for (auto& runner : runners_) runner->stop();
   for (auto& runner : retired_runners()) runner->stop();
   shutdown_until_ = std::chrono::steady_clock::now() + deadline;

@@ -26,6 +26,7 @@
 namespace pb::service {
 
 class CommandHandlers;
+class Monitoring;
 
 // What a reload changed.
 struct ReloadSummary {
@@ -108,6 +109,8 @@ class Service {
   boost::asio::thread_pool pool_;
   std::unique_ptr<state::InventoryDb> db_;
   std::unique_ptr<async::Semaphore> slots_;
+  // daemon.http: metrics and their listener (null without); outlives the runners it observes.
+  std::unique_ptr<Monitoring> monitoring_;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::vector<std::weak_ptr<sync::ConnectionRunner>> retired_;    // removed by a reload
   std::unique_ptr<CommandHandlers> handlers_;

@@ -12,6 +12,7 @@
 #include "connectors/store/store.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 #include "state/inventory_db.hpp"
+#include "sync/sync_observer.hpp"
 
 namespace pb::sync {
 
@@ -21,9 +22,10 @@ struct ConnectionConnectors {
 };
 
 // `loop` is where the store does its network I/O; `db` keeps the store's id
-// caches (null: they live in memory). Throws what a connector's constructor
-// throws: nothing is built then.
+// caches (null: they live in memory); `observer`, if any, sees the store's HTTP
+// exchanges. Throws what a connector's constructor throws: nothing is built then.
 ConnectionConnectors build_connectors(const config::ConnectionConfig& config,
-                                      boost::asio::any_io_executor loop, state::InventoryDb* db);
+                                      boost::asio::any_io_executor loop, state::InventoryDb* db,
+                                      SyncObserver* observer = nullptr);
 
 }  // namespace pb::sync

@@ -258,6 +258,7 @@ asio::awaitable<void> ConnectionRunner::run_in_slot(Queued queued) {
              run.changed, run.pushed, run.rejected, run.bad_rows, duration_ms,
              run.error.empty() ? "" : ": ", run.error);
     if (run.kind == SyncKind::full && run.result != RunResult::failed) full_done_ = true;
+    if (deps_.observer) deps_.observer->run_finished(config_, run);
     if (should_alert(config_.on_failure, run)) alert(run, *warehouse, *store);
   } catch (const std::exception& e) {
     log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},

@@ -22,6 +22,7 @@
 #include "connectors/warehouse/warehouse.hpp"
 #include "state/inventory_db.hpp"
 #include "sync/alert_hook.hpp"
+#include "sync/sync_observer.hpp"
 #include "sync/sync_run.hpp"
 
 namespace pb::sync {
@@ -30,8 +31,9 @@ struct RunnerDeps {
   boost::asio::any_io_executor loop;
   boost::asio::any_io_executor pool;
   state::InventoryDb& db;
-  async::Semaphore& slots;     // max_concurrent_syncs runs at once, across connections
-  async::BackoffPolicy retry;  // for transient store failures within a run
+  async::Semaphore& slots;           // max_concurrent_syncs runs at once, across connections
+  async::BackoffPolicy retry;        // for transient store failures within a run
+  SyncObserver* observer = nullptr;  // beed's metrics; outlives the runners
 };
 
 struct RunTicket {

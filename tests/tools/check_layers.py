@@ -17,8 +17,11 @@ ALLOWED = {
     "state": {"core"},
     "connectors": {"async", "config", "core", "log", "net"},
     "control": {"core"},
-    "sync": {"async", "config", "connectors", "core", "log", "state", "sys"},
-    "service": {"async", "config", "connectors", "control", "core", "log", "state", "sync", "sys"},
+    "sync": {"async", "config", "connectors", "core", "log", "net", "state", "sys"},
+    "metrics": {"config", "core", "net", "state"},
+    "web": {"core", "log"},
+    "service": {"async", "config", "connectors", "control", "core", "log", "metrics", "net", "state",
+                "sync", "sys", "web"},
     "cli": {"control", "core"},
 }
 # Single headers a folder may include from a folder it otherwise may not: the state layer implements

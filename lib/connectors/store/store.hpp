@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "connectors/store/store_id_cache.hpp"
 #include "core/types.hpp"
+#include "net/exchange_observer.hpp"
 
 namespace pb::connectors {
 
@@ -60,6 +61,7 @@ struct StoreDeps {
   boost::asio::any_io_executor io;  // the event loop: network I/O runs here
   StoreIdCacheFactory id_caches;    // SKU -> store id caches; none: in memory (tests, tools)
   std::string connection;           // the connection's name (LMDB key prefix, log fields)
+  std::shared_ptr<net::ExchangeObserver> exchanges = nullptr;  // sees each HTTP exchange
 };
 
 class Store {

@@ -377,7 +377,7 @@ TEST_CASE("a delimiter is exactly one usable character") {
 TEST_CASE("unknown keys are errors pointing at the key") {
   CHECK(what_of("daemon:\n  colour: blue\n") ==
         "test.yaml:2:3: daemon.colour: unknown key \"colour\" (known keys: socket, state_dir, "
-        "log_level, max_concurrent_syncs, socket_group, admin_group)");
+        "log_level, max_concurrent_syncs, socket_group, admin_group, http)");
   CHECK(what_of("daemon: {log_levle: info}\n") ==
         "test.yaml:1:10: daemon.log_levle: unknown key \"log_levle\" (did you mean "
         "\"log_level\"?)");

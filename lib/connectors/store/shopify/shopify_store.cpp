@@ -88,10 +88,17 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
+// A GraphQL THROTTLED error comes with status 200; the client parses the body later anyway.
+bool graphql_throttled(const net::Response& response) {
+  return response.body.find("\"THROTTLED\"") != std::string::npos;
+}
+
 }  // namespace
 
 ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps)
-    : ShopifyStore(config, deps, open_session(deps.io, config)) {}
+    : ShopifyStore(config, deps,
+                   net::observe(open_session(deps.io, config), deps.exchanges, graphql_throttled)) {
+}
 
 ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps,
                            std::shared_ptr<net::HttpSession> session, net::RetryOptions retry)

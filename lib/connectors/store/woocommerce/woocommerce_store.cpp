@@ -165,6 +165,7 @@ WooCommerceStore::WooCommerceStore(config::WooCommerceStoreConfig config, const 
       io_(deps.io),
       connection_(deps.connection),
       session_(std::move(session)),
+      exchanges_(deps.exchanges),
       // Another URL (the connection now points at another shop) empties the map.
       index_(std::make_unique<WooIdIndex>(
           open_id_cache(deps.id_caches, "woocommerce " + config_.url))) {}
@@ -207,7 +208,7 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
       net::ClientOptions options;
       options.ca_file = config_.ca_file;
       options.max_in_flight = concurrency();
-      session_ = net::make_http_session(io_, url, std::move(options));
+      session_ = net::observe(net::make_http_session(io_, url, std::move(options)), exchanges_);
     }
   } catch (const std::exception& e) {
     throw StoreError(describe() + ": " + e.what(), StoreError::Retry::no);

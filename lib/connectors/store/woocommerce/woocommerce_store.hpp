@@ -67,7 +67,8 @@ class WooCommerceStore final : public Store {
   config::WooCommerceStoreConfig config_;
   boost::asio::any_io_executor io_;
   std::string connection_;
-  std::shared_ptr<net::HttpSession> session_;  // made at the first prepare(), then kept
+  std::shared_ptr<net::HttpSession> session_;         // made at the first prepare(), then kept
+  std::shared_ptr<net::ExchangeObserver> exchanges_;  // wraps session_ when it is made
   std::unique_ptr<WooIdIndex> index_;
   std::unique_ptr<WooCommerceApi> api_;  // remade by each prepare() with fresh credentials
 };
