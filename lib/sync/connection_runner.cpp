@@ -1,7 +1,5 @@
 #include "sync/connection_runner.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -15,18 +13,6 @@
 
 namespace pb::sync {
 namespace asio = boost::asio;
-
-namespace {
-
-// A run that read or changed this many SKUs freed tens of MB or more (the feed, the changes,
-// the push batches), spread over the arenas of whichever pool threads ran its steps. glibc
-// keeps freed memory for reuse and gives back only what lies at the top of the main heap, so
-// without a trim beed at rest would hold the high-water mark of its biggest runs
-// (docs/PERFORMANCE.md, "beed as a whole process"). Small runs skip it: a trim costs a walk
-// over every arena, and the many small runs of a beed with 1,000 connections free little.
-constexpr std::uint64_t kTrimAfterRows = 100'000;
-
-}  // namespace
 
 ConnectionRunner::ConnectionRunner(RunnerDeps deps, config::ConnectionConfig config,
                                    std::shared_ptr<connectors::Warehouse> warehouse,
@@ -223,10 +209,9 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
     syncing_ = false;
     co_return;
   }
-  std::uint64_t rows = 0;
   {
     const async::SemaphorePermit slot(deps_.slots);
-    rows = co_await run_in_slot(queued);
+    co_await run_in_slot(queued);
   }
   syncing_ = false;
   if (queued_ && !stopped_) {
@@ -239,13 +224,9 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   // Copied: a woken waiter may unwatch before this loop ends.
   const auto watchers = watchers_;
   for (auto* timer : watchers) timer->cancel();
-  // After the waiters are woken, so `sync --wait` does not wait for it; on the pool, as
-  // madvise over a few hundred MB takes milliseconds. The run's memory is freed by now: the
-  // feed and the batches lived in execute_run's frame.
-  if (rows >= kTrimAfterRows) co_await async::offload(deps_.pool, [] { ::malloc_trim(0); });
 }
 
-asio::awaitable<std::uint64_t> ConnectionRunner::run_in_slot(Queued queued) {
+asio::awaitable<void> ConnectionRunner::run_in_slot(Queued queued) {
   state::RunRecord run;
   run.id = queued.id;
   run.kind = queued.kind;
@@ -282,7 +263,6 @@ asio::awaitable<std::uint64_t> ConnectionRunner::run_in_slot(Queued queued) {
     log::error({.connection = config_.name, .sync = to_string(run.kind), .run = run.id},
                "run {} could not be recorded: {}", run.id, e.what());
   }
-  co_return std::max(run.read, run.changed);
 }
 
 void ConnectionRunner::alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,

@@ -119,9 +119,8 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   void launch(Queued run);
   // Waits for a sync slot, runs, then starts the queued run if any.
   boost::asio::awaitable<void> run_one(Queued run);
-  // The run itself, holding its slot: records, executes, logs and alerts. Returns how many
-  // SKUs it read or changed, whichever is more (what decides a trim of the heap after it).
-  boost::asio::awaitable<std::uint64_t> run_in_slot(Queued run);
+  // The run itself, holding its slot: records, executes, logs and alerts.
+  boost::asio::awaitable<void> run_in_slot(Queued run);
   // Runs the on_failure hook for `run` in the background, after the connection's hook in
   // flight if there is one.
   void alert(const state::RunRecord& run, const connectors::Warehouse& warehouse,
