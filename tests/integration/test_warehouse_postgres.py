@@ -239,6 +239,44 @@ class PostgresWarehouseTest(BeeTestCase):
         self.assertEqual((run["result"], run["bad_rows"], run["changed"]), ("ok", 0, 1), run)
         self.assertEqual(env.read_store(), {"A": 11, "B": 12, "C": 3})
 
+    def test_the_connection_is_kept_between_runs_and_made_again_when_it_died(self):
+        db = self.database()
+        expected = self.seed(db, 10)
+        env, _ = self.start_env(self.warehouse(db))
+
+        def sessions():
+            return self.sql("postgres", "SELECT pid FROM pg_stat_activity WHERE datname = '%s' "
+                                        "AND usename = 'packagebee'" % db).split()
+
+        # The first run left its connection idle (no transaction open); the next runs use it.
+        kept = sessions()
+        self.assertEqual(len(kept), 1, kept)
+        self.assertEqual(self.sql("postgres", "SELECT state FROM pg_stat_activity WHERE pid = %s"
+                                  % kept[0]).strip(), "idle")
+        for _ in range(2):
+            self.assertEqual(self.sync(env, "smart", 0)["result"], "ok")
+        self.assertEqual(sessions(), kept)
+
+        # The server ends the session while beed is idle: the next run connects again, and
+        # reads what changed meanwhile.
+        self.sql("postgres", "SELECT pg_terminate_backend(%s)" % kept[0])
+        self.sql(db, "UPDATE bin_stock SET qty = qty + 5 WHERE bin = 'A1' AND sku = 'SKU-0004'")
+        run = self.sync(env, "smart", 0)
+        self.assertEqual((run["result"], run["read"], run["changed"], run["pushed"]),
+                         ("ok", 10, 1, 1), run)
+        expected["SKU-0004"] += 5
+        self.assertEqual(env.read_store(), expected)
+        again = sessions()
+        self.assertEqual(len(again), 1, again)
+        self.assertNotEqual(again, kept)
+
+        # Stopping beed closes it.
+        env.stop()
+        deadline = time.monotonic() + 10
+        while sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(sessions(), [])
+
     def test_wrong_password_fails_clearly_and_never_shows_it(self):
         db = self.database()
         expected = self.seed(db, 10)

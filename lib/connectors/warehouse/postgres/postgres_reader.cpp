@@ -23,13 +23,9 @@ namespace {
 constexpr Oid kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26, kFloat4 = 700,
               kFloat8 = 701, kUnknown = 705, kBpchar = 1042, kVarchar = 1043, kNumeric = 1700;
 
-struct ConnectionDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
-using Connection = std::unique_ptr<PGconn, ConnectionDeleter>;
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 std::optional<QuantityText> quantity_text(Oid type) {
@@ -55,16 +51,15 @@ std::optional<QuantityText> quantity_text(Oid type) {
 class Reader {
  public:
   Reader(const config::PostgresWarehouseConfig& config, std::string password,
-         std::optional<std::string> cursor)
+         std::optional<std::string> cursor, KeptConnection* kept)
       : config_(config),
         origin_(postgres_origin(config)),
         password_(std::move(password)),
-        cursor_(std::move(cursor)) {}
+        cursor_(std::move(cursor)),
+        kept_(kept) {}
 
   Feed run() {
-    connect();
-    // One snapshot of the data, and no way for a mistaken query to write to the WMS.
-    execute("BEGIN READ ONLY");
+    begin();
     // SET LOCAL: the limit ends with the transaction (a pooler may reuse the session).
     execute("SET LOCAL statement_timeout = " +
             std::to_string(std::chrono::milliseconds(config_.statement_timeout).count()));
@@ -75,6 +70,13 @@ class Reader {
       feed.delta = cursor_.has_value();
       feed.cursor = newest_.value_or(cursor_.value_or(""));
     }
+    // Kept only once its transaction is over; on any error before, it closes with the Reader.
+    // A COMMIT that fails costs the connection, not the feed already read.
+    if (kept_) {
+      const Result done(PQexec(connection_.get(), "COMMIT"));
+      if (PQresultStatus(done.get()) == PGRES_COMMAND_OK)
+        kept_->keep(std::move(connection_), password_);
+    }
     return feed;
   }
 
@@ -83,6 +85,20 @@ class Reader {
     std::string text = clean_libpq_message(message != nullptr ? message : "", password_);
     if (text.empty()) text = "no message from libpq";
     throw WarehouseError(origin_ + ": " + doing + text);
+  }
+
+  // One snapshot of the data, and no way for a mistaken query to write to the WMS. On the kept
+  // connection when it still answers; else on a new one.
+  void begin() {
+    static constexpr const char* kBegin = "BEGIN READ ONLY";
+    if (kept_) connection_ = kept_->take(password_);
+    if (connection_) {
+      const Result result(PQexec(connection_.get(), kBegin));
+      if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return;
+      connection_.reset();
+    }
+    connect();
+    execute(kBegin);
   }
 
   void connect() {
@@ -223,13 +239,14 @@ class Reader {
   const config::PostgresWarehouseConfig& config_;
   const std::string origin_;
   const std::string password_;
-  Connection connection_;
+  PgConnection connection_;
   int sku_column_ = 0;
   int quantity_column_ = 0;
   std::optional<int> location_column_;  // with config_.location_column
   const std::optional<std::string> cursor_;
   std::optional<int> cursor_column_;   // with config_.cursor_column
   std::optional<std::string> newest_;  // the greatest cursor value seen
+  KeptConnection* const kept_;         // none: the connection closes after the read
 };
 
 bool is_integer(std::string_view s) {
@@ -274,7 +291,7 @@ bool cursor_less(std::string_view a, std::string_view b) {
 }
 
 Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
-                             const std::optional<std::string>& cursor) {
+                             const std::optional<std::string>& cursor, KeptConnection* kept) {
   std::string password;
   if (!config.password_file.empty()) {
     try {
@@ -283,7 +300,7 @@ Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
       throw WarehouseError(postgres_origin(config) + ": " + e.what());
     }
   }
-  Reader reader(config, std::move(password), cursor);
+  Reader reader(config, std::move(password), cursor, kept);
   return reader.run();
 }
 

@@ -1,4 +1,5 @@
-// The blocking half of the `type: postgres` warehouse: one libpq connection per read, the
+// The blocking half of the `type: postgres` warehouse: a libpq connection (kept between reads
+// when the caller keeps one), the
 // configured query in a read-only transaction, rows streamed one at a time (single-row mode)
 // into a Feed, so a million-row result never sits in one PGresult. Runs on the worker pool.
 #pragma once
@@ -9,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "connectors/warehouse/feed.hpp"
+#include "connectors/warehouse/postgres/postgres_session.hpp"
 
 namespace pb::connectors {
 
@@ -26,8 +28,11 @@ std::string clean_libpq_message(std::string_view message, std::string_view passw
 // With config.cursor_column, the query gets `cursor` as $1 (SQL NULL when there is none: a
 // whole read); with a cursor the Feed is a delta. Feed::cursor is the greatest value of the
 // cursor column, or `cursor` again when no row has one.
+// With `kept`, the read starts on its connection when that still answers and leaves its own
+// connection there after a read that went well; without, it closes its connection.
 Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
-                             const std::optional<std::string>& cursor = std::nullopt);
+                             const std::optional<std::string>& cursor = std::nullopt,
+                             KeptConnection* kept = nullptr);
 
 // Orders cursor values: numerically when both are integers, else as text (PostgreSQL prints
 // timestamps in UTC, as beed's session asks, in a form whose text order is time order).

@@ -2,6 +2,7 @@
 // database through libpq. The blocking work (postgres_reader.hpp) runs on the worker pool.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -9,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "connectors/warehouse/feed.hpp"
+#include "connectors/warehouse/postgres/postgres_session.hpp"
 #include "connectors/warehouse/warehouse.hpp"
 
 namespace pb::connectors {
@@ -25,6 +27,9 @@ class PostgresWarehouse final : public Warehouse {
 
  private:
   config::PostgresWarehouseConfig config_;
+  // Shared with the read in flight, which may outlive this warehouse after a reload; the
+  // connection closes when both are gone.
+  std::shared_ptr<KeptConnection> kept_ = std::make_shared<KeptConnection>();
 };
 
 }  // namespace pb::connectors
