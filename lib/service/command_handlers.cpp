@@ -67,32 +67,32 @@ RunnerLookup find_runner(const Service& service, const std::string& name) {
 
 }  // namespace
 
-constexpr CommandHandlers::Handler CommandHandlers::handler_for(CommandId id) {
+constexpr CommandHandlers::HandlerEntry CommandHandlers::handler_for(CommandId id) {
   switch (id) {
     case CommandId::status:
-      return &CommandHandlers::status;
+      return {&CommandHandlers::status, true};
     case CommandId::full_sync:
-      return &CommandHandlers::full_sync;
+      return {&CommandHandlers::full_sync, true};
     case CommandId::sync:
-      return &CommandHandlers::sync;
+      return {&CommandHandlers::sync, true};
     case CommandId::inventory:
-      return &CommandHandlers::inventory;
+      return {&CommandHandlers::inventory, true};
     case CommandId::connections:
-      return &CommandHandlers::connections;
+      return {&CommandHandlers::connections, true};
     case CommandId::history:
-      return &CommandHandlers::history;
+      return {&CommandHandlers::history, true};
     case CommandId::diff:
-      return &CommandHandlers::diff;
+      return {&CommandHandlers::diff, true};
     case CommandId::pause:
-      return &CommandHandlers::pause;
+      return {&CommandHandlers::pause, true};
     case CommandId::resume:
-      return &CommandHandlers::resume;
+      return {&CommandHandlers::resume, true};
     case CommandId::reload:
-      return &CommandHandlers::reload;
+      return {&CommandHandlers::reload, true};
     case CommandId::count_:
       break;
   }
-  return nullptr;
+  return {};
 }
 
 // Mutating commands: root, the user beed runs as, or a member of
@@ -128,14 +128,14 @@ asio::awaitable<Reply> CommandHandlers::handle(const control::Request& request,
     co_return Reply::failure(Status::shutting_down, "beed is shutting down");
 
   static constexpr auto kHandlers = [] {
-    std::array<Handler, control::kCommandCount> table{};
+    std::array<HandlerEntry, control::kCommandCount> table{};
     for (std::size_t i = 0; i < table.size(); ++i)
       table[i] = handler_for(static_cast<CommandId>(i));
     return table;
   }();
-  static_assert(std::ranges::none_of(kHandlers, [](Handler h) { return h == nullptr; }),
+  static_assert(std::ranges::all_of(kHandlers, [](const HandlerEntry& e) { return e.found; }),
                 "every command in the table needs a handler");
-  const Handler handler = kHandlers[static_cast<std::size_t>(command->id)];
+  const Handler handler = kHandlers[static_cast<std::size_t>(command->id)].handler;
   co_return co_await (this->*handler)(request.args, events);
 }
 

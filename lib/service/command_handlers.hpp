@@ -31,9 +31,16 @@ class CommandHandlers : public control::RequestHandler {
   // CommandId. `args` have been checked against the command's entry.
   using Handler = boost::asio::awaitable<control::Reply> (CommandHandlers::*)(
       const boost::json::object& args, control::EventSink& events);
+  // A command's handler, and whether it has one. `found` is what the build checks:
+  // g++ cannot compare a member-function pointer with null in a constant
+  // expression under -fsanitize=undefined.
+  struct HandlerEntry {
+    Handler handler = nullptr;
+    bool found = false;
+  };
   // A switch without a default: -Wswitch names a command left without a
-  // handler, and handle() refuses to compile if any entry is null.
-  static constexpr Handler handler_for(control::CommandId id);
+  // handler, and handle() refuses to compile if any entry is missing.
+  static constexpr HandlerEntry handler_for(control::CommandId id);
 
   boost::asio::awaitable<control::Reply> status(const boost::json::object& args,
                                                 control::EventSink& events);
