@@ -779,7 +779,9 @@ TEST_CASE("HTTP 401: StoreError without retry, naming the files, with no secret"
       {{"WWW-Authenticate", "Basic realm=\"WooCommerce API\""}});
   auto store = f.store();
   bool retry = true;
-  const auto message = store_error_message([&] { f.prepare(*store); }, &retry);
+  // Refused during prepare's walk, thrown by the push (the SKUs carry the message, as with
+  // Shopify).
+  const auto message = store_error_message([&] { f.push(*store, {{"A", 1}}); }, &retry);
   CHECK_FALSE(retry);
   CHECK(message ==
         "WooCommerce refused the API key (HTTP 401 woocommerce_rest_authentication_error: "

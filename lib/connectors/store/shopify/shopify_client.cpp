@@ -73,10 +73,10 @@ asio::awaitable<boost::json::value> exchange(net::HttpSession& session, const ne
   }
 
   if (response.status == 401 || response.status == 403)
-    throw StoreError(fmt::format("Shopify refused the access token (HTTP {}): check "
-                                 "access_token_file {} and the app's access scopes",
-                                 response.status, token_file.string()),
-                     StoreError::Retry::no);
+    throw TokenRefused(
+        fmt::format("Shopify refused the access token (HTTP {}): check "
+                    "access_token_file {} and the app's access scopes",
+                    response.status, token_file.string()));
   if (response.status != 200 || !parsed)
     throw StoreError(fmt::format("{}{}: HTTP {}: {}", session.origin(), request.target,
                                  response.status, excerpt(response.body)),

@@ -155,9 +155,9 @@ boost::asio::awaitable<WooReply> WooCommerceApi::exchange(net::Request request, 
     throw WooRequestError(what + ": " + redact(e.what()));
   }
   if (response.status == 401 || response.status == 403)
-    throw StoreError("WooCommerce refused the API key (" + redact(describe_error_reply(response)) +
-                         "): check consumer_key_file/consumer_secret_file",
-                     StoreError::Retry::no);
+    throw WooKeyRefused("WooCommerce refused the API key (" +
+                        redact(describe_error_reply(response)) +
+                        "): check consumer_key_file/consumer_secret_file");
   if (response.status < 200 || response.status >= 300 || !parsed)
     throw WooRequestError(what + ": " + redact(describe_error_reply(response)), response.status);
   WooReply reply;

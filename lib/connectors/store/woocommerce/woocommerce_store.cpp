@@ -224,6 +224,7 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
   }
   api_ = std::make_unique<WooCommerceApi>(session_, std::move(api_root), config_.auth,
                                           std::move(credentials));
+  refused_.reset();
 
   const auto walked_at = co_await async::offload(
       context.pool, [this] { return index_->complete() ? index_->walked_at() : UnixMillis{0}; });
@@ -233,6 +234,10 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
     co_await walk(context);
   } catch (const WooRequestError& e) {
     failure = e.what();
+  } catch (const WooKeyRefused& e) {
+    // Thrown by the first push instead, so that the SKUs carry the message, as when the key
+    // is refused during a push (the Shopify connector does the same).
+    refused_ = e.what();
   }
   if (failure.empty()) co_return;
   if (walked_at == 0)
@@ -356,6 +361,7 @@ struct WooPush {
 asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<PushItem> batch,
                                                                 PushContext context) {
   if (!api_) co_await prepare(context);
+  if (refused_) throw StoreError(*refused_, StoreError::Retry::no);
   WooPush work(batch);
   const auto to_send = co_await find_targets(context, work);
   co_await send_round(*api_, concurrency(), batch, to_send, work.targets, work.states, work.tally);

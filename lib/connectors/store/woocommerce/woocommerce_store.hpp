@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ class WooCommerceStore final : public Store {
 
   // Reads the key files (at every run: a rotated key needs no reload), and walks the
   // whole catalogue when the id map is not complete or is older than `catalogue_refresh`.
+  // A refused key is thrown by the next push(), so that the SKUs of its batch carry the
+  // message.
   boost::asio::awaitable<void> prepare(PushContext context) override;
 
   // A SKU is confirmed when every product or variation carrying it answered with the
@@ -72,6 +75,7 @@ class WooCommerceStore final : public Store {
   std::shared_ptr<net::HttpSession> session_;  // made at the first prepare(), then kept
   std::unique_ptr<WooIdIndex> index_;
   std::unique_ptr<WooCommerceApi> api_;  // remade by each prepare() with fresh credentials
+  std::optional<std::string> refused_;   // the key refused in prepare(): push() throws it
 };
 
 }  // namespace pb::connectors
