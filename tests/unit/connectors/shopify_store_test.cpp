@@ -726,7 +726,7 @@ TEST_CASE("shopify: with the catalogue cached, a refused token is thrown by the 
   CHECK(f.session->requests().empty());
 }
 
-TEST_CASE("shopify: catalogue_refresh walks a map older than that again; unset, never") {
+TEST_CASE("shopify: catalogue_refresh walks a map older than that again, unset never") {
   Fixture f;
   LmdbStoreIdCache(f.db, "shop", std::string(kFingerprint))
       .replace_all({{"A", item(1)}}, now_millis() - 2 * 3600 * 1000);
