@@ -218,7 +218,7 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
             : waits_for_slot ? fmt::format(" (queued for a sync slot: {} runs in flight, "
                                            "max_concurrent_syncs {})",
                                            others_in_flight, max_runs)
-                             : std::string(" (started)"));
+                             : std::string());
   const auto wait = args.find("wait");
   if (wait == args.end() || !wait->value().as_bool()) {
     json::object reply{{"connection", name},
