@@ -328,10 +328,20 @@ std::string format_reload(const json::value& data) {
 }
 
 std::string format_sync_started(const json::value& data) {
-  const json::value* queued = field(data, "queued");
-  const bool is_queued = queued != nullptr && queued->is_bool() && queued->get_bool();
-  return kind_text(data) + " of " + text(data, "connection", "?") +
-         (is_queued ? " queued as run " : " started as run ") + count_text(data, "run_id") + "\n";
+  const auto flag = [&](std::string_view name) {
+    const json::value* value = field(data, name);
+    return value != nullptr && value->is_bool() && value->get_bool();
+  };
+  // "queued" only for a run that waits behind another: this connection's run in flight, or
+  // (waits_for_slot, from a beed that says so) other connections' runs holding every
+  // max_concurrent_syncs slot.
+  const std::string run = count_text(data, "run_id");
+  const std::string what = kind_text(data) + " of " + text(data, "connection", "?");
+  if (flag("queued")) return what + " queued as run " + run + "\n";
+  if (flag("waits_for_slot"))
+    return what + " queued as run " + run +
+           " (waiting for a sync slot: max_concurrent_syncs runs are in flight)\n";
+  return what + " started as run " + run + "\n";
 }
 
 std::string format_run_summary(const json::value& run) {

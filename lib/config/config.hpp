@@ -140,11 +140,17 @@ struct ShopifyStoreConfig {
   std::string location_id;                  // normalised to "gid://shopify/Location/<n>"
   std::string endpoint;           // overrides https://<shop>/admin/api/<version>/graphql.json
   std::filesystem::path ca_file;  // extra trust anchors; empty: system store only
+  // How old the SKU -> id map may get before it is walked again; unset: never (unknown SKUs
+  // are looked up instead).
+  std::optional<std::chrono::seconds> catalogue_refresh;
 
   bool operator==(const ShopifyStoreConfig&) const = default;
 };
 
 enum class WooAuth { basic, query_string };
+
+// A WooCommerce catalogue walk is cheap next to the lookups a stale map costs.
+inline constexpr std::chrono::seconds kDefaultCatalogueRefresh{24 * 3600};
 
 // Store `type: woocommerce`: the REST API v3 of one WordPress site.
 struct WooCommerceStoreConfig {
@@ -154,6 +160,8 @@ struct WooCommerceStoreConfig {
   WooAuth auth = WooAuth::basic;
   unsigned concurrency = 4;  // batch requests in flight at once
   std::filesystem::path ca_file;
+  // How old the SKU -> id map may get before it is walked again; unset: kDefaultCatalogueRefresh.
+  std::optional<std::chrono::seconds> catalogue_refresh;
 
   bool operator==(const WooCommerceStoreConfig&) const = default;
 };

@@ -76,6 +76,12 @@ constexpr Field<CsvStoreConfig> kCsvStore[] = {
      .required = true,
      .description = "the sku,quantity file the store imports; rewritten atomically",
      .set = [](CsvStoreConfig& s, const Value& v) { s.path = file(v); }},
+    {.key = "catalogue_refresh",
+     .kind = Kind::duration,
+     .min = 60,
+     .max = 365 * kDay,
+     .description = "accepted on every store; a CSV store has no catalogue to walk",
+     .set = [](CsvStoreConfig&, const Value&) {}},
 };
 
 constexpr std::array<std::string_view, 2> kWooAuth{"basic", "query_string"};
@@ -111,6 +117,14 @@ constexpr Field<ShopifyStoreConfig> kShopifyStore[] = {
      .kind = Kind::path,
      .description = "PEM certificates trusted besides the system store",
      .set = [](ShopifyStoreConfig& s, const Value& v) { s.ca_file = file(v); }},
+    {.key = "catalogue_refresh",
+     .kind = Kind::duration,
+     .min = 60,
+     .max = 365 * kDay,
+     .description = "how old the SKU -> inventory item map may get before it is walked again "
+                    "(default: never; unknown SKUs are looked up)",
+     .set = [](ShopifyStoreConfig& s,
+               const Value& v) { s.catalogue_refresh = std::get<std::chrono::seconds>(v); }},
 };
 
 constexpr Field<WooCommerceStoreConfig> kWooCommerceStore[] = {
@@ -151,6 +165,14 @@ constexpr Field<WooCommerceStoreConfig> kWooCommerceStore[] = {
      .kind = Kind::path,
      .description = "PEM certificates trusted besides the system store",
      .set = [](WooCommerceStoreConfig& s, const Value& v) { s.ca_file = file(v); }},
+    {.key = "catalogue_refresh",
+     .kind = Kind::duration,
+     .min = 60,
+     .max = 365 * kDay,
+     .description =
+         "how old the SKU -> product/variation map may get before it is walked again (default 24h)",
+     .set = [](WooCommerceStoreConfig& s,
+               const Value& v) { s.catalogue_refresh = std::get<std::chrono::seconds>(v); }},
 };
 
 constexpr Alternative<StoreConfig> kStoreTypes[] = {

@@ -32,11 +32,17 @@ boost::asio::awaitable<Response> PooledSession::send(Request request) {
       if (!reused->failed_unanswered()) throw;
     }
     // The server closed the idle connection as the request went out (keep-alive
-    // timeouts race like that): the request did not get through, so sending it
-    // again on a new connection cannot repeat it. Once only: a new connection that
-    // fails the same way is the server's answer.
-    pb::log::debug("{}: kept-alive connection was closed by the server; reconnecting",
-                   endpoint_->origin);
+    // timeouts race like that): no answer came, so sending it again on a new connection
+    // is a retry. Once only: a new connection that fails the same way is the server's
+    // answer. It is logged as one (send_with_retries does not see it, so its attempt
+    // count leaves it out): a request that then fails needs the whole story. Resending a
+    // request the server may have read is safe for the stores: Shopify's mutations carry
+    // an idempotency key, WooCommerce and the feeds send absolute quantities or only read.
+    // The target is not logged: it may hold query-string credentials.
+    pb::log::warn(
+        "{}: {} resent after a dropped kept-alive connection (the server closed it as "
+        "the request went out, with no answer): retrying at once on a new connection",
+        endpoint_->origin, request.method);
   }
   auto endpoint = endpoint_;
   auto connection = co_await Connection::open(io_, endpoint);

@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 
+#include <fmt/format.h>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -202,15 +203,31 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
   const auto allow_zeroing = args.find("allow-zeroing");
   const auto ticket = runner->request(
       kind, Trigger::manual, allow_zeroing != args.end() && allow_zeroing->value().as_bool());
+  // `queued`: behind this connection's run in flight. A run launched at once may still wait
+  // for one of the max_concurrent_syncs slots: when as many other connections' runs are in
+  // flight (a run is in flight from its launch, so those hold every slot or wait for one).
+  const auto max_runs = service_.config().daemon.max_concurrent_syncs;
+  const auto others_in_flight =
+      std::count_if(service_.runners().begin(), service_.runners().end(),
+                    [&](const auto& other) { return other != runner && other->syncing(); });
+  const bool waits_for_slot =
+      !ticket.queued && static_cast<std::size_t>(others_in_flight) >= max_runs;
   log::info({.connection = name, .sync = to_string(ticket.kind), .run = ticket.run_id},
             "{} sync requested on the control socket: run {}{}", to_string(kind), ticket.run_id,
-            ticket.queued ? " (queued)" : "");
+            ticket.queued    ? std::string(" (queued)")
+            : waits_for_slot ? fmt::format(" (queued for a sync slot: {} runs in flight, "
+                                           "max_concurrent_syncs {})",
+                                           others_in_flight, max_runs)
+                             : std::string());
   const auto wait = args.find("wait");
-  if (wait == args.end() || !wait->value().as_bool())
-    co_return Reply::success(json::object{{"connection", name},
-                                          {"run_id", ticket.run_id},
-                                          {"kind", to_string(ticket.kind)},
-                                          {"queued", ticket.queued}});
+  if (wait == args.end() || !wait->value().as_bool()) {
+    json::object reply{{"connection", name},
+                       {"run_id", ticket.run_id},
+                       {"kind", to_string(ticket.kind)},
+                       {"queued", ticket.queued}};
+    if (waits_for_slot) reply["waits_for_slot"] = true;  // absent otherwise, as from older beeds
+    co_return Reply::success(std::move(reply));
+  }
 
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // The runner cancels the timer when a run ends, so the reply leaves at once rather than at
@@ -222,7 +239,12 @@ asio::awaitable<Reply> CommandHandlers::request_sync(const json::object& args, S
     ~Unwatch() { runner.unwatch(timer); }
   } unwatch{*runner, &timer};
   while (!runner->finished(ticket.run_id)) {
-    if (const auto& progress = runner->current()) {
+    const auto& progress = runner->current();
+    // A run that starts at once is `queued` only until its first step: not worth a line
+    // that says it waits.
+    const bool starting = progress != nullptr && progress->run_id == ticket.run_id &&
+                          progress->phase == sync::RunPhase::queued && !waits_for_slot;
+    if (progress != nullptr && !starting) {
       control::Event event{"progress", progress_json(*progress, ticket.run_id)};
       if (!co_await events.send(std::move(event))) co_return Reply::success();  // client gone
     }

@@ -335,6 +335,19 @@ class WooEmulatorTest(unittest.TestCase):
             r.json()
         self.assertEqual(len(self.get("/products", per_page=5).json()), 5)
 
+    def test_fault_5xx_with_retry_after(self):
+        self.control("POST", "/_emulator/faults",
+                     {"fail_next": 1, "fail_status": 503, "fail_retry_after": 600})
+        r = self.get("/products/10")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.header("Retry-After"), "600")
+        self.assertEqual(self.get("/products/10").status, 200)
+        self.control("POST", "/_emulator/faults",
+                     {"fail_next": 1, "fail_status": 503, "fail_retry_after": 0})
+        r = self.get("/products/10")
+        self.assertEqual(r.status, 503)
+        self.assertIsNone(r.header("Retry-After"))  # none unless asked for
+
     def test_fault_429_with_retry_after(self):
         self.control("POST", "/_emulator/faults", {"rate_limit_next": 1, "retry_after": 7})
         r = self.get("/products/10")

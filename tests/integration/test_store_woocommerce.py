@@ -82,6 +82,14 @@ class WooCommerceStoreTest(BeeTestCase):
         self.assertEqual(r.code, 0, r)
         return r.json
 
+    def sync_ending(self, env, kind="smart"):
+        """Like sync(), for a run that need not end ok (beectl's exit status says how it
+        ended); returns the run as `beectl history` shows it."""
+        r = env.beectl("full-sync" if kind == "full" else "sync", env.name, "--wait",
+                       json_out=True, timeout=180)
+        self.assertIn(r.code, (0, 3, 4), r)
+        return env.history()[0]
+
     def updated_items(self, em):
         items = []
         for b in em.woo_batches():
@@ -175,6 +183,57 @@ class WooCommerceStoreTest(BeeTestCase):
                 self.assertEqual(em.woo_stock(), feed)
                 if "retry_after" in switch:
                     self.assertGreaterEqual(time.monotonic() - started, 0.9)
+
+    def test_a_retry_after_beyond_the_retry_budget_ends_the_run_saying_when(self):
+        em = self.emulator()
+        env = self.woo_env(em)
+        feed = full_feed()
+        env.write_feed(feed)
+        self.first_run(env)
+        switches = [
+            {"fail_next": 1, "fail_status": 503, "fail_retry_after": 600},
+            {"rate_limit_next": 1, "retry_after": 600},
+        ]
+        for n, switch in enumerate(switches, start=1):
+            with self.subTest(switch=switch):
+                feed["S-%05d" % n] = 700 + n
+                env.write_feed(feed)
+                em.faults(reset=True, **switch)
+                before = len(em.requests())
+                started = time.monotonic()
+                run = self.sync_ending(env)
+                # Not waited for (600 s is past the 120 s budget), not retried half a second
+                # later in the run: one request, and the run ends naming the time.
+                self.assertLess(time.monotonic() - started, 30)
+                self.assertEqual(run["result"], "failed", run)
+                status = 503 if "fail_status" in switch else 429
+                self.assertIn("WooCommerce asked to come back at ", run["error"])
+                self.assertIn("(HTTP %d with Retry-After: 600)" % status, run["error"])
+                batches = [e for e in em.requests()[before:] if e.get("method") == "POST"]
+                self.assertEqual(len(batches), 1, batches)
+                item = env.inventory()["S-%05d" % n]
+                self.assertTrue(item["pending"], item)
+                self.assertIn("asked to come back at", item["error"])
+        em.faults(reset=True)
+        run = self.sync(env)
+        self.assertEqual(run["result"], "ok", run)
+        self.assertEqual(em.woo_stock(), feed)
+
+    def test_an_unknown_sku_is_looked_up_once_until_the_next_walk(self):
+        em = self.emulator()
+        env = self.woo_env(em)
+        feed = full_feed()
+        feed["NOPE-1"] = 3
+        env.write_feed(feed)
+        self.first_run(env, expect="partial")
+        lookups = [e for e in em.requests() if "NOPE-1" in (e.get("query") or {}).get("sku", "")]
+        self.assertEqual(len(lookups), 1, lookups)
+        run = self.sync_ending(env, kind="full")
+        self.assertEqual(run["result"], "partial", run)
+        lookups = [e for e in em.requests() if "NOPE-1" in (e.get("query") or {}).get("sku", "")]
+        self.assertEqual(len(lookups), 1, lookups)  # remembered: no lookup this time
+        error = env.inventory()["NOPE-1"]["error"]
+        self.assertIn("SKU not in the WooCommerce catalogue (as of the walk at ", error)
 
     def test_sigkill_mid_run_then_the_store_converges(self):
         em = self.emulator("--latency-ms", "300")

@@ -73,6 +73,7 @@ FAULT_DEFAULTS = {
     "latency_ms": 0,
     "fail_next": 0,
     "fail_status": 503,
+    "fail_retry_after": 0,
     "drop_next": 0,
     "drop_after_apply_next": 0,
     "malformed_next": 0,
@@ -81,7 +82,8 @@ FAULT_DEFAULTS = {
 }
 # Switches for API requests; counters count down per request. Order of checks:
 #   drop_next              close the connection without answering (nothing applied)
-#   fail_next              answer fail_status (default 503) without processing
+#   fail_next              answer fail_status (default 503) without processing, with
+#                          Retry-After: fail_retry_after (seconds) when that is not 0
 #   rate_limit_next        answer 429 with Retry-After: retry_after (seconds, default 2)
 #   drop_after_apply_next  process the request (updates apply), then close without answering
 #   malformed_next         process the request, then answer with a truncated JSON body
@@ -803,6 +805,13 @@ def make_handler(emu):
                 entry["fault"] = f"http_{status}"
                 entry["status"] = status
                 emu.record(entry)
+                # A host in maintenance (or a proxy shedding load) says when to come back.
+                ra = emu.faults.get("fail_retry_after", 0)
+                if ra:
+                    ra_text = str(int(ra)) if float(ra).is_integer() else str(ra)
+                    html = f"<html><body><h1>{status}</h1></body></html>"
+                    return self.send(status, None, raw=html.encode(), content_type="text/html; charset=UTF-8",
+                                     headers={"Retry-After": ra_text})
                 if status == 500:
                     # WordPress's fatal-error handler answers REST requests with this WP_Error.
                     return self.send(500, {"code": "internal_server_error",

@@ -80,6 +80,12 @@ TEST_CASE("a started or queued sync is one line") {
   CHECK(format_sync_started(json::parse(
             R"({"connection":"acme-shop","run_id":13,"kind":"smart","queued":true})")) ==
         "smart sync of acme-shop queued as run 13\n");
+  // Launched at once, but other connections' runs hold every slot: it waits too.
+  CHECK(format_sync_started(json::parse(
+            R"({"connection":"acme-shop","run_id":14,"kind":"full","queued":false,
+                "waits_for_slot":true})")) ==
+        "full sync of acme-shop queued as run 14 (waiting for a sync slot: max_concurrent_syncs "
+        "runs are in flight)\n");
 }
 
 TEST_CASE("a finished run is summarised on one line and sets the exit status") {

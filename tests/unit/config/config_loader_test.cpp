@@ -392,7 +392,7 @@ TEST_CASE("unknown keys are errors pointing at the key") {
                 "    warehouse: {type: csv, path: /f}\n"
                 "    store: {type: csv, path: /o, pattern: \"*.csv\"}\n") ==
         "test.yaml:4:34: connections.shop.store.pattern: unknown key \"pattern\" (known keys: "
-        "type, path)");
+        "type, path, catalogue_refresh)");
 }
 
 TEST_CASE("the type key selects a connector and unknown types are listed") {

@@ -2,6 +2,7 @@
 // errors that name the file, line and key.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 #include <variant>
 
@@ -139,4 +140,21 @@ TEST_CASE("woocommerce: bad values name the line and key") {
             .find("test.yaml:9:13: connections.shop.store.auth:") == 0);
   CHECK(what_of(with_store(std::string(kWoo) + "      consumer_token: x\n"))
             .find("connections.shop.store.consumer_token") != std::string::npos);
+}
+
+TEST_CASE("catalogue_refresh: a duration on every store, errors naming the line and key") {
+  CHECK_FALSE(woo_of(parse(with_store(kWoo))).catalogue_refresh);          // the connector's 24h
+  CHECK_FALSE(shopify_of(parse(with_store(kShopify))).catalogue_refresh);  // never
+  CHECK(woo_of(parse(with_store(std::string(kWoo) + "      catalogue_refresh: 6h\n")))
+            .catalogue_refresh == std::chrono::hours(6));
+  CHECK(shopify_of(parse(with_store(std::string(kShopify) + "      catalogue_refresh: 7d\n")))
+            .catalogue_refresh == std::chrono::hours(7 * 24));
+  // A CSV store accepts it (one key for every store) and has nothing to walk.
+  CHECK_NOTHROW(
+      parse(with_store("      type: csv\n      path: /srv/out/shop.csv\n"
+                       "      catalogue_refresh: 24h\n")));
+  CHECK(what_of(with_store(std::string(kWoo) + "      catalogue_refresh: soon\n"))
+            .find("test.yaml:9:26: connections.shop.store.catalogue_refresh:") == 0);
+  CHECK(what_of(with_store(std::string(kShopify) + "      catalogue_refresh: 10s\n"))
+            .find("test.yaml:9:26: connections.shop.store.catalogue_refresh:") == 0);
 }

@@ -699,7 +699,8 @@ TEST_CASE("shopify: a refused token ends the run at once, and the token is never
       401,
       R"j({"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"})j");
   auto store = f.store();
-  const auto e = store_error([&] { run_prepare(*store); });
+  // Refused during prepare's walk, thrown by the push (the SKUs carry the message).
+  const auto e = store_error([&] { run_push(*store, {{"A", 1}}); });
   CHECK_FALSE(e.retry_in_run());
   const std::string message = e.what();
   CHECK(message.find("Shopify refused the access token (HTTP 401)") != std::string::npos);
@@ -708,17 +709,39 @@ TEST_CASE("shopify: a refused token ends the run at once, and the token is never
   CHECK(f.session->requests().size() == 1);  // no retry
 }
 
-TEST_CASE("shopify: with the catalogue cached, a refused token fails the run in prepare") {
+TEST_CASE("shopify: with the catalogue cached, a refused token is thrown by the first push") {
+  // As WooCommerce does: prepare() does not fail, so the engine leaves the message on the
+  // SKUs of the batch (the per-SKU error column), not '-'.
   Fixture f;
   f.cache({{"A", item(1)}});
   f.checker->status = 403;
   auto store = f.store();
-  const auto e = store_error([&] { run_prepare(*store); });
+  run_prepare(*store);
+  CHECK(f.checker->checks == 1);
+  const auto e = store_error([&] { run_push(*store, {{"A", 1}}); });
   CHECK_FALSE(e.retry_in_run());
   CHECK(std::string(e.what()).find("Shopify refused the access token (HTTP 403)") !=
         std::string::npos);
-  CHECK(f.checker->checks == 1);
+  CHECK(f.checker->checks == 2);  // run_push prepares again (a new run): one check each
   CHECK(f.session->requests().empty());
+}
+
+TEST_CASE("shopify: catalogue_refresh walks a map older than that again, unset never") {
+  Fixture f;
+  LmdbStoreIdCache(f.db, "shop", std::string(kFingerprint))
+      .replace_all({{"A", item(1)}}, now_millis() - 2 * 3600 * 1000);
+  auto store = f.store();
+  run_prepare(*store);
+  CHECK(f.checker->checks == 1);  // the token check, no walk
+  CHECK(f.session->requests().empty());
+
+  f.config.catalogue_refresh = std::chrono::hours(1);
+  f.session->then([](const net::Request&) { return reply(variants({{"A", item(2)}})); });
+  auto hourly = f.store();
+  run_prepare(*hourly);
+  CHECK(f.checker->checks == 1);
+  REQUIRE(f.session->requests().size() == 1);
+  CHECK(f.cached("A") == item(2));
 }
 
 TEST_CASE("shopify: GraphQL errors without data end the run with Shopify's first message") {

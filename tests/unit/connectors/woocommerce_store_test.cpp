@@ -656,11 +656,87 @@ TEST_CASE("unknown SKUs walk the catalogue again when the last walk is old enoug
   CHECK(f.count("GET", "variations") == 1);
   CHECK(cache.completed_at() > now_millis() - 60'000);
 
-  // The walk is fresh now: another unknown SKU costs a lookup, not a walk.
+  // The walk is fresh now: another unknown SKU costs a lookup, not a walk (ZZZ itself is
+  // remembered as not in the store: see the test below).
   f.reset_requests();
   f.serve();
-  f.push(*store, {{"ZZZ", 2}});
+  f.push(*store, {{"YYY", 2}});
   CHECK(f.count("GET") == 1);
+}
+
+TEST_CASE("an unknown SKU is remembered until the next walk: later pushes send no lookup") {
+  Fixture f;
+  f.woo.simple(1, "A");
+  f.serve();
+  auto store = f.store();
+  auto results = f.push(*store, {{"A", 1}, {"NOPE", 2}});
+  CHECK(results[1].outcome == PushOutcome::rejected);
+  CHECK(f.count("GET", "products") == 2);  // the walk, then the lookup of NOPE
+
+  f.reset_requests();
+  f.serve();
+  results = f.push(*store, {{"A", 2}, {"NOPE", 3}});
+  CHECK(results[0].outcome == PushOutcome::confirmed);
+  CHECK(results[1].outcome == PushOutcome::rejected);
+  CHECK(results[1].message.starts_with("SKU not in the WooCommerce catalogue (as of the walk at "));
+  CHECK(results[1].message.ends_with("); it is looked up again after the next catalogue refresh"));
+  CHECK(f.count("GET") == 0);
+  CHECK(f.count("POST") == 1);
+
+  // Kept in the cache: a restarted beed (a new store on the same LMDB) asks no more.
+  f.reset_requests();
+  f.serve();
+  auto restarted = f.store();
+  results = f.push(*restarted, {{"NOPE", 4}});
+  CHECK(results[0].outcome == PushOutcome::rejected);
+  CHECK(f.requests().empty());
+
+  // The next walk forgets it: the shop added it meanwhile.
+  f.woo.simple(2, "NOPE");
+  LmdbStoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
+  cache.replace_all({{"A", "1"}}, now_millis() - 25 * 3600 * 1000);
+  f.reset_requests();
+  f.serve();
+  auto later = f.store();
+  results = f.push(*later, {{"NOPE", 5}});
+  CHECK(results[0].outcome == PushOutcome::confirmed);
+  CHECK(f.woo.stock.at(2) == 5);
+}
+
+TEST_CASE("catalogue_refresh: how old the map may get before prepare walks it again") {
+  Fixture f;
+  f.woo.simple(1, "A");
+  LmdbStoreIdCache cache(f.db, "shop", "woocommerce https://shop.test");
+  cache.replace_all({{"A", "1"}}, now_millis() - 2 * 3600 * 1000);
+  f.serve();
+  auto store = f.store();
+  f.prepare(*store);
+  CHECK(f.requests().empty());  // the default, 24h
+
+  f.config.catalogue_refresh = std::chrono::hours(1);
+  auto hourly = f.store();
+  f.prepare(*hourly);
+  CHECK(f.count("GET", "products") == 1);
+  CHECK(cache.completed_at() > now_millis() - 60'000);
+}
+
+TEST_CASE("a Retry-After beyond the retry budget ends the push, naming when to come back") {
+  Fixture f;
+  f.woo.simple(1, "A");
+  f.serve(1);  // the walk
+  f.fake->then_status(503, R"({"code":"maintenance","message":"Back soon."})",
+                      {{"Retry-After", "600"}});
+  f.serve();
+  auto store = f.store();
+  bool retry = true;
+  const auto before = now_millis();
+  const auto message = store_error_message([&] { f.push(*store, {{"A", 1}}); }, &retry);
+  CHECK_FALSE(retry);  // not retried in the run half a second later
+  CHECK(message.starts_with("POST products/batch: WooCommerce asked to come back at "));
+  CHECK(message.find("(HTTP 503 with Retry-After: 600), later than this run waits") !=
+        std::string::npos);
+  CHECK(message.find(format_time(before + 600'000).substr(0, 10)) != std::string::npos);
+  CHECK(f.count("POST") == 1);
 }
 
 TEST_CASE("a map over a day old is walked again, and kept when that walk fails") {
@@ -703,7 +779,9 @@ TEST_CASE("HTTP 401: StoreError without retry, naming the files, with no secret"
       {{"WWW-Authenticate", "Basic realm=\"WooCommerce API\""}});
   auto store = f.store();
   bool retry = true;
-  const auto message = store_error_message([&] { f.prepare(*store); }, &retry);
+  // Refused during prepare's walk, thrown by the push (the SKUs carry the message, as with
+  // Shopify).
+  const auto message = store_error_message([&] { f.push(*store, {{"A", 1}}); }, &retry);
   CHECK_FALSE(retry);
   CHECK(message ==
         "WooCommerce refused the API key (HTTP 401 woocommerce_rest_authentication_error: "

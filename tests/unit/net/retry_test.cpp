@@ -263,3 +263,35 @@ TEST_CASE("statuses the judge accepts are returned at once, and a custom judge d
   CHECK(log.text().find("attempt 1 of 5 failed: malformed JSON; retrying in ") !=
         std::string::npos);
 }
+
+TEST_CASE("a request resent after a dropped kept-alive connection is logged as a retry") {
+  CapturedLog log;
+  asio::io_context io;
+  int seen = 0;
+  TestServer server(io, [&](const SeenRequest& request) {
+    ++seen;
+    // The second request arrives on the kept-alive first connection: drop it unanswered.
+    if (request.connection == 1 && seen == 2) return Reply{"", 0ms, true};
+    if (seen == 3) return Reply{http_reply(503)};
+    return Reply{http_reply(200, "fine")};
+  });
+  auto session = session_for(io, server.port());
+  const RetryOptions options = quick();
+  run(io,
+      [&]() -> asio::awaitable<void> {
+        const auto request = secret_get();
+        CHECK((co_await pb::net::send_with_retries(*session, request, options)).status == 200);
+        CHECK((co_await pb::net::send_with_retries(*session, request, options)).status == 200);
+      },
+      {&server});
+  CHECK(server.requests().size() == 4);
+  const auto text = log.text();
+  const auto origin = session->origin();
+  const auto resent = text.find("warning " + origin +
+                                ": GET resent after a dropped kept-alive connection (the server "
+                                "closed it as the request went out, with no answer)");
+  CHECK(resent != std::string::npos);
+  // The 503 that followed is logged after it, so the log tells the whole story.
+  CHECK(text.find(": attempt 1 of 5 failed: HTTP 503") > resent);
+  CHECK(text.find("top-secret-token") == std::string::npos);
+}

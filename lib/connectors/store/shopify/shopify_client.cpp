@@ -50,7 +50,9 @@ asio::awaitable<boost::json::value> exchange(net::HttpSession& session, const ne
                                              const net::RetryOptions& retry,
                                              const std::filesystem::path& token_file) {
   // The judge parses each 200 answer once; a body that is not a GraphQL answer
-  // (truncated, an HTML error page) is retried like a 5xx.
+  // (truncated, an HTML error page) is retried like a 5xx. Re-sending (after a 5xx, or after
+  // a kept-alive connection dropped as the request went out) is safe: a mutation carries its
+  // idempotency key, so Shopify applies it once however often it arrives; the rest only read.
   std::optional<boost::json::value> parsed;
   const net::Judge judge = [&parsed](const net::Response& response) -> net::Verdict {
     parsed.reset();
@@ -73,10 +75,10 @@ asio::awaitable<boost::json::value> exchange(net::HttpSession& session, const ne
   }
 
   if (response.status == 401 || response.status == 403)
-    throw StoreError(fmt::format("Shopify refused the access token (HTTP {}): check "
-                                 "access_token_file {} and the app's access scopes",
-                                 response.status, token_file.string()),
-                     StoreError::Retry::no);
+    throw TokenRefused(
+        fmt::format("Shopify refused the access token (HTTP {}): check "
+                    "access_token_file {} and the app's access scopes",
+                    response.status, token_file.string()));
   if (response.status != 200 || !parsed)
     throw StoreError(fmt::format("{}{}: HTTP {}: {}", session.origin(), request.target,
                                  response.status, excerpt(response.body)),

@@ -14,10 +14,19 @@
 
 #include "connectors/store/shopify/shopify_graphql.hpp"
 #include "connectors/store/shopify/shopify_pacer.hpp"
+#include "connectors/store/store.hpp"
 #include "net/http_session.hpp"
 #include "net/retry.hpp"
 
 namespace pb::connectors::shopify {
+
+// Shopify refused the access token (HTTP 401/403): Retry::no. Its own type so that
+// prepare() can leave the message on the SKUs of the first push, as a refusal during a
+// push does (and as the WooCommerce connector does).
+class TokenRefused : public StoreError {
+ public:
+  explicit TokenRefused(const std::string& message) : StoreError(message, Retry::no) {}
+};
 
 // What the calls so far cost; for logs and tests.
 struct CallStats {

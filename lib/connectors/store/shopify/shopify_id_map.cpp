@@ -31,6 +31,10 @@ bool IdMap::complete() {
   return cache_->complete();
 }
 
+UnixMillis IdMap::walked_at() {
+  return cache_->completed_at();
+}
+
 std::vector<ItemIds> IdMap::find(const std::vector<std::string>& skus) {
   std::vector<ItemIds> out;
   out.reserve(skus.size());

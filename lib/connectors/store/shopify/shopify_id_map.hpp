@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/store/store_id_cache.hpp"
+#include "core/types.hpp"
 
 namespace pb::connectors::shopify {
 
@@ -26,6 +27,8 @@ class IdMap {
   explicit IdMap(std::unique_ptr<StoreIdCache> cache);
 
   bool complete();
+  // When the last complete walk was stored; 0 if none.
+  UnixMillis walked_at();
   // The ids of each SKU, in order; empty where none are known.
   std::vector<ItemIds> find(const std::vector<std::string>& skus);
   // Replaces everything with a complete walk's result.

@@ -138,18 +138,34 @@ asio::awaitable<void> ShopifyStore::prepare(PushContext context) {
   }
   client_->set_access_token(std::move(token));
   lookups_left_ = kLookupsPerRun;
+  refused_.reset();
 
-  auto is_complete = [this] { return id_map_->complete(); };
-  if (co_await async::offload(context.pool, is_complete)) {
-    auto body = shopify::request_body(shopify::kShopQuery, {});
-    co_await client_->call(shopify::CallKind::token_check, std::move(body));
-  } else {
-    pb::log::info(fields, "no complete SKU map cached for {}: reading the catalogue", describe());
-    auto entries = co_await shopify::walk_catalogue(*client_, fields);
-    auto store_all = [this, &entries] { id_map_->replace_all(std::move(entries)); };
-    co_await async::offload(context.pool, store_all);
+  // 0: no complete map. Without catalogue_refresh a complete map is never walked again:
+  // the SKUs it lacks are looked up (kLookupsPerRun a run).
+  auto walked = [this] { return id_map_->complete() ? id_map_->walked_at() : UnixMillis{0}; };
+  const UnixMillis walked_at = co_await async::offload(context.pool, walked);
+  const bool stale =
+      walked_at != 0 && config_.catalogue_refresh &&
+      now_millis() - walked_at >= std::chrono::milliseconds(*config_.catalogue_refresh).count();
+  try {
+    if (walked_at != 0 && !stale) {
+      auto body = shopify::request_body(shopify::kShopQuery, {});
+      co_await client_->call(shopify::CallKind::token_check, std::move(body));
+    } else {
+      pb::log::info(
+          fields, "{} for {}: reading the catalogue",
+          stale ? "the SKU map is older than catalogue_refresh" : "no complete SKU map cached",
+          describe());
+      auto entries = co_await shopify::walk_catalogue(*client_, fields);
+      auto store_all = [this, &entries] { id_map_->replace_all(std::move(entries)); };
+      co_await async::offload(context.pool, store_all);
+    }
+  } catch (const shopify::TokenRefused& e) {
+    // Thrown by the first push instead, so that the SKUs carry the message, as when the
+    // token is refused during a push.
+    refused_ = e.what();
   }
-  prepared_ = true;
+  if (!refused_) prepared_ = true;
 }
 
 // Looks up the SKUs at `which` (within this run's budget), caches what it
@@ -190,7 +206,8 @@ asio::awaitable<void> ShopifyStore::look_up(const std::vector<std::size_t>& whic
 
 asio::awaitable<std::vector<PushResult>> ShopifyStore::push(std::vector<PushItem> batch,
                                                             PushContext context) {
-  if (!prepared_) co_await prepare(context);
+  if (!prepared_ && !refused_) co_await prepare(context);
+  if (refused_) throw StoreError(*refused_, StoreError::Retry::no);
   const auto reference_uri = shopify::reference_document_uri(context.run_reference);
   std::vector<std::string> skus;
   skus.reserve(batch.size());

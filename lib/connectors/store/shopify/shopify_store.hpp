@@ -43,7 +43,9 @@ class ShopifyStore final : public Store {
   std::size_t max_batch() const override;
   // Reads the access token (every run: a rotated token needs no reload), then
   // walks the catalogue unless a complete map for this endpoint and location
-  // is cached, in which case a 1-point query proves the token instead.
+  // is cached (and, with catalogue_refresh, younger than that), in which case a
+  // 1-point query proves the token instead. A refused token is thrown by the
+  // next push(), so that the SKUs of its batch carry the message.
   boost::asio::awaitable<void> prepare(PushContext context) override;
   boost::asio::awaitable<std::vector<PushResult>> push(std::vector<PushItem> batch,
                                                        PushContext context) override;
@@ -72,6 +74,7 @@ class ShopifyStore final : public Store {
   std::unique_ptr<shopify::IdMap> id_map_;
   std::size_t lookups_left_ = kLookupsPerRun;
   bool prepared_ = false;
+  std::optional<std::string> refused_;  // the token refused in prepare(): push() throws it
 };
 
 }  // namespace pb::connectors

@@ -1,11 +1,14 @@
 #include "connectors/store/woocommerce/woocommerce_api.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include <boost/json/parse.hpp>
 
 #include "connectors/store/store.hpp"
+#include "core/types.hpp"
 #include "net/basic_auth.hpp"
 #include "net/retry.hpp"
 #include "net/url.hpp"
@@ -33,6 +36,22 @@ std::string shorten(std::string text) {
     text += "...";
   }
   return text;
+}
+
+// What a retried answer's Retry-After asked for.
+struct ComeBack {
+  unsigned status = 0;
+  std::string header;
+  std::chrono::milliseconds delay{0};
+  UnixMillis at = 0;  // wall clock, for the message
+};
+
+std::optional<ComeBack> come_back_of(const net::Response& response) {
+  const auto* value = response.header("Retry-After");
+  if (value == nullptr) return std::nullopt;
+  const auto delay = net::parse_retry_after(*value, std::chrono::system_clock::now());
+  if (!delay) return std::nullopt;
+  return ComeBack{response.status, value->substr(0, 64), *delay, now_millis() + delay->count()};
 }
 
 }  // namespace
@@ -98,10 +117,14 @@ boost::asio::awaitable<WooReply> WooCommerceApi::post(const std::string& resourc
 
 boost::asio::awaitable<WooReply> WooCommerceApi::exchange(net::Request request, std::string what) {
   // The judge parses a 2xx body once and keeps it: a truncated body (a proxy cut the
-  // answer) is retried like a 503. Re-sending is safe: batches set absolute quantities.
+  // answer) is retried like a 503. Re-sending is safe (after a 503, or after a kept-alive
+  // connection dropped as the request went out): batches set absolute quantities, so a
+  // request applied twice leaves the same stock.
   std::optional<json::value> parsed;
-  const net::Judge judge = [&parsed](const net::Response& response) -> net::Verdict {
+  std::optional<ComeBack> come_back;  // the Retry-After of the last retried answer
+  const net::Judge judge = [&parsed, &come_back](const net::Response& response) -> net::Verdict {
     auto verdict = net::judge_status(response);
+    if (verdict.retry) come_back = come_back_of(response);
     if (verdict.retry || response.status < 200 || response.status >= 300) return verdict;
     json::error_code ec;
     auto value = json::parse(response.body, ec);
@@ -112,18 +135,29 @@ boost::asio::awaitable<WooReply> WooCommerceApi::exchange(net::Request request, 
     return {};
   };
   const net::RetryOptions options;
+  const auto started = std::chrono::steady_clock::now();
   net::Response response;
   try {
     response = co_await net::send_with_retries(*session_, request, options, judge);
   } catch (const net::RetriesExhausted& e) {
+    // send_with_retries does not wait past its budget: a Retry-After beyond what is left of
+    // it ends the retries at once. Every other request of the run would be told the same,
+    // so the run stops and names the time the store gave (Retry::no: no retry in the run).
+    if (come_back &&
+        std::chrono::steady_clock::now() - started + come_back->delay > options.max_total)
+      throw StoreError(
+          what + ": WooCommerce asked to come back at " + format_time(come_back->at) + " (HTTP " +
+              std::to_string(come_back->status) + " with Retry-After: " + come_back->header +
+              "), later than this run waits; " + "the SKUs stay pending for the next run",
+          StoreError::Retry::no);
     throw WooRequestError(what + ": " + redact(e.what()));
   } catch (const net::TransportError& e) {
     throw WooRequestError(what + ": " + redact(e.what()));
   }
   if (response.status == 401 || response.status == 403)
-    throw StoreError("WooCommerce refused the API key (" + redact(describe_error_reply(response)) +
-                         "): check consumer_key_file/consumer_secret_file",
-                     StoreError::Retry::no);
+    throw WooKeyRefused("WooCommerce refused the API key (" +
+                        redact(describe_error_reply(response)) +
+                        "): check consumer_key_file/consumer_secret_file");
   if (response.status < 200 || response.status >= 300 || !parsed)
     throw WooRequestError(what + ": " + redact(describe_error_reply(response)), response.status);
   WooReply reply;

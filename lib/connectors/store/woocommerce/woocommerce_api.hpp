@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "config/config.hpp"
+#include "connectors/store/store.hpp"
 #include "net/http_session.hpp"
 
 namespace pb::connectors {
@@ -40,6 +41,13 @@ class WooRequestError : public std::runtime_error {
 
  private:
   unsigned status_;
+};
+
+// The store refused the key (HTTP 401/403): Retry::no. Its own type so that prepare() can
+// leave the message on the SKUs of the first push, as a refusal during a push does.
+class WooKeyRefused : public StoreError {
+ public:
+  explicit WooKeyRefused(const std::string& message) : StoreError(message, Retry::no) {}
 };
 
 class WooCommerceApi {

@@ -1,9 +1,13 @@
 #include "connectors/store/woocommerce/woocommerce_id_index.hpp"
 
+#include <string_view>
 #include <utility>
 
 namespace pb::connectors {
 namespace {
+
+// Not what encode_targets() writes (ids are digits), so never taken for a target.
+constexpr std::string_view kNotInStore = "-";
 
 std::vector<std::pair<std::string, std::string>> encoded(const SkuTargets& targets) {
   std::vector<std::pair<std::string, std::string>> entries;
@@ -28,7 +32,12 @@ std::vector<std::optional<std::vector<WooTarget>>> WooIdIndex::find(
     const std::vector<std::string>& skus) {
   std::vector<std::optional<std::vector<WooTarget>>> out;
   out.reserve(skus.size());
-  for (auto& id : cache_->find(skus)) out.push_back(id ? decode_targets(*id) : std::nullopt);
+  for (auto& id : cache_->find(skus)) {
+    if (id && *id == kNotInStore)
+      out.emplace_back(std::vector<WooTarget>{});
+    else
+      out.push_back(id ? decode_targets(*id) : std::nullopt);
+  }
   return out;
 }
 
@@ -38,6 +47,13 @@ void WooIdIndex::replace_all(const SkuTargets& targets, UnixMillis now) {
 
 void WooIdIndex::put(const SkuTargets& targets) {
   cache_->put(encoded(targets));
+}
+
+void WooIdIndex::put_not_in_store(const std::vector<std::string>& skus) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(skus.size());
+  for (const auto& sku : skus) entries.emplace_back(sku, std::string(kNotInStore));
+  cache_->put(entries);
 }
 
 void WooIdIndex::erase(const std::vector<std::string>& skus) {

@@ -23,11 +23,16 @@ class WooIdIndex {
   bool complete();
   UnixMillis walked_at();
 
-  // The targets of each SKU (same order); nullopt when unknown or unreadable.
+  // The targets of each SKU (same order); nullopt when unknown or unreadable; an empty list
+  // when the SKU is marked as not in the store (put_not_in_store).
   std::vector<std::optional<std::vector<WooTarget>>> find(const std::vector<std::string>& skus);
 
+  // Empties the map, marks included: each walk decides anew what the store has.
   void replace_all(const SkuTargets& targets, UnixMillis now);
   void put(const SkuTargets& targets);
+  // Remembers SKUs that neither the walk nor a lookup found, so that each push does not ask
+  // again; kept in the cache (it survives a restart) until the next walk replaces the map.
+  void put_not_in_store(const std::vector<std::string>& skus);
   void erase(const std::vector<std::string>& skus);
 
  private:

@@ -1,14 +1,16 @@
 // How the SKU -> id map stays right, and what it costs (the bounds):
 // - prepare() walks the whole catalogue (products 100 a page, then the variations of
 //   every variable product, `concurrency` requests at once) when no complete walk is on
-//   record for this URL, or the last one is over kCatalogueMaxAge old (if that re-walk
-//   fails, the old map is used).
+//   record for this URL, or the last one is older than `catalogue_refresh` (default 24h; if
+//   that re-walk fails, the old map is used).
 // - A SKU the map does not know is asked for with GET products?sku=A,B,C (up to 50 SKUs a
 //   request, so a push of N unknown SKUs costs about N/50 requests). That finds products
 //   only: WooCommerce does not search variations by SKU. For SKUs still unknown, the whole
 //   catalogue is walked again, but only if the last walk is over kRewalkForUnknownAfter
-//   old, so that warehouse SKUs the shop does not sell cost at most one walk in that time.
-//   Still unknown: rejected, with no negative caching (the next push asks again).
+//   (or `catalogue_refresh`, when shorter) old, so that warehouse SKUs the shop does not sell
+//   cost at most one walk in that time. Still unknown: rejected, and marked in the map as not
+//   in the store, so that later pushes reject it at once, with no request, until the next
+//   walk replaces the map (a SKU the shop adds is found then; the marks survive a restart).
 // - A batch item answered woocommerce_rest_*_invalid_id (deleted, or recreated under a new
 //   id) drops the SKU from the map; it is asked for again as above, plus the variations of
 //   the parents of its variations (those parents' pages only), and pushed again once.
@@ -62,7 +64,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-constexpr std::chrono::milliseconds kCatalogueMaxAge = 24h;
 constexpr std::chrono::milliseconds kRewalkForUnknownAfter = 6h;
 constexpr std::string_view kApiRoot = "/wp-json/wc/v3";
 
@@ -148,6 +149,11 @@ asio::awaitable<void> send_round(WooCommerceApi& api, std::size_t concurrency,
   }
 }
 
+std::string not_in_catalogue_message(UnixMillis walked_at) {
+  return "SKU not in the WooCommerce catalogue (as of the walk at " + format_time(walked_at) +
+         "); it is looked up again after the next catalogue refresh";
+}
+
 std::string not_found_message(UnixMillis walked_at) {
   return "not found in the WooCommerce store: no product has this SKU (products?sku lookup), "
          "nor had any variation at the catalogue walk of " +
@@ -174,6 +180,10 @@ WooCommerceStore::~WooCommerceStore() = default;
 
 std::size_t WooCommerceStore::concurrency() const {
   return std::max<std::size_t>(1, config_.concurrency);
+}
+
+std::chrono::milliseconds WooCommerceStore::refresh_after() const {
+  return config_.catalogue_refresh.value_or(config::kDefaultCatalogueRefresh);
 }
 
 std::size_t WooCommerceStore::max_batch() const {
@@ -215,15 +225,20 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
   }
   api_ = std::make_unique<WooCommerceApi>(session_, std::move(api_root), config_.auth,
                                           std::move(credentials));
+  refused_.reset();
 
   const auto walked_at = co_await async::offload(
       context.pool, [this] { return index_->complete() ? index_->walked_at() : UnixMillis{0}; });
-  if (walked_at != 0 && now_millis() - walked_at < kCatalogueMaxAge.count()) co_return;
+  if (walked_at != 0 && now_millis() - walked_at < refresh_after().count()) co_return;
   std::string failure;
   try {
     co_await walk(context);
   } catch (const WooRequestError& e) {
     failure = e.what();
+  } catch (const WooKeyRefused& e) {
+    // Thrown by the first push instead, so that the SKUs carry the message, as when the key
+    // is refused during a push (the Shopify connector does the same).
+    refused_ = e.what();
   }
   if (failure.empty()) co_return;
   if (walked_at == 0)
@@ -270,7 +285,9 @@ asio::awaitable<void> WooCommerceStore::look_up(const std::vector<std::string>& 
     UnixMillis walked_at = 0;
     if (!missing.empty())
       walked_at = co_await async::offload(context.pool, [this] { return index_->walked_at(); });
-    if (!missing.empty() && now_millis() - walked_at >= kRewalkForUnknownAfter.count()) {
+    const auto rewalk_after =
+        std::min<std::chrono::milliseconds>(kRewalkForUnknownAfter, refresh_after());
+    if (!missing.empty() && now_millis() - walked_at >= rewalk_after.count()) {
       const log::Fields fields{.connection = connection_};
       log::info(fields,
                 "{}: {} SKUs are on no product (e.g. {}); walking the catalogue again for new "
@@ -281,9 +298,15 @@ asio::awaitable<void> WooCommerceStore::look_up(const std::vector<std::string>& 
     co_await async::offload(context.pool, [&] {
       // What the walk found (it replaced the map) joins what the targeted lookups found.
       const auto walked = index_->find(missing);
-      for (std::size_t i = 0; i < missing.size(); ++i)
-        if (walked[i]) out.found[missing[i]] = *walked[i];
+      std::vector<std::string> not_in_store;
+      for (std::size_t i = 0; i < missing.size(); ++i) {
+        if (walked[i] && !walked[i]->empty())
+          out.found[missing[i]] = *walked[i];
+        else
+          not_in_store.push_back(missing[i]);
+      }
       index_->put(out.found);
+      index_->put_not_in_store(not_in_store);
     });
   } catch (const WooRequestError& e) {
     out.failure = e.what();
@@ -339,6 +362,7 @@ struct WooPush {
 asio::awaitable<std::vector<PushResult>> WooCommerceStore::push(std::vector<PushItem> batch,
                                                                 PushContext context) {
   if (!api_) co_await prepare(context);
+  if (refused_) throw StoreError(*refused_, StoreError::Retry::no);
   WooPush work(batch);
   const auto to_send = co_await find_targets(context, work);
   co_await send_round(*api_, concurrency(), batch, to_send, work.targets, work.states, work.tally);
@@ -357,11 +381,14 @@ asio::awaitable<std::vector<std::size_t>> WooCommerceStore::find_targets(const P
     skus.reserve(count);
     for (const auto& item : work.batch) skus.push_back(item.sku);
     auto found = index_->find(skus);
+    const auto walked_at = index_->walked_at();
     for (std::size_t i = 0; i < count; ++i) {
-      if (found[i])
-        work.targets[i] = std::move(*found[i]);
-      else
+      if (!found[i])
         unknown.push_back(i);
+      else if (found[i]->empty())
+        work.settled[i] = PushResult{PushOutcome::rejected, not_in_catalogue_message(walked_at)};
+      else
+        work.targets[i] = std::move(*found[i]);
     }
   });
 

@@ -4,9 +4,11 @@
 // an id map kept in LMDB. See woocommerce_store.cpp for how the map is mended.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,9 @@ class WooCommerceStore final : public Store {
   std::size_t max_batch() const override;
 
   // Reads the key files (at every run: a rotated key needs no reload), and walks the
-  // whole catalogue when the id map is not complete or is more than a day old.
+  // whole catalogue when the id map is not complete or is older than `catalogue_refresh`.
+  // A refused key is thrown by the next push(), so that the SKUs of its batch carry the
+  // message.
   boost::asio::awaitable<void> prepare(PushContext context) override;
 
   // A SKU is confirmed when every product or variation carrying it answered with the
@@ -51,6 +55,7 @@ class WooCommerceStore final : public Store {
 
  private:
   std::size_t concurrency() const;
+  std::chrono::milliseconds refresh_after() const;
   boost::asio::awaitable<void> walk(const PushContext& context);
   boost::asio::awaitable<void> look_up(const std::vector<std::string>& skus,
                                        const std::vector<std::uint64_t>& parents,
@@ -71,6 +76,7 @@ class WooCommerceStore final : public Store {
   std::shared_ptr<net::ExchangeObserver> exchanges_;  // wraps session_ when it is made
   std::unique_ptr<WooIdIndex> index_;
   std::unique_ptr<WooCommerceApi> api_;  // remade by each prepare() with fresh credentials
+  std::optional<std::string> refused_;   // the key refused in prepare(): push() throws it
 };
 
 }  // namespace pb::connectors
