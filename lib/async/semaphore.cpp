@@ -9,14 +9,30 @@
 
 namespace pb::async {
 
+// The deadlines are named locals, not temporaries: g++ 12 mishandles a class-type temporary
+// passed to a coroutine inside co_await (the project's known pitfall; it crashed here).
 boost::asio::awaitable<void> Semaphore::acquire() {
+  const auto never = boost::asio::steady_timer::time_point::max();
+  const bool granted = co_await wait_turn(never);
+  if (!granted)
+    throw boost::system::system_error(boost::asio::error::operation_aborted, "waiting for a slot");
+}
+
+boost::asio::awaitable<bool> Semaphore::try_acquire_for(std::chrono::milliseconds patience) {
+  const auto deadline = boost::asio::steady_timer::clock_type::now() + patience;
+  const bool granted = co_await wait_turn(deadline);
+  co_return granted;
+}
+
+boost::asio::awaitable<bool> Semaphore::wait_turn(
+    const boost::asio::steady_timer::time_point& deadline) {
   // Queue behind earlier waiters even when a permit is free: release() hands permits
   // over directly, so a free permit with waiters only happens between two resumptions.
   if (free_ > 0 && waiters_.empty()) {
     --free_;
-    co_return;
+    co_return true;
   }
-  Waiter waiter{boost::asio::steady_timer(executor_, boost::asio::steady_timer::time_point::max())};
+  Waiter waiter{boost::asio::steady_timer(executor_, deadline)};
   const auto position = waiters_.insert(waiters_.end(), &waiter);
   // Removes the waiter however this frame ends (cancelled, or destroyed with the
   // io_context) unless release() already took it off the queue.
@@ -29,8 +45,7 @@ boost::asio::awaitable<void> Semaphore::acquire() {
     }
   } leave{*this, waiter, position};
   co_await waiter.wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (!waiter.granted)
-    throw boost::system::system_error(boost::asio::error::operation_aborted, "waiting for a slot");
+  co_return waiter.granted;
 }
 
 void Semaphore::release() {

@@ -3,6 +3,7 @@
 // queue without a permit (a cancellation is never mistaken for a hand-over).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <list>
 #include <utility>
@@ -23,6 +24,11 @@ class Semaphore {
   // Resumes holding one permit. Throws boost::system::system_error(operation_aborted)
   // when the wait is cancelled, without a permit.
   boost::asio::awaitable<void> acquire();
+  // Resumes holding one permit (true), or without one once `patience` has passed (false):
+  // for callers that would rather refuse than queue for long (beed's heavy reads). Whether
+  // a permit was handed over decides, not how the wait ended, so a hand-over that races
+  // with the deadline is a permit held, never a permit lost.
+  boost::asio::awaitable<bool> try_acquire_for(std::chrono::milliseconds patience);
   // Hands the permit to the longest waiter, or frees it.
   void release();
 
@@ -31,9 +37,11 @@ class Semaphore {
 
  private:
   struct Waiter {
-    boost::asio::steady_timer wake;  // never expires by itself: release() cancels it
+    boost::asio::steady_timer wake;  // expires at the waiter's deadline; release() cancels it
     bool granted = false;
   };
+  // Waits in turn until a permit is handed over (true) or `deadline` passes (false).
+  boost::asio::awaitable<bool> wait_turn(const boost::asio::steady_timer::time_point& deadline);
 
   boost::asio::any_io_executor executor_;
   std::size_t free_;

@@ -12,7 +12,6 @@
 #include "control/server.hpp"
 #include "core/types.hpp"
 #include "service/paged_replies.hpp"
-#include "service/read_slots.hpp"
 
 namespace pb::service {
 
@@ -73,8 +72,8 @@ class CommandHandlers : public control::RequestHandler {
   boost::asio::awaitable<ReadLimits> read_limits();
 
   Service& service_;
-  std::optional<ReadSlots> scans_;
-  std::optional<ReadSlots> diffs_;
+  std::optional<async::Semaphore> scans_;
+  std::optional<async::Semaphore> diffs_;
 };
 
 }  // namespace pb::service

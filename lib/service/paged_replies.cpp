@@ -61,8 +61,8 @@ Reply stopping() {
 // One step of `pager` on the pool, holding a scan slot; false when no slot came in time.
 template <class Pager>
 asio::awaitable<bool> step_on_pool(Service& service, ReadLimits limits, Pager& pager) {
-  if (!co_await limits.scans.acquire(limits.patience)) co_return false;
-  const ReadSlot slot(limits.scans);
+  if (!co_await limits.scans.try_acquire_for(limits.patience)) co_return false;
+  const async::SemaphorePermit slot(limits.scans);
   co_await async::offload(service.pool(), [&pager] { pager.step(); });
   co_return true;
 }
@@ -109,8 +109,9 @@ asio::awaitable<Reply> diff_reply(Service& service, ReadLimits limits,
                                   control::EventSink& events) {
   const std::string name(args.at(control::kConnectionArg).as_string());
   const bool stream = flag_arg(args, "stream");
-  if (!co_await limits.diffs.acquire(limits.patience)) co_return busy("diffs", limits.patience);
-  const ReadSlot slot(limits.diffs);
+  if (!co_await limits.diffs.try_acquire_for(limits.patience))
+    co_return busy("diffs", limits.patience);
+  const async::SemaphorePermit slot(limits.diffs);
   const auto warehouse = runner.warehouse();
   const auto rules = sync::Rules::from(runner.config().inventory);
   connectors::Feed feed;

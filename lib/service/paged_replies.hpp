@@ -10,9 +10,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "async/semaphore.hpp"
 #include "control/message.hpp"
 #include "control/server.hpp"
-#include "service/read_slots.hpp"
 
 namespace pb::sync {
 class ConnectionRunner;
@@ -31,8 +31,8 @@ inline constexpr std::size_t kDiffSlots = 2;
 inline constexpr std::chrono::milliseconds kSlotPatience{20'000};
 
 struct ReadLimits {
-  ReadSlots& scans;
-  ReadSlots& diffs;
+  async::Semaphore& scans;
+  async::Semaphore& diffs;
   std::chrono::milliseconds patience = kSlotPatience;
 };
 

@@ -1,5 +1,5 @@
-// ReadSlots: the bound on heavy reads; waiters in order, and a waiter whose
-// patience ran out leaves without a slot.
+// Semaphore::try_acquire_for, as beed bounds its heavy reads: waiters in order, and a
+// waiter whose patience ran out leaves without a permit.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -11,19 +11,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "service/read_slots.hpp"
+#include "async/semaphore.hpp"
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-using pb::service::ReadSlots;
+using pb::async::Semaphore;
 
 namespace {
 
 // Takes a slot, records it, holds it for `hold`, gives it back.
-asio::awaitable<void> reader(ReadSlots& slots, int id, std::chrono::milliseconds patience,
+asio::awaitable<void> reader(Semaphore& slots, int id, std::chrono::milliseconds patience,
                              std::chrono::milliseconds hold, std::vector<int>& got,
                              std::vector<int>& refused) {
-  if (!co_await slots.acquire(patience)) {
+  if (!co_await slots.try_acquire_for(patience)) {
     refused.push_back(id);
     co_return;
   }
@@ -37,7 +37,7 @@ asio::awaitable<void> reader(ReadSlots& slots, int id, std::chrono::milliseconds
 
 TEST_CASE("at most N readers at once, the others in turn") {
   asio::io_context io;
-  ReadSlots slots(io.get_executor(), 2);
+  Semaphore slots(io.get_executor(), 2);
   std::vector<int> got, refused;
   for (int id = 0; id < 5; ++id)
     asio::co_spawn(io, reader(slots, id, 5s, 100ms, got, refused), asio::detached);
@@ -52,7 +52,7 @@ TEST_CASE("at most N readers at once, the others in turn") {
 
 TEST_CASE("a reader whose patience runs out is refused and holds nothing") {
   asio::io_context io;
-  ReadSlots slots(io.get_executor(), 1);
+  Semaphore slots(io.get_executor(), 1);
   std::vector<int> got, refused;
   asio::co_spawn(io, reader(slots, 0, 1s, 300ms, got, refused), asio::detached);
   asio::co_spawn(io, reader(slots, 1, 50ms, 0ms, got, refused), asio::detached);
