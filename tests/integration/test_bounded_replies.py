@@ -152,7 +152,8 @@ class BoundedReplies(harness.BeeTestCase):
         grown_mb = (peak[0] - before) / 1024
         print("beed VmRSS %d MB before, peak %d MB during 4 full reads" %
               (before // 1024, peak[0] // 1024))
-        self.assertLess(grown_mb, 50)
+        if not harness.sanitized_build():  # ASan's quarantine keeps what beed frees
+            self.assertLess(grown_mb, 50)
 
     def test_a_client_that_leaves_stops_the_read(self):
         pid = self.env.proc.pid
