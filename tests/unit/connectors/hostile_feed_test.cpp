@@ -33,19 +33,9 @@ namespace fs = std::filesystem;
 using pb::test::ScratchDir;
 using pb::test::write_file;
 
-namespace {
+using pb::test::dump;
 
-// "SKU=QUANTITY@LINE;..." then "LINE|SKU|MESSAGE" per problem, then the held SKUs.
-std::string dump(const Feed& feed) {
-  std::string out;
-  for (const auto& row : feed.rows)
-    out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line) + ";";
-  out += "\n";
-  for (const auto& p : feed.problems)
-    out += std::to_string(p.line) + "|" + p.sku + "|" + p.message + "\n";
-  for (const auto& sku : feed.held_skus) out += sku + ",";
-  return out;
-}
+namespace {
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -12,24 +12,15 @@
 
 #include "connectors/warehouse/http/json_field_path.hpp"
 #include "connectors/warehouse/http/rfc3339_time.hpp"
+#include "test_support.hpp"
 
 using namespace pb;
 using namespace pb::connectors;
 namespace json = boost::json;
 
-namespace {
+using pb::test::dump;
 
-// "SKU=QUANTITY@LINE;..." then "LINE|SKU|MESSAGE" per problem, then the held SKUs.
-std::string dump(const Feed& feed) {
-  std::string out;
-  for (const auto& row : feed.rows)
-    out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line) + ";";
-  out += "\n";
-  for (const auto& p : feed.problems)
-    out += std::to_string(p.line) + "|" + p.sku + "|" + p.message + "\n";
-  for (const auto& sku : feed.held_skus) out += sku + ",";
-  return out;
-}
+namespace {
 
 std::string at(const JsonFieldPath& path, std::string_view document) {
   const json::value root = json::parse(document);

@@ -17,6 +17,8 @@
 using namespace pb;
 using namespace pb::connectors;
 
+using pb::test::dump;
+
 namespace {
 
 using Value = std::optional<std::string_view>;
@@ -24,18 +26,6 @@ struct Row {
   Value sku;
   Value quantity;
 };
-
-// "SKU=QUANTITY@ROW;..." then "ROW|SKU|MESSAGE" per problem, then the held SKUs.
-std::string dump(const Feed& feed) {
-  std::string out;
-  for (const auto& row : feed.rows)
-    out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line) + ";";
-  out += "\n";
-  for (const auto& p : feed.problems)
-    out += std::to_string(p.line) + "|" + p.sku + "|" + p.message + "\n";
-  for (const auto& sku : feed.held_skus) out += sku + ",";
-  return out;
-}
 
 Feed build(const std::vector<Row>& rows, QuantityText text = QuantityText::integer,
            DuplicatePolicy duplicates = DuplicatePolicy::error) {

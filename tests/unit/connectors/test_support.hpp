@@ -17,6 +17,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "connectors/warehouse/feed.hpp"
+
 namespace pb::test {
 
 class ScratchDir {
@@ -60,6 +62,19 @@ auto run_with_pool(Make make) {
   io.run();
   pool.join();
   return future.get();
+}
+
+// A feed as text the tests compare whole: "SKU=QUANTITY@LINE;..." then "LINE|SKU|MESSAGE" per
+// problem, then the held SKUs (a row or line number is the reader's: a CSV line, a PostgreSQL row).
+inline std::string dump(const connectors::Feed& feed) {
+  std::string out;
+  for (const auto& row : feed.rows)
+    out += row.sku + "=" + std::to_string(row.quantity) + "@" + std::to_string(row.line) + ";";
+  out += "\n";
+  for (const auto& p : feed.problems)
+    out += std::to_string(p.line) + "|" + p.sku + "|" + p.message + "\n";
+  for (const auto& sku : feed.held_skus) out += sku + ",";
+  return out;
 }
 
 }  // namespace pb::test
