@@ -166,7 +166,24 @@ struct WooCommerceStoreConfig {
   bool operator==(const WooCommerceStoreConfig&) const = default;
 };
 
-using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig>;
+// Store `type: vendure`: the Admin API (GraphQL) of a Vendure 3 server.
+struct VendureStoreConfig {
+  std::string url;                      // the Admin API, e.g. https://shop.example.com/admin-api
+  std::string username;                 // with password_file: the login mutation
+  std::filesystem::path password_file;  // may start with $CREDENTIALS_DIRECTORY/
+  std::filesystem::path api_key_file;   // or an API key (Vendure 3.6+), likewise
+  std::string channel_token;            // the vendure-token header; empty: the default channel
+  std::string stock_location_id;        // empty: stockOnHand on the default location
+  std::filesystem::path ca_file;
+  // How old the SKU -> variant map may get before it is walked again; unset:
+  // kDefaultCatalogueRefresh.
+  std::optional<std::chrono::seconds> catalogue_refresh;
+
+  bool operator==(const VendureStoreConfig&) const = default;
+};
+
+using StoreConfig =
+    std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig, VendureStoreConfig>;
 
 // One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
 struct SourceConfig {

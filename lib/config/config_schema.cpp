@@ -8,6 +8,7 @@
 #include "config/config_reader.hpp"
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
+#include "config/store_schema_vendure.hpp"
 
 namespace pb::config {
 
@@ -199,6 +200,14 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            WooCommerceStoreConfig woo;
            reader.section(node, kWooCommerceStore, woo);
            s = std::move(woo);
+         }},
+    {.type = "vendure",
+     .description = "a Vendure 3 server, through the Admin API (GraphQL)",
+     .load =
+         [](StoreConfig& s, const YAML::Node& node, Reader& reader) {
+           VendureStoreConfig vendure;
+           load_vendure_store(vendure, node, reader);
+           s = std::move(vendure);
          }},
 };
 

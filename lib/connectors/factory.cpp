@@ -4,6 +4,7 @@
 
 #include "connectors/store/csv/csv_store.hpp"
 #include "connectors/store/shopify/shopify_store.hpp"
+#include "connectors/store/vendure/vendure_store.hpp"
 #include "connectors/store/woocommerce/woocommerce_store.hpp"
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
 #include "connectors/warehouse/http/http_json_warehouse.hpp"
@@ -45,6 +46,9 @@ std::unique_ptr<Store> make_store(const config::StoreConfig& config, const Store
                  },
                  [&](const config::WooCommerceStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<WooCommerceStore>(c, deps);
+                 },
+                 [&](const config::VendureStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<VendureStore>(c, deps);
                  }},
       config);
 }
