@@ -184,12 +184,13 @@ class VendureStoreTest(BeeTestCase):
         self.first_run(env)
         newer = {s: q + 100 for s, q in feed.items()}
         env.write_feed(newer)
-        env.beectl_async("sync", env.name)
+        request = env.beectl_async("sync", env.name)
         # The push of every SKU is one Vendure call of a few seconds: kill beed inside it.
         harness.wait_for(lambda: (env.conn_status().get("progress") or {}).get("phase") ==
                          "pushing", timeout=30, interval=0.02, what="the push phase")
         time.sleep(0.5)
         env.kill(signal.SIGKILL)
+        harness.BeeEnv.finish_async(request)
         pending = [s for s, i in env.state_dump().items() if i["pending"]]
         self.assertGreater(len(pending), 0, "beed was killed after the run, not inside it")
         # Whatever Vendure applied after beed died, SKUs not confirmed are still pending:

@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include "config/config_loader.hpp"
 #include "connectors/store/vendure/vendure_client.hpp"
 #include "connectors/store/vendure/vendure_graphql.hpp"
 #include "fake_http_session.hpp"
@@ -317,4 +318,52 @@ TEST_CASE("vendure: a refused variant is isolated; unknown SKUs are remembered")
   for (auto i = before; i < f.fake->requests().size(); ++i)
     CHECK(body_of(f.fake->requests()[i]).at("query").as_string().find("VariantsBySku") ==
           json::string::npos);
+}
+
+namespace {
+
+// The store section's keys start on line 5.
+std::string config_error(std::string_view store_lines) {
+  const auto text =
+      "connections:\n"
+      "  shop:\n"
+      "    warehouse: {type: csv, path: /srv/feeds/shop}\n"
+      "    store:\n" +
+      std::string(store_lines);
+  try {
+    config::parse_config(text, "pb.yaml", "/etc/packagebee");
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("vendure: the store section is read and checked") {
+  const auto config = config::parse_config(
+      "connections:\n  shop:\n    warehouse: {type: csv, path: /srv/feeds/shop}\n    store:\n"
+      "      type: vendure\n      url: https://shop.example.com/admin-api/\n"
+      "      username: sync\n      password_file: secrets/vendure\n"
+      "      channel_token: eu\n      stock_location_id: \"2\"\n",
+      "pb.yaml", "/etc/packagebee");
+  const auto& v = std::get<config::VendureStoreConfig>(config.connections[0].store);
+  CHECK(v.url == "https://shop.example.com/admin-api");
+  CHECK(v.password_file == "/etc/packagebee/secrets/vendure");
+  CHECK(v.channel_token == "eu");
+  CHECK(v.stock_location_id == "2");
+  CHECK_FALSE(v.catalogue_refresh);
+
+  CHECK(config_error("      type: vendure\n      url: https://s.test/admin-api\n"
+                     "      username: u\n      password_file: p\n      api_key_file: k\n") ==
+        "pb.yaml:9:21: connections.shop.store.api_key_file: give either api_key_file or "
+        "username and password_file, not both");
+  CHECK(config_error("      type: vendure\n      url: https://s.test/admin-api\n")
+            .find("store.password_file: missing credentials") != std::string::npos);
+  CHECK(config_error("      type: vendure\n      url: https://s.test/admin-api\n"
+                     "      username: u\n")
+            .find("username needs password_file") != std::string::npos);
+  CHECK(config_error("      type: vendure\n      url: http://shop.example.com/admin-api\n"
+                     "      api_key_file: k\n")
+            .find("pb.yaml:6:") == 0);
 }
