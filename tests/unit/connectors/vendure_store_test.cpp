@@ -254,7 +254,7 @@ TEST_CASE("vendure: a full push walks once, then sends 250 variants a call") {
   CHECK(header_of(f.fake->requests()[2], "Authorization") == "Bearer " + f.vendure.session);
 }
 
-TEST_CASE("vendure: an expired session is renewed once; a wrong password names the file") {
+TEST_CASE("vendure: an expired session is renewed once - a wrong password names the file") {
   Fixture f;
   f.serve();
   auto store = f.store();
@@ -274,7 +274,7 @@ TEST_CASE("vendure: an expired session is renewed once; a wrong password names t
   CHECK(message.find("wrong-password") == std::string::npos);
 }
 
-TEST_CASE("vendure: an API key goes in vendure-api-key; a refused one names api_key_file") {
+TEST_CASE("vendure: an API key goes in vendure-api-key - a refused one names api_key_file") {
   Fixture f;
   test::write_file(f.dir / "key", "key-SECRET-89abcdef\n");
   f.config.username.clear();
@@ -293,7 +293,7 @@ TEST_CASE("vendure: an API key goes in vendure-api-key; a refused one names api_
   CHECK(header_of(last, "vendure-token") == "eu-channel");
 }
 
-TEST_CASE("vendure: a refused variant is isolated; unknown SKUs are remembered") {
+TEST_CASE("vendure: a refused variant is isolated - unknown SKUs are remembered") {
   Fixture f;
   f.serve();
   auto store = f.store();
