@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -366,4 +367,20 @@ TEST_CASE("vendure: the store section is read and checked") {
   CHECK(config_error("      type: vendure\n      url: http://shop.example.com/admin-api\n"
                      "      api_key_file: k\n")
             .find("pb.yaml:6:") == 0);
+}
+
+TEST_CASE("vendure: a 503 with Retry-After is waited out and the same call sent again") {
+  Fixture f;
+  auto store = f.store();
+  f.serve(2);  // login, walk
+  f.fake->then_status(503, "busy", {{"Retry-After", "1"}});
+  f.serve(1);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<PushItem> one{{"S-1001", 6}};
+  CHECK(f.push(*store, one)[0].outcome == PushOutcome::confirmed);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(900));
+  CHECK(f.vendure.stock["1"] == 6);
+  const auto& requests = f.fake->requests();
+  REQUIRE(requests.size() == 4);
+  CHECK(requests[2].body == requests[3].body);
 }
