@@ -56,7 +56,7 @@ void Client::set_credentials(Credentials credentials) {
   credentials_ = std::move(credentials);
 }
 
-asio::awaitable<json::value> Client::call(const std::string& body, const std::string& what) {
+asio::awaitable<json::value> Client::call(const std::string& body, std::string_view what) {
   bool fresh = false;
   if (!uses_api_key() && token_.empty()) {
     co_await login();
@@ -113,7 +113,7 @@ asio::awaitable<void> Client::login() {
                     credentials_.username, kAuthTokenHeader));
 }
 
-asio::awaitable<json::value> Client::exchange(const std::string& body, const std::string& what,
+asio::awaitable<json::value> Client::exchange(const std::string& body, std::string_view what,
                                               bool authorised) {
   net::Request request;
   request.method = "POST";
@@ -145,10 +145,10 @@ asio::awaitable<json::value> Client::exchange(const std::string& body, const std
   try {
     response = co_await net::send_with_retries(*session_, request, retry_, judge);
   } catch (const net::RetriesExhausted& e) {
-    throw StoreError(what + ": " + redact(e.what()), StoreError::Retry::no);
+    throw StoreError(std::string(what) + ": " + redact(e.what()), StoreError::Retry::no);
   } catch (const net::TransportError& e) {
     // Not retryable: a certificate that does not verify, an answer over the size cap.
-    throw StoreError(what + ": " + redact(e.what()), StoreError::Retry::no);
+    throw StoreError(std::string(what) + ": " + redact(e.what()), StoreError::Retry::no);
   }
   ++stats_.calls;
   // Vendure sends the session token after a login, and a new one when it renews the session.

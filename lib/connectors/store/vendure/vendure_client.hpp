@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -58,7 +59,9 @@ class Client {
   // more when Vendure answers FORBIDDEN to an older session. Throws CredentialsRefused, and
   // StoreError(Retry::no) when retries ran out or the answer is not GraphQL. `what` names
   // the call in messages.
-  boost::asio::awaitable<boost::json::value> call(const std::string& body, const std::string& what);
+  // `what` is a view, not a std::string: g++ 12 may free a temporary std::string argument
+  // of a coroutine twice.
+  boost::asio::awaitable<boost::json::value> call(const std::string& body, std::string_view what);
 
   // `text` with the password, API key and session token blanked out: for anything Vendure
   // says that ends up in a message.
@@ -70,7 +73,7 @@ class Client {
   bool uses_api_key() const { return !credentials_.api_key.empty(); }
   boost::asio::awaitable<void> login();
   boost::asio::awaitable<boost::json::value> exchange(const std::string& body,
-                                                      const std::string& what, bool authorised);
+                                                      std::string_view what, bool authorised);
   [[noreturn]] void refuse(const std::string& code, const std::string& message,
                            bool fresh_session) const;
 
