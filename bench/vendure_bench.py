@@ -135,6 +135,7 @@ def main():
         measure("Smart Sync, %g%% changed" % args.changed_percent, smart, len(changed), 0)
         env.stop()
 
+        walk = re.search(r"catalogue walk: .*", env.log_text())
         stock = api.stock()
         wrong = [s for s in skus if stock.get(s) != feed[s]]
         print()
@@ -146,6 +147,7 @@ def main():
         print()
         print("SKU/s (warm Full Sync): %.0f; Vendure's CPU / wall: %.0f%%" % (
             rows[1][1] / rows[1][2], 100 * rows[1][8] / rows[1][3]))
+        print("beed's log: %s" % (walk.group(0) if walk else "no catalogue walk logged"))
         print("read back through Vendure's API: %d of %d quantities wrong" % (len(wrong),
                                                                                 len(skus)))
         harness.shutil.rmtree(root, ignore_errors=True)
