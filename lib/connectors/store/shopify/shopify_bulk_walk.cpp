@@ -218,7 +218,8 @@ asio::awaitable<void> download(Walk& walk, const BulkOperation& op, std::uint64_
     chunk.body = {};
     // What was read to the last whole line, with the offset after it: a stop or a kill
     // resumes there and reads the torn line again.
-    co_await commit_step(walk, std::move(items), checkpoint_of(op.id, lines.consumed()));
+    std::string checkpoint = checkpoint_of(op.id, lines.consumed());
+    co_await commit_step(walk, std::move(items), std::move(checkpoint));
     if (walk.context.progress) walk.context.progress->mapping(lines.lines(), op.object_count);
   }
 }
@@ -241,7 +242,9 @@ asio::awaitable<bool> walk_bulk(Walk& walk, const std::string& checkpoint) {
     op = co_await start(walk);
     if (!op) co_return false;
     pb::log::info(walk.fields, "Shopify bulk operation {} started to read the catalogue", op->id);
-    co_await commit_step(walk, {}, checkpoint_of(op->id, 0));
+    std::vector<VariantItem> none;
+    std::string started_at = checkpoint_of(op->id, 0);
+    co_await commit_step(walk, std::move(none), std::move(started_at));
   }
   auto done = co_await wait_for(walk, *op);
   if (done.status != "COMPLETED") {

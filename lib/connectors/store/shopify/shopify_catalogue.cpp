@@ -75,7 +75,8 @@ asio::awaitable<void> walk_pages(Walk& walk, std::string cursor) {
           StoreError::Retry::no);
     // The page and the cursor after it in one transaction: a kill loses at most this page.
     const std::string next = page.has_next_page ? page.end_cursor : cursor;
-    co_await commit_step(walk, std::move(page.variants), std::string(kPagesWord) + next);
+    std::string checkpoint = std::string(kPagesWord) + next;
+    co_await commit_step(walk, std::move(page.variants), std::move(checkpoint));
     if (walk.context.progress) walk.context.progress->mapping(variants, 0);
     if (pages % kLogEveryPages == 0)
       pb::log::info(walk.fields, "Shopify catalogue walk: {} variants read in {} pages", variants,
@@ -104,14 +105,18 @@ asio::awaitable<void> walk_catalogue(Walk& walk) {
   } done{walk.context.progress};
   if (checkpoint && checkpoint->rfind(kPagesWord, 0) == 0) {
     // A paged walk was chosen before (a bulk operation could not serve): it goes on.
-    co_await walk_pages(walk, checkpoint->substr(kPagesWord.size()));
+    std::string cursor = checkpoint->substr(kPagesWord.size());
+    co_await walk_pages(walk, std::move(cursor));
     co_return;
   }
   if (walk.result_sessions) {
     const bool resumed = checkpoint && checkpoint->rfind(kBulkWord, 0) == 0;
-    if (co_await walk_bulk(walk, resumed ? *checkpoint : std::string())) co_return;
+    // Named lvalues as coroutine arguments: g++ 12 frees a temporary one twice.
+    const std::string from = resumed ? *checkpoint : std::string();
+    if (co_await walk_bulk(walk, from)) co_return;
   }
-  co_await walk_pages(walk, {});
+  std::string first_page;
+  co_await walk_pages(walk, std::move(first_page));
 }
 
 asio::awaitable<std::unordered_map<std::string, ItemIds>> find_skus(GraphqlClient& client,
