@@ -168,9 +168,11 @@ asio::awaitable<Chunk> fetch_chunk(Walk& walk, net::HttpSession& session, const 
         if (slash != std::string::npos)
           std::from_chars(range->data() + slash + 1, range->data() + range->size(), size);
         // Without the size ("bytes a-b/*"), a short chunk is the last one.
+        // Decided before the body moves into the chunk (a braced list moves it first).
         const bool last =
-            size != 0 ? offset + response.body.size() >= size : response.body.size() < kChunkBytes;
-        co_return Chunk{std::move(response.body), last || response.body.empty()};
+            response.body.empty() || (size != 0 ? offset + response.body.size() >= size
+                                                : response.body.size() < kChunkBytes);
+        co_return Chunk{std::move(response.body), last};
       }
       if (response.status == 200) {  // the whole file: Range ignored
         auto all = std::move(response.body);
