@@ -504,7 +504,7 @@ def bench_shopify(a, ws):
         ["walk time at the raised restore rate (beed's log)",
          f"{walk_s:.1f} s" if walk_s is not None else "-"],
         ["walk time at Standard rates: cost / 100 - 2,000 / 100",
-         f"{at_standard:,.0f} s ({at_standard / 60:.1f} min)"],
+         f"{at_standard:,.0f} s ({at_standard / 60:.1f} min)" if pages else "-"],
         ["first push: inventorySetQuantities calls / THROTTLED", f"{len(push1['ran']):,} / "
                                                                  f"{push1['throttled']:,}"],
         ["first run: read / pushed / duration",

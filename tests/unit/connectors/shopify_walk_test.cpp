@@ -86,7 +86,7 @@ TEST_CASE("shopify JSONL: a last line without newline is read, a torn one throws
   CHECK(torn.consumed() < kResult.size() - 20);
 }
 
-TEST_CASE("shopify JSONL: a resumed reader counts from its start offset; garbage throws") {
+TEST_CASE("shopify JSONL: a resumed reader counts from its start offset, and garbage throws") {
   shopify::VariantLines lines(1000);
   std::vector<shopify::VariantItem> items;
   const std::string line = "{\"sku\":\"D\",\"inventoryItem\":{\"id\":\"x\"}}\r\n";
