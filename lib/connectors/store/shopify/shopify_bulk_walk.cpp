@@ -26,6 +26,7 @@ using std::chrono::milliseconds;
 // catalogue of 100,000 variants takes Shopify a minute or more.
 constexpr milliseconds kFirstPoll{1000};
 constexpr milliseconds kMaxPoll{5000};
+constexpr milliseconds kLogEvery{30'000};
 // The result is read 4 MiB a request: about 35,000 variants a chunk and a transaction.
 constexpr std::uint64_t kChunkBytes = std::uint64_t{4} << 20;
 constexpr int kDownloadAttempts = 4;
@@ -97,8 +98,14 @@ asio::awaitable<std::optional<BulkOperation>> current(Walk& walk) {
 // Polls `op` until it ends, with a growing interval, showing objectCount as progress.
 asio::awaitable<BulkOperation> wait_for(Walk& walk, BulkOperation op) {
   milliseconds delay = kFirstPoll;
+  auto logged = std::chrono::steady_clock::now();
   while (!op.finished()) {
     if (walk.context.progress) walk.context.progress->mapping(op.object_count, 0);
+    if (std::chrono::steady_clock::now() - logged >= kLogEvery) {  // the journal shows it move
+      pb::log::info(walk.fields, "Shopify bulk operation {}: {}, {} objects so far", op.id,
+                    op.status, op.object_count);
+      logged = std::chrono::steady_clock::now();
+    }
     co_await sleep_watching(walk, delay);
     delay = std::min(kMaxPoll, delay * 3 / 2);
     auto again = co_await poll(walk, op.id);
