@@ -858,3 +858,41 @@ TEST_CASE("shopify: the bulk walk streams a result of several chunks into the ma
   CHECK(cache.size() == kVariants);
   CHECK_FALSE(cache.walk_checkpoint());
 }
+
+TEST_CASE("shopify: a bulk query refused with ACCESS_DENIED falls back to the paged walk") {
+  Fixture f;
+  f.session->then_status(
+      200,
+      R"({"errors":[{"message":"Access denied for bulkOperationRunQuery field.","extensions":{"code":"ACCESS_DENIED"}}],"data":null})");
+  f.session->then([](const net::Request& r) {
+    CHECK(query_of(r).find("PackageBeeVariants") != std::string::npos);
+    return reply(variants({{"A", item(1)}, {"B", item(2)}}));
+  });
+  auto results = std::make_shared<FakeHttpSession>("https://storage.test");
+  auto store = f.store_with_results(results);
+  run_prepare(*store);
+  CHECK(f.session->requests().size() == 2);
+  CHECK(results->requests().empty());
+  CHECK(f.cached("B") == item(2));
+  CHECK(LmdbStoreIdCache(f.db, "shop", std::string(kFingerprint)).complete());
+}
+
+TEST_CASE("shopify: a bulk operation with no result (an empty catalogue) completes an empty map") {
+  Fixture f;
+  f.session->then([](const net::Request&) {
+    return reply(json::parse(R"({"bulkOperationRunQuery":{"bulkOperation":
+        {"id":"gid://shopify/BulkOperation/3","status":"CREATED"},"userErrors":[]}})"));
+  });
+  f.session->then([](const net::Request&) {
+    return reply(json::parse(R"({"bulkOperation":{"id":"gid://shopify/BulkOperation/3",
+        "status":"COMPLETED","errorCode":null,"objectCount":"0","url":null}})"));
+  });
+  auto results = std::make_shared<FakeHttpSession>("https://storage.test");
+  auto store = f.store_with_results(results);
+  run_prepare(*store);
+  CHECK(f.session->unused() == 0);  // started, polled once
+  CHECK(results->requests().empty());
+  LmdbStoreIdCache cache(f.db, "shop", std::string(kFingerprint));
+  CHECK(cache.complete());
+  CHECK(cache.size() == 0);
+}

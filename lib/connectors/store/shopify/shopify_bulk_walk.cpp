@@ -125,7 +125,21 @@ asio::awaitable<std::optional<BulkOperation>> start(Walk& walk) {
   for (;;) {
     boost::json::object variables{{"query", kBulkVariantsQuery}};
     auto body = request_body(kBulkRunMutation, std::move(variables));
-    const auto reply = co_await walk.client.call(CallKind::bulk_operation, std::move(body));
+    Reply reply;
+    std::string refused;
+    try {
+      reply = co_await walk.client.call(CallKind::bulk_operation, std::move(body));
+    } catch (const TokenRefused&) {
+      throw;  // no walk of any kind can go on
+    } catch (const StoreError& e) {
+      // A GraphQL error without data (ACCESS_DENIED: the app lacks a scope bulk queries
+      // need, a version without bulk operations...): the paged walk may still serve.
+      refused = e.what();
+    }
+    if (!refused.empty()) {
+      pb::log::warn(walk.fields, "Shopify refused the bulk query ({}); paging instead", refused);
+      co_return std::nullopt;
+    }
     const auto started = read_or_throw([&] { return read_bulk_start(reply.data); });
     if (started.operation && started.errors.empty()) co_return started.operation;
     const bool busy = std::any_of(started.errors.begin(), started.errors.end(),
