@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "cli/progress.hpp"
 #include "cli/reply_fields.hpp"
 #include "cli/table.hpp"
 #include "cli/text.hpp"
@@ -74,15 +75,19 @@ std::string joined(const json::array& names) {
 }
 
 // The STATE cell of status: "syncing 4000/10000" while a run pushes,
-// "syncing (reading)" before, ", paused" when automatic syncs are.
+// "syncing (mapping 2500/100000)" while the store walks its catalogue, "syncing (reading)" before,
+// ", paused" when automatic syncs are.
 std::string state_cell(const json::value& connection) {
   std::string state = cell(connection, "state");
   const json::value* progress = field(connection, "progress");
   if (progress != nullptr && progress->is_object()) {
     const std::string phase = text(*progress, "phase", "?");
-    state = phase == "pushing" ? "syncing " + count_text(*progress, "pushed") + "/" +
-                                     count_text(*progress, "total")
-                               : "syncing (" + phase + ")";
+    if (phase == "pushing")
+      state = "syncing " + count_text(*progress, "pushed") + "/" + count_text(*progress, "total");
+    else if (phase == "mapping")
+      state = "syncing (" + mapping_text(*progress) + ")";
+    else
+      state = "syncing (" + phase + ")";
   }
   if (flag(connection, "paused") && state != "paused") state += ", paused";
   return state;

@@ -10,6 +10,13 @@
 namespace pb::cli {
 namespace json = boost::json;
 
+std::string mapping_text(const json::value& progress) {
+  std::string out = "mapping " + with_thousands(integer(progress, "mapped").value_or(0));
+  if (const std::int64_t total = integer(progress, "mapping_total").value_or(0); total > 0)
+    out += "/" + with_thousands(total);
+  return out;
+}
+
 void PushRate::observe(const json::value& progress) {
   if (start_ms_ >= 0 || text(progress, "phase", "") != "pushing") return;
   start_ms_ = integer(progress, "elapsed_ms").value_or(0);
@@ -43,7 +50,8 @@ std::optional<std::string> ProgressPrinter::line(const json::value& progress) {
   phase_ = phase;
   last_printed_ms_ = elapsed;
 
-  std::string out = "run " + count_text(progress, "run_id") + ": " + phase;
+  std::string out = "run " + count_text(progress, "run_id") + ": " +
+                    (phase == "mapping" ? mapping_text(progress) : phase);
   if (phase == "pushing") {
     out += " " + std::to_string(pushed) + "/" + count_text(progress, "total");
     if (const std::optional<std::int64_t> rate = rate_.per_second(progress))
@@ -86,7 +94,8 @@ std::string ProgressBar::render(const json::value& progress) const {
   const std::size_t max_width = columns_ > 1 ? columns_ - 1 : 1;
 
   const std::string phase = text(progress, "phase", "?");
-  std::string line = "run " + count_text(progress, "run_id") + ": " + phase;
+  std::string line = "run " + count_text(progress, "run_id") + ": " +
+                     (phase == "mapping" ? mapping_text(progress) : phase);
   std::string rejected_text;
   if (const std::int64_t rejected = integer(progress, "rejected").value_or(0); rejected > 0)
     rejected_text = ", " + with_thousands(rejected) + " rejected";

@@ -11,6 +11,10 @@
 
 namespace pb::cli {
 
+// "mapping 2,500/100,000" (or "mapping 2,500" when the store did not say how
+// many there are): a run in phase mapping, the store walking its catalogue.
+std::string mapping_text(const boost::json::value& progress);
+
 // The push rate of a run, measured from its first "pushing" event so that
 // reading and change detection do not dilute it. Feed it every event.
 class PushRate {

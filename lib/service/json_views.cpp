@@ -37,6 +37,8 @@ boost::json::object progress_json(const sync::RunProgress& progress, std::uint64
           {"total", queued ? 0 : progress.total},
           {"pushed", queued ? 0 : progress.pushed},
           {"rejected", queued ? 0 : progress.rejected},
+          {"mapped", queued ? 0 : progress.mapped},
+          {"mapping_total", queued ? 0 : progress.mapping_total},
           {"elapsed_ms", queued ? 0 : now_millis() - progress.started_at}};
 }
 

@@ -23,6 +23,13 @@ class LmdbStoreIdCache final : public connectors::StoreIdCache {
   void put(const std::vector<std::pair<std::string, std::string>>& entries) override;
   void erase(const std::vector<std::string>& skus) override;
   std::size_t size() override;
+  // A walk in progress is a store_id_maps value "<fingerprint>\nwalk\n<checkpoint>"; a
+  // complete map's is "<fingerprint>\n<millis>" (as before walks were resumable).
+  std::optional<std::string> walk_checkpoint() override;
+  void begin_walk(const std::string& checkpoint) override;
+  void walk_step(const std::vector<std::pair<std::string, std::string>>& entries,
+                 const std::string& checkpoint) override;
+  void finish_walk(UnixMillis now) override;
 
  private:
   InventoryDb& db_;

@@ -30,6 +30,8 @@ std::string_view to_string(RunPhase phase) {
       return "reading";
     case RunPhase::detecting:
       return "detecting";
+    case RunPhase::mapping:
+      return "mapping";
     case RunPhase::pushing:
       return "pushing";
     case RunPhase::recording:
@@ -292,14 +294,33 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
       run.kind == SyncKind::full ? detected.counts.listed : detected.counts.pending;
 }
 
-// Credentials and id caches, once per run and only when there is work.
+// Where a store's catalogue walk shows: the run's progress, as phase mapping. On the loop.
+class RunMappingProgress final : public connectors::MappingProgress {
+ public:
+  explicit RunMappingProgress(RunProgress& progress) : progress_(progress) {}
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    progress_.phase = RunPhase::mapping;
+    progress_.mapped = mapped;
+    progress_.mapping_total = total;
+  }
+  void mapping_done() override { progress_.phase = RunPhase::pushing; }
+
+ private:
+  RunProgress& progress_;
+};
+
+// Credentials and id caches, once per run and only when there is work. The store may walk its
+// catalogue meanwhile: it shows as phase mapping, and a stop ends it (the read's stop flag).
 asio::awaitable<void> prepare_store(RunContext& ctx) {
-  connectors::PushContext context{ctx.env.pool, ctx.reference};
+  RunMappingProgress sink(ctx.control.progress);
+  connectors::PushContext context{ctx.env.pool, ctx.reference, &sink, ctx.control.read_stop()};
   try {
     co_await ctx.env.store.prepare(context);
   } catch (const connectors::StoreError& e) {
+    ctx.control.progress.phase = RunPhase::pushing;
     throw std::runtime_error(std::string("store unavailable: ") + e.what());
   }
+  ctx.control.progress.phase = RunPhase::pushing;
 }
 
 // Records the verdicts on `batch` in one transaction, notes the first SKU the store did not

@@ -24,7 +24,8 @@
 namespace pb::sync {
 
 // Where a run is; `beectl status` shows it as to_string gives it.
-enum class RunPhase { queued, reading, detecting, pushing, recording };
+// `mapping`: the store is walking its catalogue (SKU -> its ids) before the first push can go.
+enum class RunPhase { queued, reading, detecting, mapping, pushing, recording };
 std::string_view to_string(RunPhase phase);
 
 // What `beectl status` and `--wait` show of a run in progress.
@@ -37,6 +38,10 @@ struct RunProgress {
   std::uint64_t pushed = 0;
   std::uint64_t rejected = 0;
   UnixMillis started_at = 0;
+  // The store's catalogue walk (phase mapping): entries read so far, and how many
+  // there are when the platform says (0: unknown). Kept after the walk, for the record.
+  std::uint64_t mapped = 0;
+  std::uint64_t mapping_total = 0;
 };
 
 // What a ConnectionRunner shares with its run in flight: the run's progress, a

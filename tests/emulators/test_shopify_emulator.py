@@ -454,6 +454,90 @@ class ShopifyEmulatorTest(unittest.TestCase):
             self.assertIn("errors", d, args)
             self.assertIsNone(d["data"], args)
 
+    # ---- bulk operations (bulk.js) ----
+    BULK_QUERY = "{ productVariants { edges { node { id sku inventoryItem { id } } } } }"
+    RUN_BULK = """mutation Run($q: String!) { bulkOperationRunQuery(query: $q) {
+      bulkOperation { id status } userErrors { code field message } } }"""
+    POLL_BULK = """query Poll($id: ID!) { bulkOperation(id: $id) {
+      id status errorCode objectCount url query } }"""
+
+    def run_bulk(self, version="2025-10", query=None):
+        d = self.gql(self.RUN_BULK, {"q": query or self.BULK_QUERY}, version)
+        return d["data"]["bulkOperationRunQuery"]
+
+    def wait_bulk(self, op_id, version="2025-10"):
+        for _ in range(200):
+            op = self.gql(self.POLL_BULK, {"id": op_id}, version)["data"]["bulkOperation"]
+            if op["status"] in ("COMPLETED", "FAILED", "CANCELED", "EXPIRED"):
+                return op
+            time.sleep(0.05)
+        self.fail("bulk operation did not finish")
+
+    def fetch_result(self, url, headers=None):
+        path = url.split("://", 1)[1]
+        path = path[path.index("/"):]
+        return lib.request(self.emu.port, "GET", path, None, headers, self.ctx)
+
+    def setUp(self):
+        self.control("POST", "/_emulator/config", {"bulkBaseMs": 300, "bulkMsPerObject": 0})
+
+    def test_bulk_query_runs_one_at_a_time_and_serves_jsonl_with_range(self):
+        started = self.run_bulk()
+        self.assertEqual(started["userErrors"], [])
+        op = started["bulkOperation"]
+        self.assertEqual(op["status"], "CREATED")
+        busy = self.run_bulk()  # before 2026-01: one bulk query at a time per app and shop
+        self.assertIsNone(busy["bulkOperation"])
+        self.assertEqual(busy["userErrors"][0]["code"], "OPERATION_IN_PROGRESS")
+        done = self.wait_bulk(op["id"])
+        self.assertEqual(done["status"], "COMPLETED")
+        variants = len(self.control("GET", "/_emulator/state")["variants"])
+        self.assertEqual(done["objectCount"], str(variants))  # UnsignedInt64: a string
+        self.assertTrue(done["url"].startswith("https://localhost:"), done["url"])  # not the shop
+        whole = self.fetch_result(done["url"])
+        self.assertEqual(whole.status, 200)
+        lines = whole.body.decode().splitlines()
+        self.assertEqual(len(lines), variants)
+        first = json.loads(lines[0])
+        self.assertEqual(set(first), {"id", "sku", "inventoryItem"})
+        part = self.fetch_result(done["url"], {"Range": "bytes=10-109"})
+        self.assertEqual(part.status, 206)
+        self.assertEqual(part.body, whole.body[10:110])
+        self.assertEqual(part.header("Content-Range"), f"bytes 10-109/{len(whole.body)}")
+        beyond = self.fetch_result(done["url"], {"Range": f"bytes={len(whole.body)}-"})
+        self.assertEqual(beyond.status, 416)
+
+    def test_bulk_queries_run_five_at_once_from_2026_01(self):
+        ops = [self.run_bulk("2026-01") for _ in range(5)]
+        self.assertTrue(all(o["bulkOperation"] for o in ops), ops)
+        sixth = self.run_bulk("2026-01")
+        self.assertEqual(sixth["userErrors"][0]["code"], "OPERATION_IN_PROGRESS")
+        for o in ops:
+            self.wait_bulk(o["bulkOperation"]["id"], "2026-01")
+
+    def test_bulk_empty_result_has_no_url(self):
+        q = '{ productVariants(query: "sku:NO-SUCH-SKU") { edges { node { id sku } } } }'
+        done = self.wait_bulk(self.run_bulk(query=q)["bulkOperation"]["id"])
+        self.assertEqual((done["status"], done["objectCount"], done["url"]), ("COMPLETED", "0", None))
+
+    def test_bulk_query_without_a_connection_is_invalid(self):
+        bad = self.run_bulk(query="{ shop { id } }")
+        self.assertIsNone(bad["bulkOperation"])
+        self.assertEqual(bad["userErrors"][0]["code"], "INVALID")
+
+    def test_bulk_faults_failed_access_denied_and_cut_download(self):
+        self.control("POST", "/_emulator/faults", {"bulk_access_denied_next": 1, "bulk_fail_next": 1})
+        denied = self.wait_bulk(self.run_bulk()["bulkOperation"]["id"])
+        self.assertEqual((denied["status"], denied["errorCode"], denied["url"]),
+                         ("FAILED", "ACCESS_DENIED", None))
+        failed = self.wait_bulk(self.run_bulk()["bulkOperation"]["id"])
+        self.assertEqual((failed["status"], failed["errorCode"]), ("FAILED", "INTERNAL_SERVER_ERROR"))
+        done = self.wait_bulk(self.run_bulk()["bulkOperation"]["id"])
+        self.control("POST", "/_emulator/faults", {"bulk_cut_next": 1})
+        with self.assertRaises(Exception):  # the body stops short of its Content-Length
+            self.fetch_result(done["url"])
+        self.assertEqual(self.fetch_result(done["url"]).status, 200)
+
     # ---- fault switches ----
     def test_fault_latency(self):
         self.control("POST", "/_emulator/faults", {"latency_ms": 400})

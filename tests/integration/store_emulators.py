@@ -88,6 +88,15 @@ class StoreEmulator:
     def variant_pages(self):
         return [e for e in self.requests() if "productVariants" in (e.get("root_fields") or [])]
 
+    def bulk_starts(self):
+        """The bulkOperationRunQuery calls, in order."""
+        return [e for e in self.requests()
+                if "bulkOperationRunQuery" in (e.get("root_fields") or [])]
+
+    def result_downloads(self):
+        """The GETs of bulk results (with the Range asked and the fault applied, if any)."""
+        return [e for e in self.requests() if e.get("path", "").startswith("/_bulk_results/")]
+
     # ---- WooCommerce ---------------------------------------------------------------------
 
     def woo_stock(self):

@@ -112,8 +112,11 @@ class ShopifyStoreTest(BeeTestCase):
                 self.assertIsNone(q["changeFromQuantity"])
                 self.assertEqual(q["locationId"], "gid://shopify/Location/1")
         self.assertEqual(len(keys), 3)
+        # The catalogue came from one bulk operation, its result read in one Range request.
+        self.assertEqual(len(em.bulk_starts()), 1)
+        self.assertEqual(len(em.result_downloads()), 1)
         pages = len(em.variant_pages())
-        self.assertEqual(pages, 3)  # the catalogue walk: ceil(600 / 250) pages
+        self.assertEqual(pages, 0)
 
         feed[sku(5)] = 1000
         feed[sku(321)] = 0
@@ -136,6 +139,7 @@ class ShopifyStoreTest(BeeTestCase):
         run = self.sync(env, "full")
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
         self.assertEqual(len(em.variant_pages()), pages)
+        self.assertEqual(len(em.bulk_starts()), 1)
         self.assert_secret_hidden(env)
 
     def test_unknown_skus_make_the_run_partial_and_the_rest_is_applied(self):
@@ -157,10 +161,11 @@ class ShopifyStoreTest(BeeTestCase):
 
     def test_throttling_is_paced_and_every_quantity_lands(self):
         # A bucket of 600 points restoring 300/s, and pushes made to cost 250 points each: the
-        # walk (3 pages of about 500 points) and the pushes (3) need about 2,260 points, so
-        # beed must wait about 5.5 s for the bucket in all.
+        # walk (3 pages of about 500 points: the bulk operation is denied, so beed pages) and
+        # the pushes (3) need about 2,260 points, so beed must wait about 5.5 s for the bucket.
         em = self.emulator("--max-available", "600", "--restore-rate", "300",
                            "--mutation-cost", "inventorySetQuantities=250")
+        em.faults(bulk_access_denied_next=1)
         env = self.shop_env(em)
         feed = full_feed(11)
         env.write_feed(feed)

@@ -18,6 +18,7 @@ void MemoryStoreIdCache::replace_all(std::vector<std::pair<std::string, std::str
   ids_.clear();
   for (auto& [sku, id] : entries) ids_.insert_or_assign(std::move(sku), std::move(id));
   completed_at_ = now;
+  checkpoint_.reset();
 }
 
 void MemoryStoreIdCache::put(const std::vector<std::pair<std::string, std::string>>& entries) {
@@ -26,6 +27,23 @@ void MemoryStoreIdCache::put(const std::vector<std::pair<std::string, std::strin
 
 void MemoryStoreIdCache::erase(const std::vector<std::string>& skus) {
   for (const auto& sku : skus) ids_.erase(sku);
+}
+
+void MemoryStoreIdCache::begin_walk(const std::string& checkpoint) {
+  ids_.clear();
+  completed_at_ = 0;
+  checkpoint_ = checkpoint;
+}
+
+void MemoryStoreIdCache::walk_step(const std::vector<std::pair<std::string, std::string>>& entries,
+                                   const std::string& checkpoint) {
+  put(entries);
+  checkpoint_ = checkpoint;
+}
+
+void MemoryStoreIdCache::finish_walk(UnixMillis now) {
+  completed_at_ = now;
+  checkpoint_.reset();
 }
 
 std::unique_ptr<StoreIdCache> open_id_cache(const StoreIdCacheFactory& factory,

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <string>
 
 #include "connectors/store/store_id_cache.hpp"
 
@@ -18,10 +20,16 @@ class MemoryStoreIdCache final : public StoreIdCache {
   void put(const std::vector<std::pair<std::string, std::string>>& entries) override;
   void erase(const std::vector<std::string>& skus) override;
   std::size_t size() override { return ids_.size(); }
+  std::optional<std::string> walk_checkpoint() override { return checkpoint_; }
+  void begin_walk(const std::string& checkpoint) override;
+  void walk_step(const std::vector<std::pair<std::string, std::string>>& entries,
+                 const std::string& checkpoint) override;
+  void finish_walk(UnixMillis now) override;
 
  private:
   std::map<std::string, std::string, std::less<>> ids_;
   UnixMillis completed_at_ = 0;
+  std::optional<std::string> checkpoint_;
 };
 
 // The cache `factory` opens for `fingerprint`, or a MemoryStoreIdCache when there is no factory.

@@ -2,7 +2,9 @@
 // a batch of SKUs and say, per SKU, whether the store took them.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,9 +36,29 @@ struct PushResult {
   std::string message;  // the store's words, for rejected and transient
 };
 
+// What a store tells the run while it maps SKUs to its own ids (a catalogue
+// walk, before the first push can go): the run shows it as its `mapping` phase,
+// so that `beectl status` says what the time goes on. Set by the runner; called
+// on the event loop only.
+class MappingProgress {
+ public:
+  virtual ~MappingProgress() = default;
+  // `mapped` catalogue entries read so far; `total` how many there are when the
+  // platform says (0: unknown).
+  virtual void mapping(std::uint64_t mapped, std::uint64_t total) = 0;
+  // The walk is over (finished or failed).
+  virtual void mapping_done() = 0;
+};
+
 struct PushContext {
-  boost::asio::any_io_executor pool;  // for blocking work (file I/O)
-  std::string run_reference;          // "CONNECTION/RUN-ID", for stores that record a reason
+  boost::asio::any_io_executor pool;    // for blocking work (file I/O)
+  std::string run_reference;            // "CONNECTION/RUN-ID", for stores that record a reason
+  MappingProgress* progress = nullptr;  // the run's, during prepare(); null: nobody listens
+  // Set when the run is to stop (beectl pause, SIGTERM): a long walk checks it
+  // between pages and while it polls, and throws StoreError. Null: never set.
+  std::shared_ptr<const std::atomic<bool>> stop = nullptr;
+
+  bool stop_requested() const { return stop && stop->load(); }
 };
 
 // The whole batch failed. Every item of the batch counts as transient: it

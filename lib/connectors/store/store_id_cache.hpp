@@ -8,6 +8,17 @@
 // the same fingerprint (store type, shop, location): a SKU absent from a
 // complete map is not in the store, at least as of that walk. A different
 // fingerprint (the connection now points elsewhere) empties the cache.
+//
+// Resumable walks. A walk of a large catalogue takes minutes to hours (pages at
+// the platform's rate, or a server-side export): a stop or a kill must not send
+// the next run back to page one. So a walk is written as it goes: begin_walk()
+// records where it starts, each walk_step() commits what was read with where to
+// go on from (the checkpoint) in one transaction, finish_walk() marks the map
+// complete. After a restart, walk_checkpoint() says where the walk stood. The
+// checkpoint is opaque to the cache: the connector encodes what it needs to go
+// on (a page cursor, "page 7", a bulk operation's id and a byte offset...), and
+// should start it with a word naming the kind of walk, so that a connector whose
+// walk changed kind since (an upgrade) can tell, and begin again.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +58,21 @@ class StoreIdCache {
   virtual void erase(const std::vector<std::string>& skus) = 0;
 
   virtual std::size_t size() = 0;
+
+  // ---- resumable walks (see the top of this file) ----
+  // The checkpoint of the walk in progress under this fingerprint; nullopt when
+  // none is (never walked, complete, or another fingerprint on record).
+  virtual std::optional<std::string> walk_checkpoint() = 0;
+  // Starts a walk: drops the complete mark and every entry, and records
+  // `checkpoint`. Until finish_walk(), complete() is false.
+  virtual void begin_walk(const std::string& checkpoint) = 0;
+  // Adds `entries` (as put(): a SKU already stored is replaced, so a connector
+  // that merges ids across pages reads them with find() first) and moves the
+  // checkpoint to `checkpoint`, in one transaction: a kill leaves both or neither.
+  virtual void walk_step(const std::vector<std::pair<std::string, std::string>>& entries,
+                         const std::string& checkpoint) = 0;
+  // Ends the walk: the map is complete as of `now`, and has no checkpoint.
+  virtual void finish_walk(UnixMillis now) = 0;
 };
 
 // Opens the connection's cache for the catalogue `fingerprint` names.

@@ -429,8 +429,21 @@ function rootValue(ctx) {
     productVariants: (args) => {
       const { predicate, warnings } = parseSearch(args.query);
       if (warnings.length) ctx.searchWarnings.push({ path: ['productVariants'], query: args.query, warnings });
-      return connection(store.variants.filter(predicate), args, (v) => variantView(store, v));
+      const list = store.variants.filter(predicate);
+      if (ctx.bulk) {
+        // A bulk query reads the whole connection, without first/after (shopify.dev bulk guide).
+        const nodes = list.map((v) => variantView(store, v));
+        return { nodes, edges: nodes.map((node) => ({ cursor: '', node })), pageInfo: { hasNextPage: false, hasPreviousPage: false } };
+      }
+      return connection(list, args, (v) => variantView(store, v));
     },
+    bulkOperationRunQuery: (args) => ctx.bulkOps.run(args, ctx),
+    bulkOperationCancel: ({ id }) => {
+      ctx.bulkOps.cancel(id);
+      return { bulkOperation: ctx.bulkOps.byId(id, ctx.bulkKey), userErrors: [] };
+    },
+    bulkOperation: ({ id }) => ctx.bulkOps.byId(id, ctx.bulkKey),
+    currentBulkOperation: () => ctx.bulkOps.current(ctx.bulkKey),
     productVariant: ({ id }) => variantView(store, store.variantById.get(id)),
     inventoryItem: ({ id }) => itemView(store, store.itemById.get(id)),
     locations: (args) => connection([...store.locations.values()], args, (l) => locationView(store, l.id)),

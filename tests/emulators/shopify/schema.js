@@ -80,11 +80,39 @@ function sdlFor(f) {
       locations(first: Int, after: String, last: Int, before: String): LocationConnection!
       location(id: ID): Location
       shop: Shop!
+      bulkOperation(id: ID!): BulkOperation
+      currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
     }
 
     type Mutation {
       inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+      bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload
+      bulkOperationCancel(id: ID!): BulkOperationCancelPayload
     }
+
+    scalar UnsignedInt64
+    scalar URL
+    enum BulkOperationStatus { CANCELED CANCELING COMPLETED CREATED EXPIRED FAILED RUNNING }
+    enum BulkOperationErrorCode { ACCESS_DENIED INTERNAL_SERVER_ERROR TIMEOUT }
+    enum BulkOperationType { MUTATION QUERY }
+    enum BulkOperationUserErrorCode { INVALID OPERATION_IN_PROGRESS }
+    type BulkOperation {
+      id: ID!
+      status: BulkOperationStatus!
+      errorCode: BulkOperationErrorCode
+      objectCount: UnsignedInt64!
+      rootObjectCount: UnsignedInt64!
+      fileSize: UnsignedInt64
+      url: URL
+      partialDataUrl: URL
+      query: String!
+      type: BulkOperationType!
+      createdAt: DateTime!
+      completedAt: DateTime
+    }
+    type BulkOperationUserError { code: BulkOperationUserErrorCode field: [String!] message: String! }
+    type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
+    type BulkOperationCancelPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
 
     type Shop { id: ID! name: String! myshopifyDomain: String! }
 

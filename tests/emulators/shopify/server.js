@@ -17,6 +17,9 @@
 //   POST /_emulator/inventory                  {inventory_item_id, location_id, available}: an
 //                                              edit made "in the store" (to make CAS checks fail)
 //   GET  /_emulator/requests                   the request log kept in memory
+//   GET  /_bulk_results/{n}.jsonl              a bulk operation's result (bulk.js), HTTP Range
+//                                              honoured; the URL names --result-host (default
+//                                              localhost), not the shop's host
 // /_emulator/* needs no token and is never subject to faults, throttling or latency.
 //
 // Request log (--request-log FILE, JSON lines; also GET /_emulator/requests): one object per
@@ -41,6 +44,7 @@ const { Store } = require('./store');
 const { schemaFor, isValidVersion } = require('./schema');
 const { CostCalculator, findOversizedInputs } = require('./cost');
 const { rootValue } = require('./api');
+const { BulkOperations } = require('./bulk');
 
 const THROTTLE_DOC = 'https://shopify.dev/api/usage/rate-limits';
 // shopify.dev "API response status and error codes": 401 body for a missing or wrong token.
@@ -56,7 +60,8 @@ function usage(msg) {
       '                 [--max-available N] [--restore-rate N] [--max-cost N] [--mutation-cost N|NAME=N]...\n' +
       '                 [--input-array-limit N] [--latency-ms N] [--fail-next N] [--fail-status S]\n' +
       '                 [--drop-next N] [--drop-after-apply-next N] [--malformed-next N]\n' +
-      '                 [--rate-limit-next N] [--retry-after S]\n',
+      '                 [--rate-limit-next N] [--retry-after S]\n' +
+      '                 [--bulk-base-ms N] [--bulk-ms-per-object N] [--result-host NAME]\n',
   );
   process.exit(2);
 }
@@ -72,7 +77,10 @@ function parseArgs(argv) {
     generate: 0,
     tokens: [],
     requestLog: null,
+    resultHost: 'localhost',
     config: {
+      bulkBaseMs: 1000,
+      bulkMsPerObject: 0.05,
       maximumAvailable: 2000,
       restoreRate: 100,
       maxCost: 1000,
@@ -103,6 +111,9 @@ function parseArgs(argv) {
       case '--generate': o.generate = num(a, next()); break;
       case '--token': o.tokens.push(next()); break;
       case '--request-log': o.requestLog = next(); break;
+      case '--result-host': o.resultHost = next(); break;
+      case '--bulk-base-ms': o.config.bulkBaseMs = num(a, next()); break;
+      case '--bulk-ms-per-object': o.config.bulkMsPerObject = num(a, next()); break;
       case '--max-available': o.config.maximumAvailable = num(a, next()); break;
       case '--restore-rate': o.config.restoreRate = num(a, next()); break;
       case '--max-cost': o.config.maxCost = num(a, next()); break;
@@ -139,9 +150,13 @@ function parseArgs(argv) {
 //   drop_after_apply_next  process the request (mutations apply), then close without answering
 //   malformed_next         process the request, then answer 200 with a truncated JSON body
 //   latency_ms             delay every request by this many milliseconds
-const FAULTS = ['latency_ms', 'fail_next', 'fail_status', 'drop_next', 'drop_after_apply_next', 'malformed_next', 'rate_limit_next', 'retry_after'];
-const FAULT_DEFAULTS = { latency_ms: 0, fail_next: 0, fail_status: 503, drop_next: 0, drop_after_apply_next: 0, malformed_next: 0, rate_limit_next: 0, retry_after: 2 };
-const CONFIG_KEYS = ['maximumAvailable', 'restoreRate', 'maxCost', 'defaultMutationCost', 'mutationCosts', 'inputArrayLimit'];
+// and for bulk operations (bulk.js):
+//   bulk_fail_next            the next bulk queries end FAILED (INTERNAL_SERVER_ERROR)
+//   bulk_access_denied_next   the next bulk queries end FAILED (ACCESS_DENIED: a scope is missing)
+//   bulk_cut_next             the next result downloads stop after half the bytes they promise
+const FAULTS = ['latency_ms', 'fail_next', 'fail_status', 'drop_next', 'drop_after_apply_next', 'malformed_next', 'rate_limit_next', 'retry_after', 'bulk_fail_next', 'bulk_access_denied_next', 'bulk_cut_next'];
+const FAULT_DEFAULTS = { latency_ms: 0, fail_next: 0, fail_status: 503, drop_next: 0, drop_after_apply_next: 0, malformed_next: 0, rate_limit_next: 0, retry_after: 2, bulk_fail_next: 0, bulk_access_denied_next: 0, bulk_cut_next: 0 };
+const CONFIG_KEYS = ['maximumAvailable', 'restoreRate', 'maxCost', 'defaultMutationCost', 'mutationCosts', 'inputArrayLimit', 'bulkBaseMs', 'bulkMsPerObject'];
 
 function takeFault(faults, name) {
   if (faults[name] > 0) {
@@ -198,6 +213,8 @@ function main() {
   const buckets = new Map();
   const shops = new Map(); // per shop: idempotency keys
   const requests = [];
+  const bulkOps = new BulkOperations(config, faults);
+  let listenPort = 0;
   let seq = 0;
   const logStream = opts.requestLog ? fs.openSync(opts.requestLog, 'a') : null;
 
@@ -404,7 +421,18 @@ function main() {
     }
     bucket.available -= requested;
 
-    const ctx = { store, features, shopState: shopState(host), log: entry, searchWarnings: [] };
+    const ctx = {
+      store,
+      features,
+      shopState: shopState(host),
+      log: entry,
+      searchWarnings: [],
+      bulkOps,
+      bulkKey: bucketKey,
+      schema,
+      rootValue,
+      resultHost: `${opts.resultHost}:${listenPort}`,
+    };
     entry.mutations = [];
     ctx.log.mutations = entry.mutations;
     const result = execute({
@@ -428,9 +456,51 @@ function main() {
     return { status: 200, body };
   }
 
+  // A bulk result, as a storage service serves it: GET with an optional single Range.
+  function bulkResult(req, res, path, entry) {
+    const m = /^\/_bulk_results\/(\d+)\.jsonl$/.exec(path);
+    const body = m && req.method === 'GET' ? bulkOps.result(Number(m[1])) : null;
+    if (!body) {
+      entry.status = 404;
+      record(entry);
+      return send(res, 404, 'NoSuchKey');
+    }
+    let from = 0;
+    let to = body.length - 1;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range || ''));
+    if (range) {
+      from = Number(range[1]);
+      if (range[2] !== '') to = Math.min(to, Number(range[2]));
+      if (from >= body.length) {
+        entry.status = 416;
+        record(entry);
+        return send(res, 416, '', { 'Content-Range': `bytes */${body.length}` });
+      }
+    }
+    const part = body.subarray(from, to + 1);
+    entry.status = range ? 206 : 200;
+    entry.range = range ? [from, to] : null;
+    const headers = { 'Content-Type': 'application/jsonl', 'Content-Length': part.length };
+    if (range) headers['Content-Range'] = `bytes ${from}-${to}/${body.length}`;
+    res.writeHead(entry.status, headers);
+    if (takeFault(faults, 'bulk_cut_next')) {
+      entry.fault = 'cut';
+      record(entry);
+      res.write(part.subarray(0, Math.floor(part.length / 2)));
+      setTimeout(() => req.socket.destroy(), 20);
+      return undefined;
+    }
+    record(entry);
+    res.end(part);
+    return undefined;
+  }
+
   async function handle(req, res) {
     const url = new URL(req.url, 'http://emulator');
     const path = url.pathname;
+    if (path.startsWith('/_bulk_results/')) {
+      return bulkResult(req, res, path, { seq: ++seq, ts: new Date().toISOString(), method: req.method, path, range_header: req.headers.range || null });
+    }
     if (path.startsWith('/_emulator/')) {
       try {
         return await control(req, res, path);
@@ -499,6 +569,7 @@ function main() {
   server.on('tlsClientError', () => {}); // handshake failures are the client's business (wrong-CA tests)
   server.listen(opts.port, opts.host, () => {
     const port = server.address().port;
+    listenPort = port;
     if (opts.portFile) {
       fs.writeFileSync(`${opts.portFile}.tmp`, `${port}\n`);
       fs.renameSync(`${opts.portFile}.tmp`, opts.portFile);

@@ -192,6 +192,38 @@ TEST_CASE("status shows a run in flight and paused connections in STATE") {
         "2026-11-26T18:41:12Z\n");
 }
 
+TEST_CASE("a run mapping the store's catalogue shows its counts in status, lines and the bar") {
+  const json::value data = json::parse(R"({"version":"0.1.0","uptime_s":12,"connections":[
+    {"name":"acme","state":"syncing","paused":false,"last_sync":null,"next_sync_at":null,
+     "progress":{"run_id":4,"phase":"mapping","total":100000,"pushed":0,"rejected":0,
+                 "mapped":25000,"mapping_total":100000,"elapsed_ms":1200}},
+    {"name":"b","state":"syncing","paused":false,"last_sync":null,"next_sync_at":null,
+     "progress":{"run_id":5,"phase":"mapping","total":0,"pushed":0,"rejected":0,
+                 "mapped":750,"mapping_total":0,"elapsed_ms":90}}]})");
+  const auto text = format_status(data);
+  CHECK(text.find("acme        syncing (mapping 25,000/100,000)") != std::string::npos);
+  CHECK(text.find("b           syncing (mapping 750) ") != std::string::npos);
+
+  ProgressPrinter p;
+  const auto event = [&](int elapsed, int mapped) {
+    json::object o{{"run_id", 4},        {"phase", "mapping"},   {"total", 0},
+                   {"pushed", 0},        {"rejected", 0},        {"mapped", mapped},
+                   {"mapping_total", 0}, {"elapsed_ms", elapsed}};
+    return p.line(o).value_or("(none)\n");
+  };
+  CHECK(event(0, 0) == "run 4: mapping 0\n");
+  CHECK(event(500, 250) == "(none)\n");
+  CHECK(event(1500, 1250) == "run 4: mapping 1,250\n");
+
+  ProgressBar bar(80);
+  const json::object mapping{{"run_id", 4},
+                             {"phase", "mapping"},
+                             {"mapped", 2500},
+                             {"mapping_total", 10000},
+                             {"elapsed_ms", 0}};
+  CHECK(bar.update(mapping) == "\rrun 4: mapping 2,500/10,000\x1b[K");
+}
+
 TEST_CASE("history is a table of runs, newest first, with the errors of failed runs") {
   const json::value data = json::parse(R"({"connection":"acme","runs":[
     {"id":14,"connection":"acme","kind":"smart","trigger":"manual",

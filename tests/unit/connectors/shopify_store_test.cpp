@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -165,6 +167,15 @@ struct Fixture {
     retry.initial_backoff = milliseconds(1);
     retry.max_backoff = milliseconds(2);
     return std::make_unique<ShopifyStore>(config, deps, checker, retry);
+  }
+
+  // A store that reads bulk results through `results` (any URL).
+  std::unique_ptr<ShopifyStore> store_with_results(std::shared_ptr<FakeHttpSession> results) {
+    StoreDeps deps{asio::any_io_executor{}, state::lmdb_store_id_caches(db, "shop"), "shop"};
+    net::RetryOptions retry;
+    retry.initial_backoff = milliseconds(1);
+    return std::make_unique<ShopifyStore>(config, deps, checker, retry,
+                                          [results](const net::Url&) { return results; });
   }
 
   // A complete cached map, as a previous run's walk leaves it.
@@ -789,4 +800,99 @@ TEST_CASE("shopify: a missing token file fails the run, naming the file") {
 TEST_CASE("shopify: describe names the shop and the location, nothing secret") {
   Fixture f;
   CHECK(f.store()->describe() == "shopify acme.myshopify.com location 7");
+}
+
+// ---- the bulk walk -----------------------------------------------------------------------------
+
+namespace {
+
+// Answers GETs of `file` with the Range asked, as a storage service does.
+net::Response range_answer(const std::string& file, const net::Request& request) {
+  const std::string* range = nullptr;
+  for (const auto& h : request.headers)
+    if (h.name == "Range") range = &h.value;
+  REQUIRE(range != nullptr);
+  std::size_t from = 0, to = 0;
+  REQUIRE(std::sscanf(range->c_str(), "bytes=%zu-%zu", &from, &to) == 2);
+  if (from >= file.size()) return net::Response{416, {}, ""};
+  to = std::min(to, file.size() - 1);
+  return net::Response{206,
+                       {{"Content-Range", fmt::format("bytes {}-{}/{}", from, to, file.size())}},
+                       file.substr(from, to - from + 1)};
+}
+
+}  // namespace
+
+TEST_CASE("shopify: the bulk walk streams a result of several chunks into the map") {
+  Fixture f;
+  // 45,000 variants: about 5 MB of JSONL, more than one 4 MiB Range request.
+  std::string file;
+  constexpr int kVariants = 45'000;
+  for (int i = 0; i < kVariants; ++i)
+    file += fmt::format(
+        R"({{"id":"gid://shopify/ProductVariant/{}","sku":"S-{}","inventoryItem":{{"id":"{}"}}}})"
+        "\n",
+        i, i, item(i));
+  REQUIRE(file.size() > (std::size_t{4} << 20));
+  f.session->then([](const net::Request& r) {
+    CHECK(query_of(r).find("bulkOperationRunQuery") != std::string::npos);
+    return reply(json::parse(R"({"bulkOperationRunQuery":{"bulkOperation":
+        {"id":"gid://shopify/BulkOperation/9","status":"CREATED"},"userErrors":[]}})"));
+  });
+  f.session->then([](const net::Request& r) {
+    CHECK(variables_of(r).at("id") == "gid://shopify/BulkOperation/9");
+    return reply(json::parse(R"({"bulkOperation":{"id":"gid://shopify/BulkOperation/9",
+        "status":"COMPLETED","errorCode":null,"objectCount":"45000",
+        "url":"https://storage.test/r.jsonl"}})"));
+  });
+  auto results = std::make_shared<FakeHttpSession>("https://storage.test");
+  for (int i = 0; i < 2; ++i)
+    results->then([&file](const net::Request& r) { return range_answer(file, r); });
+  auto store = f.store_with_results(results);
+  run_prepare(*store);
+  CHECK(results->requests().size() == 2);
+  CHECK(f.cached("S-0") == item(0));
+  CHECK(f.cached("S-44999") == item(44999));
+  LmdbStoreIdCache cache(f.db, "shop", std::string(kFingerprint));
+  CHECK(cache.complete());
+  CHECK(cache.size() == kVariants);
+  CHECK_FALSE(cache.walk_checkpoint());
+}
+
+TEST_CASE("shopify: a bulk query refused with ACCESS_DENIED falls back to the paged walk") {
+  Fixture f;
+  f.session->then_status(
+      200,
+      R"({"errors":[{"message":"Access denied for bulkOperationRunQuery field.","extensions":{"code":"ACCESS_DENIED"}}],"data":null})");
+  f.session->then([](const net::Request& r) {
+    CHECK(query_of(r).find("PackageBeeVariants") != std::string::npos);
+    return reply(variants({{"A", item(1)}, {"B", item(2)}}));
+  });
+  auto results = std::make_shared<FakeHttpSession>("https://storage.test");
+  auto store = f.store_with_results(results);
+  run_prepare(*store);
+  CHECK(f.session->requests().size() == 2);
+  CHECK(results->requests().empty());
+  CHECK(f.cached("B") == item(2));
+  CHECK(LmdbStoreIdCache(f.db, "shop", std::string(kFingerprint)).complete());
+}
+
+TEST_CASE("shopify: a bulk operation with no result (an empty catalogue) completes an empty map") {
+  Fixture f;
+  f.session->then([](const net::Request&) {
+    return reply(json::parse(R"({"bulkOperationRunQuery":{"bulkOperation":
+        {"id":"gid://shopify/BulkOperation/3","status":"CREATED"},"userErrors":[]}})"));
+  });
+  f.session->then([](const net::Request&) {
+    return reply(json::parse(R"({"bulkOperation":{"id":"gid://shopify/BulkOperation/3",
+        "status":"COMPLETED","errorCode":null,"objectCount":"0","url":null}})"));
+  });
+  auto results = std::make_shared<FakeHttpSession>("https://storage.test");
+  auto store = f.store_with_results(results);
+  run_prepare(*store);
+  CHECK(f.session->unused() == 0);  // started, polled once
+  CHECK(results->requests().empty());
+  LmdbStoreIdCache cache(f.db, "shop", std::string(kFingerprint));
+  CHECK(cache.complete());
+  CHECK(cache.size() == 0);
 }

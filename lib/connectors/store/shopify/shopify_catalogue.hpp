@@ -1,9 +1,12 @@
-// Finding inventory item ids by SKU in a Shopify catalogue: once by walking
-// every variant (the result is cached), and for SKUs the cache lacks by a
-// search query over a bounded number of SKUs.
+// Finding inventory item ids by SKU in a Shopify catalogue: by walking every
+// variant (a bulk operation, or pages when one cannot serve), written into the
+// id map as it goes so that a stopped or killed walk resumes where it stood, and
+// for SKUs the map lacks by a search query over a bounded number of SKUs.
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -13,7 +16,9 @@
 
 #include "connectors/store/shopify/shopify_client.hpp"
 #include "connectors/store/shopify/shopify_id_map.hpp"
+#include "connectors/store/store.hpp"
 #include "log/fields.hpp"
+#include "net/http_session.hpp"
 
 namespace pb::connectors::shopify {
 
@@ -25,10 +30,39 @@ inline constexpr std::size_t kSkusPerSearch = 50;
 // variants (4 x 50 nodes), a bound on a search that matches more than it should.
 inline constexpr std::size_t kPagesPerSearch = 4;
 
-// Pages through productVariants, 250 at a time, and returns every SKU with its
-// inventory item ids (sorted by SKU). Logs progress every 10 pages.
-boost::asio::awaitable<std::vector<std::pair<std::string, ItemIds>>> walk_catalogue(
-    GraphqlClient& client, const log::Fields& fields);
+// Opens a session to the host of a bulk operation's result (not the shop's).
+using ResultSessions = std::function<std::shared_ptr<net::HttpSession>(const net::Url&)>;
+
+// What a walk works with. Its checkpoints (StoreIdCache) are "pages <cursor>"
+// for a paged walk and "bulk" / "bulk <operation gid> <bytes read>" for a bulk one.
+struct Walk {
+  GraphqlClient& client;
+  IdMap& map;
+  const PushContext& context;  // the pool, the run's progress sink and stop flag
+  log::Fields fields;
+  ResultSessions result_sessions;  // none: no bulk operation (tests with a scripted session)
+};
+
+// Walks the catalogue into the map unless it is complete: resumes the walk in
+// progress, else starts a bulk operation, and pages through productVariants when
+// one cannot serve (the scope is denied, it failed). Throws StoreError, also when
+// the run is told to stop (the walk resumes on the next run).
+boost::asio::awaitable<void> walk_catalogue(Walk& walk);
+
+// Pages through productVariants from the walk's checkpoint (`cursor`, "" for
+// the first page), 250 at a time, committing each page with its cursor.
+boost::asio::awaitable<void> walk_pages(Walk& walk, std::string cursor);
+
+// The bulk walk: resumes the operation of `checkpoint` ("bulk ...") or starts
+// one, waits for it, and streams its result into the map. Returns false when a
+// bulk operation cannot serve (the caller pages instead), having logged why.
+boost::asio::awaitable<bool> walk_bulk(Walk& walk, const std::string& checkpoint);
+
+// Throws StoreError (Retry::no) when the run is to stop.
+void stop_if_asked(const Walk& walk);
+// Commits `items` with `checkpoint` on the pool.
+boost::asio::awaitable<void> commit_step(Walk& walk, std::vector<VariantItem> items,
+                                         std::string checkpoint);
 
 // Searches for `skus` (kSkusPerSearch a query) and returns those found, each
 // with its inventory item ids. Only exact matches count: Shopify's search is

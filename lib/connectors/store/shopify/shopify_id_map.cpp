@@ -1,5 +1,8 @@
 #include "connectors/store/shopify/shopify_id_map.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "core/types.hpp"
 
 namespace pb::connectors::shopify {
@@ -58,6 +61,44 @@ void IdMap::put(const std::vector<std::pair<std::string, ItemIds>>& entries) {
 
 void IdMap::erase(const std::vector<std::string>& skus) {
   cache_->erase(skus);
+}
+
+std::optional<std::string> IdMap::walk_checkpoint() {
+  return cache_->walk_checkpoint();
+}
+
+void IdMap::begin_walk(const std::string& checkpoint) {
+  cache_->begin_walk(checkpoint);
+}
+
+void IdMap::walk_step(const std::vector<std::pair<std::string, std::string>>& sku_items,
+                      const std::string& checkpoint) {
+  // The SKUs in first-seen order, each with its items; then what the walk stored before.
+  std::vector<std::string> skus;
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<ItemIds> ids;
+  for (const auto& [sku, item] : sku_items) {
+    const auto [it, added] = index.try_emplace(sku, skus.size());
+    if (added) {
+      skus.push_back(sku);
+      ids.emplace_back();
+    }
+    ids[it->second].push_back(item);
+  }
+  const auto stored = cache_->find(skus);
+  std::vector<std::pair<std::string, std::string>> encoded;
+  encoded.reserve(skus.size());
+  for (std::size_t i = 0; i < skus.size(); ++i) {
+    ItemIds merged = stored[i] ? decode_item_ids(*stored[i]) : ItemIds{};
+    for (auto& id : ids[i])
+      if (std::find(merged.begin(), merged.end(), id) == merged.end()) merged.push_back(id);
+    encoded.emplace_back(skus[i], encode_item_ids(merged));
+  }
+  cache_->walk_step(encoded, checkpoint);
+}
+
+void IdMap::finish_walk() {
+  cache_->finish_walk(now_millis());
 }
 
 }  // namespace pb::connectors::shopify

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,15 @@ class IdMap {
   void replace_all(std::vector<std::pair<std::string, ItemIds>> entries);
   void put(const std::vector<std::pair<std::string, ItemIds>>& entries);
   void erase(const std::vector<std::string>& skus);
+
+  // A resumable walk (StoreIdCache's walk_*): the checkpoint of the walk in
+  // progress, its start, a step (the SKUs' ids merged with those already stored
+  // by this walk, so that a SKU on several variants keeps them all), its end.
+  std::optional<std::string> walk_checkpoint();
+  void begin_walk(const std::string& checkpoint);
+  void walk_step(const std::vector<std::pair<std::string, std::string>>& sku_items,
+                 const std::string& checkpoint);
+  void finish_walk();
 
  private:
   std::unique_ptr<StoreIdCache> cache_;

@@ -18,7 +18,13 @@
 
 namespace pb::connectors::shopify {
 
-enum class CallKind : std::size_t { token_check, catalogue_page, sku_lookup, set_quantities };
+enum class CallKind : std::size_t {
+  token_check,
+  catalogue_page,
+  sku_lookup,
+  set_quantities,
+  bulk_operation,  // starting or polling a bulk operation
+};
 
 class CostPacer {
  public:
@@ -47,7 +53,7 @@ class CostPacer {
  private:
   std::optional<ThrottleStatus> status_;
   Clock::time_point seen_at_{};
-  std::array<double, 4> expected_{};
+  std::array<double, 5> expected_{};
 };
 
 // seconds -> milliseconds, rounded up; negative and NaN give zero.

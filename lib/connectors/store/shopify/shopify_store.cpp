@@ -93,15 +93,28 @@ bool graphql_throttled(const net::Response& response) {
   return response.body.find("\"THROTTLED\"") != std::string::npos;
 }
 
+// Sessions to a bulk result's host (Shopify's storage, not the shop): the same trust anchors,
+// one request at a time, room for a chunk.
+shopify::ResultSessions result_sessions_of(const boost::asio::any_io_executor& io,
+                                           const config::ShopifyStoreConfig& c) {
+  return [io, ca_file = c.ca_file](const net::Url& url) {
+    net::ClientOptions options;
+    options.ca_file = ca_file;
+    options.max_in_flight = 1;
+    return net::make_http_session(io, url, options);
+  };
+}
+
 }  // namespace
 
 ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps)
     : ShopifyStore(config, deps,
-                   net::observe(open_session(deps.io, config), deps.exchanges, graphql_throttled)) {
-}
+                   net::observe(open_session(deps.io, config), deps.exchanges, graphql_throttled),
+                   {}, result_sessions_of(deps.io, config)) {}
 
 ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps,
-                           std::shared_ptr<net::HttpSession> session, net::RetryOptions retry)
+                           std::shared_ptr<net::HttpSession> session, net::RetryOptions retry,
+                           shopify::ResultSessions result_sessions)
     : config_(std::move(config)),
       connection_(deps.connection),
       endpoint_(endpoint_of(config_)),
@@ -109,7 +122,8 @@ ShopifyStore::ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& d
                                                        config_.access_token_file, retry)),
       // The endpoint and location say which catalogue and which stock the map is of.
       id_map_(std::make_unique<shopify::IdMap>(
-          open_id_cache(deps.id_caches, "shopify " + endpoint_ + " " + config_.location_id))) {}
+          open_id_cache(deps.id_caches, "shopify " + endpoint_ + " " + config_.location_id))),
+      result_sessions_(std::move(result_sessions)) {}
 
 ShopifyStore::~ShopifyStore() = default;
 
@@ -156,9 +170,8 @@ asio::awaitable<void> ShopifyStore::prepare(PushContext context) {
           fields, "{} for {}: reading the catalogue",
           stale ? "the SKU map is older than catalogue_refresh" : "no complete SKU map cached",
           describe());
-      auto entries = co_await shopify::walk_catalogue(*client_, fields);
-      auto store_all = [this, &entries] { id_map_->replace_all(std::move(entries)); };
-      co_await async::offload(context.pool, store_all);
+      shopify::Walk walk{*client_, *id_map_, context, fields, result_sessions_};
+      co_await shopify::walk_catalogue(walk);
     }
   } catch (const shopify::TokenRefused& e) {
     // Thrown by the first push instead, so that the SKUs carry the message, as when the

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/store/shopify/shopify_catalogue.hpp"
 #include "connectors/store/shopify/shopify_client.hpp"
 #include "connectors/store/shopify/shopify_id_map.hpp"
 #include "connectors/store/store.hpp"
@@ -36,16 +37,19 @@ class ShopifyStore final : public Store {
 
   ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps);
   // Talks through `session` instead of opening one (tests), retrying with `retry`.
+  // Without `result_sessions` (to reach a bulk operation's result), the catalogue
+  // is read in pages.
   ShopifyStore(config::ShopifyStoreConfig config, const StoreDeps& deps,
-               std::shared_ptr<net::HttpSession> session, net::RetryOptions retry = {});
+               std::shared_ptr<net::HttpSession> session, net::RetryOptions retry = {},
+               shopify::ResultSessions result_sessions = {});
   ~ShopifyStore() override;
 
   std::size_t max_batch() const override;
   // Reads the access token (every run: a rotated token needs no reload), then
-  // walks the catalogue unless a complete map for this endpoint and location
-  // is cached (and, with catalogue_refresh, younger than that), in which case a
-  // 1-point query proves the token instead. A refused token is thrown by the
-  // next push(), so that the SKUs of its batch carry the message.
+  // walks the catalogue (shopify_catalogue.hpp: a bulk operation, resumable) unless a complete map
+  // for this endpoint and location is cached (and, with catalogue_refresh, younger than that), in
+  // which case a 1-point query proves the token instead. A refused token is thrown by the next
+  // push(), so that the SKUs of its batch carry the message.
   boost::asio::awaitable<void> prepare(PushContext context) override;
   boost::asio::awaitable<std::vector<PushResult>> push(std::vector<PushItem> batch,
                                                        PushContext context) override;
@@ -72,6 +76,7 @@ class ShopifyStore final : public Store {
   std::string endpoint_;
   std::unique_ptr<shopify::GraphqlClient> client_;
   std::unique_ptr<shopify::IdMap> id_map_;
+  shopify::ResultSessions result_sessions_;
   std::size_t lookups_left_ = kLookupsPerRun;
   bool prepared_ = false;
   std::optional<std::string> refused_;  // the token refused in prepare(): push() throws it

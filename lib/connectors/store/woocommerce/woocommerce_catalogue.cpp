@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include <charconv>
+
 #include "async/for_each_bounded.hpp"
+#include "async/offload.hpp"
+#include "connectors/store/store.hpp"
+#include "connectors/store/woocommerce/woocommerce_id_index.hpp"
 #include "net/url.hpp"
 
 namespace pb::connectors {
@@ -111,6 +116,124 @@ void sort_targets(SkuTargets& targets) {
   for (auto& [sku, list] : targets) std::sort(list.begin(), list.end());
 }
 
+// ---- the resumable walk --------------------------------------------------------------------
+
+// Pages (or parents) fetched between two checkpoints, per request in flight.
+constexpr std::size_t kPagesPerWave = 4;
+
+// Where a resumable walk stands: "woo products <page>\n<parents>" or "woo variations
+// <index>\n<parents>", the parents as comma-separated decimal ids.
+struct WooCheckpoint {
+  bool variations = false;
+  std::size_t next = 1;
+  std::vector<std::uint64_t> parents;
+};
+
+std::string encode_checkpoint(const WooCheckpoint& c) {
+  std::string out = std::string(c.variations ? "woo variations " : "woo products ") +
+                    std::to_string(c.next) + "\n";
+  for (std::size_t i = 0; i < c.parents.size(); ++i)
+    out += (i ? "," : "") + std::to_string(c.parents[i]);
+  return out;
+}
+
+std::optional<WooCheckpoint> decode_checkpoint(std::string_view text) {
+  WooCheckpoint c;
+  if (text.starts_with("woo variations "))
+    c.variations = true;
+  else if (!text.starts_with("woo products "))
+    return std::nullopt;
+  text.remove_prefix(c.variations ? 15 : 13);
+  const auto nl = text.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  std::from_chars(text.data(), text.data() + nl, c.next);
+  text.remove_prefix(nl + 1);
+  while (!text.empty()) {
+    std::uint64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{}) return std::nullopt;
+    c.parents.push_back(id);
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    if (!text.empty()) text.remove_prefix(1);  // the comma
+  }
+  return c;
+}
+
+struct Resumable {
+  WooCommerceApi& api;
+  std::size_t concurrency;
+  WooIdIndex& index;
+  const PushContext& context;
+  WalkStats& stats;
+};
+
+void stop_if_asked(const PushContext& context) {
+  if (context.stop_requested())
+    throw StoreError("stopped during the WooCommerce catalogue walk (it resumes on the next run)",
+                     StoreError::Retry::no);
+}
+
+// Commits `found` with `at` as the checkpoint, on the pool, and shows the progress.
+boost::asio::awaitable<void> commit(Resumable& w, SkuTargets& found, const WooCheckpoint& at) {
+  const auto checkpoint = encode_checkpoint(at);
+  co_await async::offload(w.context.pool, [&] {
+    w.index.walk_step(found, checkpoint);
+    found = {};
+  });
+  if (w.context.progress) w.context.progress->mapping(w.stats.products + w.stats.variations, 0);
+}
+
+// Product pages from c.next on, a wave at a time; the variable products go into c.parents.
+boost::asio::awaitable<void> walk_products(Resumable& w, WooCheckpoint& c) {
+  SkuTargets found;
+  std::vector<std::uint64_t> parents;
+  WalkState state{w.api, found, parents, w.stats};
+  std::optional<std::size_t> total;
+  for (bool more = true; more;) {
+    stop_if_asked(w.context);
+    const auto first = c.next;
+    const auto query = page_query(first, kProductFields);
+    const auto reply = co_await w.api.get(kProducts, query);
+    ++w.stats.requests;
+    const auto count = read_products_page(reply.body, found, &parents);
+    w.stats.products += count;
+    total = reply.total_pages;
+    std::size_t last = first;
+    if (total) {
+      last = std::min(*total, first + w.concurrency * kPagesPerWave - 1);
+      const async::IndexedTask task = [&state, first](std::size_t i) {
+        return fetch_products_page(state, first + 1 + i);
+      };
+      co_await async::for_each_bounded(last > first ? last - first : 0, w.concurrency, task);
+      more = last < *total;
+    } else {
+      more = more_pages(reply, first, count);
+    }
+    c.parents.insert(c.parents.end(), parents.begin(), parents.end());
+    parents.clear();
+    c.next = last + 1;
+    co_await commit(w, found, c);
+  }
+}
+
+// The variations of c.parents from index c.next - 1 on, a wave at a time.
+boost::asio::awaitable<void> walk_variations(Resumable& w, WooCheckpoint& c) {
+  std::sort(c.parents.begin(), c.parents.end());
+  c.parents.erase(std::unique(c.parents.begin(), c.parents.end()), c.parents.end());
+  SkuTargets found;
+  const std::size_t wave = w.concurrency * kPagesPerWave;
+  for (std::size_t from = c.next - 1; from < c.parents.size(); from += wave) {
+    stop_if_asked(w.context);
+    const auto to = std::min(c.parents.size(), from + wave);
+    const async::IndexedTask task = [&](std::size_t i) {
+      return fetch_variations(w.api, c.parents[from + i], found, w.stats);
+    };
+    co_await async::for_each_bounded(to - from, w.concurrency, task);
+    c.next = to + 1;
+    co_await commit(w, found, c);
+  }
+}
+
 }  // namespace
 
 std::size_t read_products_page(const json::value& page, SkuTargets& out,
@@ -205,6 +328,28 @@ boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size
   co_await async::for_each_bounded(parents.size(), concurrency, task);
   sort_targets(out);
   co_return out;
+}
+
+boost::asio::awaitable<void> walk_catalogue_into(WooCommerceApi& api, std::size_t concurrency,
+                                                 WooIdIndex& index, const PushContext& context,
+                                                 WalkStats& stats) {
+  Resumable w{api, std::max<std::size_t>(1, concurrency), index, context, stats};
+  auto read = [&index] { return index.walk_checkpoint(); };
+  const auto recorded = co_await async::offload(context.pool, read);
+  auto c = recorded ? decode_checkpoint(*recorded) : std::nullopt;
+  if (!c) {
+    c = WooCheckpoint{};
+    const auto start = encode_checkpoint(*c);
+    co_await async::offload(context.pool, [&] { index.begin_walk(start); });
+  }
+  if (!c->variations) {
+    co_await walk_products(w, *c);
+    c->variations = true;
+    c->next = 1;
+  }
+  co_await walk_variations(w, *c);
+  co_await async::offload(context.pool, [&] { index.finish_walk(now_millis()); });
+  if (context.progress) context.progress->mapping_done();
 }
 
 boost::asio::awaitable<SkuTargets> find_products(WooCommerceApi& api,

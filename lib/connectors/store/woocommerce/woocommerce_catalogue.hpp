@@ -36,6 +36,18 @@ constexpr std::size_t kWooPageSize = 100;
 boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size_t concurrency,
                                                   WalkStats& stats);
 
+class WooIdIndex;
+struct PushContext;
+
+// walk_catalogue, resumable: written into `index` as it goes, a wave of pages at a time with
+// a checkpoint ("woo products <next page>" or "woo variations <next parent>", then the variable
+// products found so far), so that a stop (context.stop, checked between waves) or a kill
+// resumes where it stood; shows its progress on context.progress. Resumes the walk on
+// record if there is one. Throws WooRequestError, StoreError (stopped, key refused).
+boost::asio::awaitable<void> walk_catalogue_into(WooCommerceApi& api, std::size_t concurrency,
+                                                 WooIdIndex& index, const PushContext& context,
+                                                 WalkStats& stats);
+
 // The products carrying any of `skus`: GET products?sku=A,B,C in requests of a bounded URL
 // length. Variations are not found this way (WooCommerce searches products only); SKUs
 // holding a comma cannot be asked for and are left out.

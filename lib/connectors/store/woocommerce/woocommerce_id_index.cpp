@@ -60,4 +60,31 @@ void WooIdIndex::erase(const std::vector<std::string>& skus) {
   cache_->erase(skus);
 }
 
+std::optional<std::string> WooIdIndex::walk_checkpoint() {
+  return cache_->walk_checkpoint();
+}
+
+void WooIdIndex::begin_walk(const std::string& checkpoint) {
+  cache_->begin_walk(checkpoint);
+}
+
+void WooIdIndex::walk_step(const SkuTargets& targets, const std::string& checkpoint) {
+  std::vector<std::string> skus;
+  skus.reserve(targets.size());
+  for (const auto& entry : targets) skus.push_back(entry.first);
+  const auto stored = find(skus);
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(skus.size());
+  for (std::size_t i = 0; i < skus.size(); ++i) {
+    auto merged = stored[i].value_or(std::vector<WooTarget>{});
+    for (const auto& t : targets.at(skus[i])) add_target(merged, t);
+    entries.emplace_back(skus[i], encode_targets(merged));
+  }
+  cache_->walk_step(entries, checkpoint);
+}
+
+void WooIdIndex::finish_walk(UnixMillis now) {
+  cache_->finish_walk(now);
+}
+
 }  // namespace pb::connectors

@@ -35,6 +35,14 @@ class WooIdIndex {
   void put_not_in_store(const std::vector<std::string>& skus);
   void erase(const std::vector<std::string>& skus);
 
+  // A resumable walk (StoreIdCache's walk_*): a step merges `targets` with what the walk
+  // stored before (a SKU on a product and a variation keeps both) and moves the checkpoint.
+  std::optional<std::string> walk_checkpoint();
+  void begin_walk(const std::string& checkpoint);
+  void walk_step(const SkuTargets& targets, const std::string& checkpoint);
+  void finish_walk(UnixMillis now);
+  std::size_t size() { return cache_->size(); }
+
  private:
   std::unique_ptr<StoreIdCache> cache_;
 };

@@ -252,12 +252,22 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
 asio::awaitable<void> WooCommerceStore::walk(const PushContext& context) {
   const auto started = std::chrono::steady_clock::now();
   WalkStats stats;
-  auto found = co_await walk_catalogue(*api_, concurrency(), stats);
-  const auto skus = found.size();
-  co_await async::offload(context.pool, [&] {
-    index_->replace_all(found, now_millis());
-    found = {};  // a big map is freed here, not on the loop
-  });
+  const bool complete =
+      co_await async::offload(context.pool, [this] { return index_->complete(); });
+  std::size_t skus = 0;
+  if (!complete) {
+    // A first walk (or one a stop or a kill cut short): written as it goes, and resumed.
+    co_await walk_catalogue_into(*api_, concurrency(), *index_, context, stats);
+    skus = co_await async::offload(context.pool, [this] { return index_->size(); });
+  } else {
+    // A refresh: the old map serves until the new one is whole (and if the walk fails).
+    auto found = co_await walk_catalogue(*api_, concurrency(), stats);
+    skus = found.size();
+    co_await async::offload(context.pool, [&] {
+      index_->replace_all(found, now_millis());
+      found = {};  // a big map is freed here, not on the loop
+    });
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const log::Fields fields{.connection = connection_};
   log::info(fields,
