@@ -105,6 +105,10 @@ boost::asio::awaitable<void> ConnectionRunner::set_paused(bool paused) {
     });
   });
   paused_ = paused;
+  // A catalogue walk may take many minutes and keeps its place (a checkpoint per page or
+  // chunk), so a pause stops it now and the next run goes on from there; a push in progress
+  // still finishes, as documented: its batches are confirmed as they go and it is short.
+  if (paused && syncing_ && control_.progress.phase == RunPhase::mapping) control_.set_cancel(true);
   if (paused) {
     timer_.cancel();
     full_timer_.cancel();

@@ -74,6 +74,12 @@ class ShopifyWalkTest(BeeTestCase):
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
         self.assertEqual(em.shopify_available(), full_feed())
 
+    @staticmethod
+    def finished(env, run_id):
+        # A paused connection is never "idle" (wait_run's test): read the run's own record.
+        last = env.conn_status().get("last_sync") or {}
+        return last.get("id") == run_id and last.get("finished_at") is not None
+
     def interrupted_paged_walk(self, sig):
         em = self.emulator("--latency-ms", "150")
         em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
@@ -112,6 +118,31 @@ class ShopifyWalkTest(BeeTestCase):
         # Within a page or two of the signal (the run's stop flag, checked between pages), far
         # from the 20 s stop deadline it waited out before walks were stoppable.
         self.assertLess(stopped_in, 5.0)
+
+    def test_pause_stops_a_paged_walk_and_the_next_run_resumes_it(self):
+        em = self.emulator("--latency-ms", "150")
+        em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
+        env = self.shop_env(em)
+        env.start()
+        harness.wait_for(lambda: len(em.variant_pages()) >= 4, timeout=60, what="4 pages")
+        sent = time.monotonic()
+        r = env.beectl("pause", env.name)
+        self.assertEqual(r.code, 0, r)
+        harness.wait_for(lambda: self.finished(env, 1), timeout=30, what="run 1 to end")
+        run = env.conn_status()["last_sync"]
+        stopped_in = time.monotonic() - sent
+        self.assertNotEqual(run["result"], "ok", run)
+        self.assertLess(stopped_in, 5.0)
+        read_before = len(em.variant_pages())
+        self.assertLess(read_before, PAGES, "the walk ended before the pause")
+        # Paused, a manual run still goes, and it walks on from the checkpoint.
+        r = env.beectl("full-sync", env.name)
+        self.assertEqual(r.code, 0, r)
+        harness.wait_for(lambda: self.finished(env, 2), timeout=180, what="run 2 to end")
+        run = env.conn_status()["last_sync"]
+        self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
+        self.assertEqual(em.shopify_available(), full_feed())
+        self.assertLessEqual(len(em.variant_pages()), PAGES + 1)
 
     def test_sigkill_mid_paged_walk_resumes_from_the_checkpoint(self):
         self.interrupted_paged_walk(signal.SIGKILL)
