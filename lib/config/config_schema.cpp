@@ -8,6 +8,7 @@
 #include "config/config_reader.hpp"
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
+#include "config/store_schema_bigcommerce.hpp"
 
 namespace pb::config {
 
@@ -200,6 +201,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            reader.section(node, kWooCommerceStore, woo);
            s = std::move(woo);
          }},
+    {.type = "bigcommerce",
+     .description = "a BigCommerce store, through the REST v3 Inventory API",
+     .load = load_bigcommerce_store},
 };
 
 constexpr Field<InventoryConfig> kInventory[] = {
