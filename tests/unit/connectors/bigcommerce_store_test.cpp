@@ -5,6 +5,8 @@
 // real beed (tests/integration/test_store_bigcommerce.py).
 #include "connectors/store/bigcommerce/bigcommerce_store.hpp"
 
+#include "config/config_loader.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -412,4 +414,76 @@ TEST_CASE("bigcommerce: a refused token fails the push naming access_token_file,
     CHECK(what.find(kToken) == std::string::npos);
   }
   CHECK(f.api->requests.size() == 1);  // no retry storm
+}
+
+// ---- the configuration section ----------------------------------------------------------------
+
+namespace {
+
+// Lines 1-4; the store section's keys start on line 5.
+std::string with_store(std::string_view store_lines) {
+  return "connections:\n"
+         "  shop:\n"
+         "    warehouse: {type: csv, path: /srv/feeds/shop}\n"
+         "    store:\n" +
+         std::string(store_lines);
+}
+
+constexpr std::string_view kStore =
+    "      type: bigcommerce\n"
+    "      store_hash: abc123\n"
+    "      access_token_file: secrets/bc-token\n";
+
+config::Config parse(std::string_view yaml) {
+  return config::parse_config(yaml, "test.yaml", "/etc/packagebee");
+}
+
+std::string what_of(std::string_view yaml) {
+  try {
+    parse(yaml);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  FAIL("expected a ConfigError for:\n" << yaml);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("bigcommerce config: defaults, and every key read") {
+  auto c = parse(with_store(kStore));
+  auto s = std::get<config::BigCommerceStoreConfig>(c.connections.at(0).store);
+  CHECK(s.store_hash == "abc123");
+  CHECK(s.access_token_file == "/etc/packagebee/secrets/bc-token");
+  CHECK(s.location_id == 1);
+  CHECK(s.endpoint == "https://api.bigcommerce.com");
+  CHECK(s.ca_file.empty());
+  CHECK_FALSE(s.catalogue_refresh);
+
+  c = parse(with_store(std::string(kStore) + "      location_id: 3\n"
+                                             "      endpoint: http://127.0.0.1:8080/bc/\n"
+                                             "      ca_file: ca.pem\n"
+                                             "      catalogue_refresh: 6h\n"));
+  s = std::get<config::BigCommerceStoreConfig>(c.connections.at(0).store);
+  CHECK(s.location_id == 3);
+  CHECK(s.endpoint == "http://127.0.0.1:8080/bc");
+  CHECK(s.ca_file == "/etc/packagebee/ca.pem");
+  CHECK(s.catalogue_refresh == std::chrono::seconds(6 * 3600));
+}
+
+TEST_CASE("bigcommerce config: bad values name file, line and key") {
+  CHECK(what_of(with_store("      type: bigcommerce\n      store_hash: abc123\n")) ==
+        "test.yaml:5:7: connections.shop.store.access_token_file: missing required key "
+        "\"access_token_file\" (a file holding the API account's access token (scope "
+        "store_inventory), read at each run)");
+  CHECK(what_of(with_store("      type: bigcommerce\n      store_hash: https://x/stores/a\n"
+                           "      access_token_file: t\n")) ==
+        "test.yaml:6:19: connections.shop.store.store_hash: expected the store hash: lower-case "
+        "letters and digits (as in /stores/HASH/v3), not a URL or a store name");
+  CHECK(what_of(with_store(std::string(kStore) + "      endpoint: http://api.example.com\n"))
+            .find("test.yaml:8:17: connections.shop.store.endpoint: must be https://") == 0);
+  CHECK(what_of(with_store(std::string(kStore) + "      location_id: 0\n"))
+            .find("test.yaml:8:20: connections.shop.store.location_id:") == 0);
+  CHECK(what_of(with_store(std::string(kStore) + "      token: x\n"))
+            .find("test.yaml:8:7: connections.shop.store.token: unknown key") == 0);
 }
