@@ -334,6 +334,23 @@ TEST_CASE("bigcommerce: an unknown SKU is looked up once, rejected unsent, and r
   CHECK(f.api->item_pages().empty());
 }
 
+TEST_CASE("bigcommerce: lookups of SKUs the map lacks are bounded per run") {
+  Fixture f;
+  f.api->stock = {{"A", 0}};
+  auto store = f.store();
+  std::vector<PushItem> batch{{"A", 1}};
+  for (int i = 0; i < 600; ++i) batch.push_back({"X" + std::to_string(1000 + i), 1});
+  const auto results = run_push(*store, batch);
+  CHECK(results[0].outcome == PushOutcome::confirmed);
+  for (std::size_t i = 1; i < results.size(); ++i)
+    CHECK(results[i].outcome == PushOutcome::rejected);
+  CHECK(results[500].message.find("looked up") == std::string::npos);
+  CHECK(results[501].message.find("lookups are used up") != std::string::npos);
+  // The walk (1 page) and 10 lookups of 50; nothing unknown was sent.
+  CHECK(f.api->item_pages().size() == 1 + BigCommerceStore::kLookupsPerRun);
+  CHECK(f.api->adjustments == 1);
+}
+
 TEST_CASE("bigcommerce: a 422 is split until the refused SKUs stand alone; the rest is applied") {
   Fixture f;
   std::vector<PushItem> batch;

@@ -4,9 +4,9 @@
 //   last one is older than catalogue_refresh (default 24h; if that re-walk fails, the old map
 //   is used). The map holds SKU -> "v<variant_id>" | "p<product_id>".
 // - A SKU the map does not know (added to the store since the walk) is asked for with
-//   sku:in (50 SKUs a request). Still unknown: rejected unsent, and marked "-" in the map, so
-//   that later pushes reject it at once with no request until the next walk replaces the map
-//   (the marks survive a restart, as the map lives in LMDB).
+//   sku:in (50 SKUs a request, at most kLookupsPerRun requests a run). Still unknown: rejected
+//   unsent, and marked "-" in the map, so that later pushes reject it at once with no request until
+//   the next walk replaces the map (the marks survive a restart, as the map lives in LMDB).
 // - An adjustment fails whole with a 422 that names no item; push_isolating_refusals splits
 //   it until each refused SKU stands alone, and the rest is applied. The refused SKUs are then
 //   looked up once more: those the store no longer has are marked "-" like unknown ones.
@@ -54,6 +54,12 @@ std::string not_in_store_message(UnixMillis walked_at) {
          format_time(walked_at) +
          ", and a lookup by SKU); not sent again until the next "
          "catalogue refresh";
+}
+
+std::string not_in_walk_message(UnixMillis walked_at) {
+  return "SKU not in the BigCommerce store as of the catalogue walk of " + format_time(walked_at) +
+         " (not looked up: this run's lookups are used up); not sent "
+         "until the next catalogue refresh";
 }
 
 }  // namespace
@@ -104,6 +110,7 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
   }
   client_->set_access_token(std::move(token));
   refused_.reset();
+  lookups_left_ = kLookupsPerRun;
 
   auto walked = [this] { return ids_->complete() ? ids_->completed_at() : UnixMillis{0}; };
   const UnixMillis walked_at = co_await async::offload(context.pool, walked);
@@ -142,24 +149,32 @@ asio::awaitable<void> BigCommerceStore::walk(const PushContext& context) {
 }
 
 asio::awaitable<void> BigCommerceStore::resolve_unknown(Work& work, const PushContext& context) {
+  // Within this run's lookup budget; the SKUs beyond it are judged by the walk alone (a
+  // warehouse listing 100,000 SKUs the store does not sell costs 10 requests a run, not 2,000).
+  const auto askable = std::min(work.unknown.size(), lookups_left_ * bigcommerce::kLookupBatch);
+  lookups_left_ -= (askable + bigcommerce::kLookupBatch - 1) / bigcommerce::kLookupBatch;
   std::vector<std::string> skus;
-  for (const auto i : work.unknown) skus.push_back(work.batch[i].sku);
-  SkuIds found = co_await bigcommerce::look_up_skus(*client_, skus);
+  for (std::size_t k = 0; k < askable; ++k) skus.push_back(work.batch[work.unknown[k]].sku);
+  SkuIds found;
+  if (!skus.empty()) found = co_await bigcommerce::look_up_skus(*client_, skus);
   std::set<std::string> have;
   for (const auto& entry : found) have.insert(entry.first);
   std::vector<std::pair<std::string, std::string>> missing;
-  for (const auto i : work.unknown) {
+  for (std::size_t k = 0; k < work.unknown.size(); ++k) {
+    const auto i = work.unknown[k];
     if (have.contains(work.batch[i].sku)) continue;
     missing.emplace_back(work.batch[i].sku, std::string(kNotInStore));
-    work.verdicts[i] = PushResult{PushOutcome::rejected, not_in_store_message(work.walked_at)};
+    work.verdicts[i] =
+        PushResult{PushOutcome::rejected, k < askable ? not_in_store_message(work.walked_at)
+                                                      : not_in_walk_message(work.walked_at)};
   }
   co_await async::offload(context.pool, [&] {
     ids_->put(found);
     ids_->put(missing);
   });
   log::info(log::Fields{.connection = connection_},
-            "{}: looked up {} SKUs the map lacks: {} found, {} not in the store", describe(),
-            skus.size(), found.size(), missing.size());
+            "{}: {} SKUs not in the map, {} looked up: {} found, {} not in the store", describe(),
+            work.unknown.size(), skus.size(), found.size(), missing.size());
 }
 
 asio::awaitable<WholeBatchVerdict> BigCommerceStore::adjust(std::span<const PushItem> items,
@@ -191,9 +206,10 @@ asio::awaitable<void> BigCommerceStore::mark_gone(Work& work,
       gone.emplace_back(sku, std::string(kNotInStore));
   if (gone.empty()) co_return;
   co_await async::offload(context.pool, [&] { ids_->put(gone); });
-  const std::set<std::string> gone_skus(skus.begin(), skus.end());
+  std::set<std::string> gone_skus;
+  for (const auto& entry : gone) gone_skus.insert(entry.first);
   for (const auto i : refused)
-    if (!have.contains(work.batch[i].sku))
+    if (gone_skus.contains(work.batch[i].sku))
       work.verdicts[i]->message += "; no inventory item has this SKU any more";
 }
 

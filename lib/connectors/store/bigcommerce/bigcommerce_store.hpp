@@ -30,6 +30,8 @@ class BigCommerceStore final : public Store {
  public:
   // BigCommerce's cap on items per adjustment request (reference/inventory.v3.yml).
   static constexpr std::size_t kMaxItemsPerRequest = 2000;
+  // sku:in lookups of SKUs the map lacks, per run (50 SKUs each).
+  static constexpr std::size_t kLookupsPerRun = 10;
 
   BigCommerceStore(config::BigCommerceStoreConfig config, const StoreDeps& deps);
   // Talks through `session` (tests) instead of opening connections to config.endpoint.
@@ -71,6 +73,7 @@ class BigCommerceStore final : public Store {
   std::unique_ptr<StoreIdCache> ids_;
   std::optional<std::string> refused_;  // the token refused in prepare(): push() throws it
   bool prepared_ = false;
+  std::size_t lookups_left_ = kLookupsPerRun;
   IsolationStats isolation_;
 };
 
