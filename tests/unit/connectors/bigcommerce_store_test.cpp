@@ -214,7 +214,7 @@ std::string outcomes(const std::vector<PushResult>& results) {
 
 // ---- pure parts ---------------------------------------------------------------------------------
 
-TEST_CASE("bigcommerce: quota headers are read case-insensitively; junk reads as absent") {
+TEST_CASE("bigcommerce: quota headers are read case-insensitively, junk reads as absent") {
   const auto s = bc::read_rate_status(with_headers({{"x-rate-limit-requests-left", "35"},
                                                     {"X-Rate-Limit-Requests-Quota", " 150 "},
                                                     {"X-RATE-LIMIT-TIME-RESET-MS", "15000"},
@@ -351,7 +351,7 @@ TEST_CASE("bigcommerce: lookups of SKUs the map lacks are bounded per run") {
   CHECK(f.api->adjustments == 1);
 }
 
-TEST_CASE("bigcommerce: a 422 is split until the refused SKUs stand alone; the rest is applied") {
+TEST_CASE("bigcommerce: a 422 is split until the refused SKUs stand alone, the rest is applied") {
   Fixture f;
   std::vector<PushItem> batch;
   for (int i = 0; i < 64; ++i) {
@@ -396,7 +396,6 @@ TEST_CASE("bigcommerce: a 429 is waited out for Time-Reset-Ms, and the quota is 
   REQUIRE(f.api->requests.size() == before + 2);
   CHECK(f.api->requests[before].method == "GET");
   CHECK(f.api->sent_at[before + 1] - f.api->sent_at[before] >= milliseconds(50));
-  CHECK(store->stats().paced > milliseconds(0));
 }
 
 TEST_CASE("bigcommerce: endless 429s end the run (Retry::no) rather than waiting forever") {
