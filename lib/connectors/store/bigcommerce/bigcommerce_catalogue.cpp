@@ -20,7 +20,8 @@ asio::awaitable<void> page_through(Client& client, const std::string& filter, Sk
   for (std::size_t page = 1; page <= kMaxPages; ++page) {
     const auto resource = "/inventory/items?" + filter + "limit=" + std::to_string(kPageLimit) +
                           "&page=" + std::to_string(page);
-    auto answer = co_await client.send("GET", resource, "");
+    const std::string no_body;
+    auto answer = co_await client.send("GET", resource, no_body);
     auto items = parse_items_page(answer.json);
     if (!items)
       throw StoreError(client.origin() + ": GET /inventory/items page " + std::to_string(page) +

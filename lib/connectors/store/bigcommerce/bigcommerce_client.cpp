@@ -89,9 +89,9 @@ asio::awaitable<net::Response> Client::exchange(const net::Request& request,
   }
 }
 
-asio::awaitable<Answer> Client::send(std::string method, std::string resource, std::string body) {
+asio::awaitable<Answer> Client::send(const char* method, std::string resource, std::string body) {
   net::Request request;
-  request.method = std::move(method);
+  request.method = method;
   request.target = api_root_ + resource;
   request.headers = {{"Accept", "application/json"}, {"X-Auth-Token", token_}};
   if (!body.empty()) request.headers.push_back({"Content-Type", "application/json"});

@@ -58,10 +58,12 @@ class Client {
 
   void set_access_token(std::string token) { token_ = std::move(token); }
 
-  // `resource` is below the API root ("/inventory/items?page=2"). Returns a 2xx or a 422.
+  // `method` is "GET" or "PUT"; `resource` is below the API root ("/inventory/items?page=2").
+  // Callers pass named strings, not temporaries (a g++ 12 coroutine pitfall). Returns a 2xx or
+  // a 422.
   // Throws TokenRefused (401/403) and StoreError(Retry::no) for anything else that is not
   // mended by the retries (another status, retries or the rate budget run out).
-  boost::asio::awaitable<Answer> send(std::string method, std::string resource, std::string body);
+  boost::asio::awaitable<Answer> send(const char* method, std::string resource, std::string body);
 
   // `text` with the token blanked out: for what the store says that ends up in a message.
   std::string redact(std::string text) const;

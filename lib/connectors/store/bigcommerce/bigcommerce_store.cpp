@@ -180,8 +180,8 @@ asio::awaitable<void> BigCommerceStore::resolve_unknown(Work& work, const PushCo
 asio::awaitable<WholeBatchVerdict> BigCommerceStore::adjust(std::span<const PushItem> items,
                                                             const std::string& reason) {
   auto body = bigcommerce::adjustment_body(reason, config_.location_id, items);
-  const auto answer =
-      co_await client_->send("PUT", "/inventory/adjustments/absolute", std::move(body));
+  const std::string resource = "/inventory/adjustments/absolute";
+  const auto answer = co_await client_->send("PUT", resource, std::move(body));
   if (answer.status != 422) co_return WholeBatchVerdict::taken();
   const auto problem = bigcommerce::parse_problem(answer.body);
   co_return WholeBatchVerdict::refused(
