@@ -182,8 +182,21 @@ struct VendureStoreConfig {
   bool operator==(const VendureStoreConfig&) const = default;
 };
 
-using StoreConfig =
-    std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig, VendureStoreConfig>;
+// Store `type: bigcommerce`: the REST v3 Inventory API of one store, one location.
+struct BigCommerceStoreConfig {
+  std::string store_hash;                   // the store's permanent id, as in /stores/{hash}/v3
+  std::filesystem::path access_token_file;  // may start with $CREDENTIALS_DIRECTORY/
+  std::int64_t location_id = 1;             // the inventory location whose quantities are set
+  std::string endpoint = "https://api.bigcommerce.com";  // the API root (a proxy, a test server)
+  std::filesystem::path ca_file;                         // extra trust anchors
+  // How old the SKU map may get before it is walked again; unset: kDefaultCatalogueRefresh.
+  std::optional<std::chrono::seconds> catalogue_refresh;
+
+  bool operator==(const BigCommerceStoreConfig&) const = default;
+};
+
+using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig,
+                                 BigCommerceStoreConfig, VendureStoreConfig>;
 
 // One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
 struct SourceConfig {

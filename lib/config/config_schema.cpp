@@ -8,6 +8,7 @@
 #include "config/config_reader.hpp"
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
+#include "config/store_schema_bigcommerce.hpp"
 #include "config/store_schema_vendure.hpp"
 
 namespace pb::config {
@@ -201,6 +202,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            reader.section(node, kWooCommerceStore, woo);
            s = std::move(woo);
          }},
+    {.type = "bigcommerce",
+     .description = "a BigCommerce store, through the REST v3 Inventory API",
+     .load = load_bigcommerce_store},
     {.type = "vendure",
      .description = "a Vendure 3 server, through the Admin API (GraphQL)",
      .load =

@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "connectors/store/bigcommerce/bigcommerce_store.hpp"
 #include "connectors/store/csv/csv_store.hpp"
 #include "connectors/store/shopify/shopify_store.hpp"
 #include "connectors/store/vendure/vendure_store.hpp"
@@ -46,6 +47,9 @@ std::unique_ptr<Store> make_store(const config::StoreConfig& config, const Store
                  },
                  [&](const config::WooCommerceStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<WooCommerceStore>(c, deps);
+                 },
+                 [&](const config::BigCommerceStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<BigCommerceStore>(c, deps);
                  },
                  [&](const config::VendureStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<VendureStore>(c, deps);
