@@ -8,6 +8,7 @@
 #include "config/config_reader.hpp"
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
+#include "config/store_schema_magento.hpp"
 
 namespace pb::config {
 
@@ -200,6 +201,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            reader.section(node, kWooCommerceStore, woo);
            s = std::move(woo);
          }},
+    {.type = "magento",
+     .description = "a Magento 2 / Adobe Commerce store with MSI, through the REST API",
+     .load = load_magento_store},
 };
 
 constexpr Field<InventoryConfig> kInventory[] = {
