@@ -134,10 +134,17 @@ class Store:
         self.next_id = 1
         self.source_items = {}  # (sku, source) -> {"quantity", "status"}
         self.rejected = set()
+        self._sorted = None  # the products by id, until the next add (listing 100k is slow)
+
+    def by_id(self):
+        if self._sorted is None:
+            self._sorted = sorted(self.products.values(), key=lambda p: p["id"])
+        return self._sorted
 
     def add(self, sku, type_id="simple"):
         if sku in self.products:
             return
+        self._sorted = None
         self.products[sku] = {"id": self.next_id, "sku": sku, "type_id": type_id, "name": sku}
         self.next_id += 1
 
@@ -218,7 +225,7 @@ class Emulator:
             if page_size > cap:  # Magento\Framework\Webapi\Validator\SearchCriteriaValidator
                 raise MagentoError(400, "Maximum SearchCriteria pageSize is %max", {"max": cap})
         with self.store.lock:
-            items = sorted(self.store.products.values(), key=lambda p: p["id"])
+            items = self.store.by_id()
         for group in crit.get("filter_groups", {}).values():
             keep = []
             for f in group.get("filters", {}).values():

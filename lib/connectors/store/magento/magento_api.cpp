@@ -46,12 +46,12 @@ boost::asio::awaitable<MagentoReply> MagentoApi::get(const std::string& resource
 }
 
 boost::asio::awaitable<MagentoReply> MagentoApi::post(const std::string& resource,
-                                                      std::string json_body) {
+                                                      const std::string& json_body) {
   net::Request request;
   request.method = "POST";
   request.target = root_ + "/" + resource;
   request.headers.push_back({"Content-Type", "application/json"});
-  request.body = std::move(json_body);
+  request.body = json_body;
   auto what = "POST " + resource;
   co_return co_await exchange(std::move(request), std::move(what));
 }

@@ -46,7 +46,8 @@ class MagentoApi {
   // a budget, then throw MagentoRequestError; a 401/403 throws MagentoTokenRefused; any other
   // status is returned.
   boost::asio::awaitable<MagentoReply> get(const std::string& resource, const std::string& query);
-  boost::asio::awaitable<MagentoReply> post(const std::string& resource, std::string json_body);
+  boost::asio::awaitable<MagentoReply> post(const std::string& resource,
+                                            const std::string& json_body);
 
   // `text` with the token blanked out: for anything the store says that reaches a message.
   std::string redact(std::string text) const;

@@ -190,7 +190,8 @@ asio::awaitable<void> MagentoStore::prepare(PushContext context) {
 // Source Item"), SKU after SKU: one GET says so at once and names the key.
 asio::awaitable<void> MagentoStore::check_source() {
   const auto resource = "inventory/sources/" + net::url_encode(config_.source_code);
-  const auto reply = co_await api_->get(resource, "");
+  const std::string no_query;
+  const auto reply = co_await api_->get(resource, no_query);
   if (reply.status == 404)
     throw StoreError(
         describe() + ": the store has no MSI source \"" + config_.source_code +
@@ -307,8 +308,8 @@ void MagentoStore::learn_limit(std::size_t max, const std::string& text) {
 asio::awaitable<void> MagentoStore::send_part(MagentoPush& work, std::size_t begin,
                                               std::size_t end) {
   auto send = [this](std::span<const PushItem> part) -> asio::awaitable<WholeBatchVerdict> {
-    const auto reply =
-        co_await api_->post(kSourceItems, source_items_body(part, config_.source_code));
+    const auto body = source_items_body(part, config_.source_code);
+    const auto reply = co_await api_->post(kSourceItems, body);
     if (reply.ok()) co_return WholeBatchVerdict::taken();
     if (reply.status == 400) {
       if (const auto max = input_list_limit(reply.text)) throw InputLimitHit(*max, reply.text);
