@@ -267,7 +267,7 @@ TEST_CASE("store: an unknown SKU is never sent, and is remembered until the next
   CHECK(f.magento->count("POST", "inventory/source-items") == 1);
 }
 
-TEST_CASE("store: a refused SKU is isolated with Magento's words; the rest is set") {
+TEST_CASE("store: a refused SKU is isolated with Magento's words, the rest is set") {
   Fixture f;
   f.simples(40);
   f.magento->refused = {"S1017"};
