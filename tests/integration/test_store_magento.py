@@ -189,12 +189,16 @@ class MagentoStoreTest(BeeTestCase):
         self.assertNotIn("%1", error)
 
     def test_input_limits_shrink_the_calls_and_everything_lands(self):
-        em = self.emulator("--input-limit", "20")
+        em = self.emulator("--input-limit", "20", "--max-page-size", "100")
         env = self.magento_env(em)
         feed = full_feed()
         env.write_feed(feed)
         self.first_run(env)
         self.assertEqual(em.stock(), feed)
+        # The walk asked for 300 a page, was told the maximum is 100, and paged by 100.
+        pages = [e for e in em.requests() if e["path"].endswith("/V1/products")]
+        self.assertEqual([e["status"] for e in pages[:2]], [400, 200])
+        self.assertEqual(len(pages), 1 + -(-(CATALOGUE + 2) // 100))
         saves = em.saves()
         refused = [s for s in saves if s["status"] == 400]
         self.assertGreaterEqual(len(refused), 1)
@@ -257,6 +261,18 @@ class MagentoStoreTest(BeeTestCase):
         self.assertEqual(em.stock(), feed)
         self.assertTrue(all(not i["pending"] for i in env.inventory().values()))
         self.assert_no_orphans(em)
+
+    def test_expired_certificate_and_wrong_ca_are_refused(self):
+        for cert in ("expired", "wrong-ca"):
+            with self.subTest(cert=cert):
+                em = self.emulator(cert=cert)
+                env = self.magento_env(em)
+                env.write_feed({sku(1): 5})
+                run = self.first_run(env, expect="failed")
+                self.assertIn("certificate", run["error"])
+                self.assertEqual(em.requests(), [])
+                env.kill()
+                em.stop()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -331,4 +332,18 @@ TEST_CASE("store: a source that does not exist fails the run naming source_code"
     CHECK(std::string(e.what()).find("source_code") != std::string::npos);
   }
   CHECK(f.magento->count("POST", "inventory/source-items") == 0);
+}
+
+TEST_CASE("store: a SKU marked unknown is found again once catalogue_refresh has passed") {
+  Fixture f;
+  f.simples(2);
+  auto store = f.store();
+  CHECK(f.push(*store, items_for({"NEW-1"}))[0].outcome == PushOutcome::rejected);
+  f.magento->products["NEW-1"] = "simple";  // added in the admin after the walk
+  CHECK(f.push(*store, items_for({"NEW-1"}))[0].outcome == PushOutcome::rejected);
+  CHECK(f.magento->stock.count("NEW-1") == 0);
+  f.config.catalogue_refresh = std::chrono::seconds(0);  // the map is now too old
+  auto refreshed = f.store();
+  CHECK(f.push(*refreshed, items_for({"NEW-1"}))[0].outcome == PushOutcome::confirmed);
+  CHECK(f.magento->stock.at("NEW-1") == 5);
 }
