@@ -311,7 +311,8 @@ asio::awaitable<void> MagentoStore::send_part(MagentoPush& work, std::size_t beg
     const auto body = source_items_body(part, config_.source_code);
     const auto reply = co_await api_->post(kSourceItems, body);
     if (reply.ok()) co_return WholeBatchVerdict::taken();
-    if (reply.status == 400) {
+    // Magento's refusals carry its JSON error body; a bare 400 (a proxy's page) refuses no SKU.
+    if (reply.status == 400 && reply.body.is_object()) {
       if (const auto max = input_list_limit(reply.text)) throw InputLimitHit(*max, reply.text);
       co_return WholeBatchVerdict::refused("Magento refused the source item: " + reply.text);
     }
