@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/http_config.hpp"
+#include "config/magento_store_config.hpp"
 #include "core/calendar_schedule.hpp"
 #include "core/types.hpp"
 
@@ -196,7 +197,7 @@ struct BigCommerceStoreConfig {
 };
 
 using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig,
-                                 BigCommerceStoreConfig, VendureStoreConfig>;
+                                 BigCommerceStoreConfig, MagentoStoreConfig, VendureStoreConfig>;
 
 // One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
 struct SourceConfig {

@@ -9,6 +9,7 @@
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
 #include "config/store_schema_bigcommerce.hpp"
+#include "config/store_schema_magento.hpp"
 #include "config/store_schema_vendure.hpp"
 
 namespace pb::config {
@@ -205,6 +206,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
     {.type = "bigcommerce",
      .description = "a BigCommerce store, through the REST v3 Inventory API",
      .load = load_bigcommerce_store},
+    {.type = "magento",
+     .description = "a Magento 2 / Adobe Commerce store with MSI, through the REST API",
+     .load = load_magento_store},
     {.type = "vendure",
      .description = "a Vendure 3 server, through the Admin API (GraphQL)",
      .load =

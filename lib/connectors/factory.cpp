@@ -4,6 +4,7 @@
 
 #include "connectors/store/bigcommerce/bigcommerce_store.hpp"
 #include "connectors/store/csv/csv_store.hpp"
+#include "connectors/store/magento/magento_store.hpp"
 #include "connectors/store/shopify/shopify_store.hpp"
 #include "connectors/store/vendure/vendure_store.hpp"
 #include "connectors/store/woocommerce/woocommerce_store.hpp"
@@ -50,6 +51,9 @@ std::unique_ptr<Store> make_store(const config::StoreConfig& config, const Store
                  },
                  [&](const config::BigCommerceStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<BigCommerceStore>(c, deps);
+                 },
+                 [&](const config::MagentoStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<MagentoStore>(c, deps);
                  },
                  [&](const config::VendureStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<VendureStore>(c, deps);
