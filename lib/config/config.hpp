@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/http_config.hpp"
+#include "config/medusa_store_config.hpp"
 #include "core/calendar_schedule.hpp"
 #include "core/types.hpp"
 
@@ -166,7 +167,8 @@ struct WooCommerceStoreConfig {
   bool operator==(const WooCommerceStoreConfig&) const = default;
 };
 
-using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig>;
+using StoreConfig =
+    std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig, MedusaStoreConfig>;
 
 // One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
 struct SourceConfig {

@@ -8,6 +8,7 @@
 #include "config/config_reader.hpp"
 #include "config/http_schema.hpp"
 #include "config/rules_loader.hpp"
+#include "config/store_schema_medusa.hpp"
 
 namespace pb::config {
 
@@ -200,6 +201,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
            reader.section(node, kWooCommerceStore, woo);
            s = std::move(woo);
          }},
+    {.type = "medusa",
+     .description = "a Medusa v2 store, through the Admin API",
+     .load = load_medusa_store},
 };
 
 constexpr Field<InventoryConfig> kInventory[] = {

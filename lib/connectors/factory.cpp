@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "connectors/store/csv/csv_store.hpp"
+#include "connectors/store/medusa/medusa_store.hpp"
 #include "connectors/store/shopify/shopify_store.hpp"
 #include "connectors/store/woocommerce/woocommerce_store.hpp"
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
@@ -45,6 +46,9 @@ std::unique_ptr<Store> make_store(const config::StoreConfig& config, const Store
                  },
                  [&](const config::WooCommerceStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<WooCommerceStore>(c, deps);
+                 },
+                 [&](const config::MedusaStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<MedusaStore>(c, deps);
                  }},
       config);
 }

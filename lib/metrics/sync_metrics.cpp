@@ -181,7 +181,7 @@ std::string SyncMetrics::serialize() const {
 }
 
 std::string_view store_type(const config::StoreConfig& store) {
-  constexpr std::string_view kTypes[] = {"csv", "shopify", "woocommerce"};
+  constexpr std::string_view kTypes[] = {"csv", "shopify", "woocommerce", "medusa"};
   static_assert(std::size(kTypes) == std::variant_size_v<config::StoreConfig>);
   return kTypes[store.index()];
 }
