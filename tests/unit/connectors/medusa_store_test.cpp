@@ -295,7 +295,9 @@ TEST_CASE("error bodies: type and message; 401's message alone; a proxy page is 
       "HTTP 404 not_found: Item iitem_x is not stocked at location sloc_y");
   CHECK(describe_error({401, {}, R"({"message":"Unauthorized"})"}) == "HTTP 401: Unauthorized");
   CHECK(describe_error({502, {}, "<html>Bad gateway</html>"}) == "HTTP 502");
-  CHECK(describe_error({400, {}, R"({"type":"invalid_data","message":")" + std::string(1000, 'm') + "\"}")}).size() < 400);
+  CHECK(describe_error(
+            {400, {}, R"({"type":"invalid_data","message":")" + std::string(1000, 'm') + "\"}"})
+            .size() < 400);
   CHECK(route_missing(
       {404, {}, "<pre>Cannot POST /admin/inventory-items/location-levels/batch</pre>"}));
   CHECK_FALSE(route_missing({404, {}, R"({"type":"not_found","message":"x"})"}));

@@ -182,12 +182,12 @@ asio::awaitable<void> MedusaStore::find_items(const PushContext& context, Medusa
     const auto found = cache_->find(skus);
     walked_at = cache_->completed_at();
     for (std::size_t i = 0; i < skus.size(); ++i) {
-      if (found[i] && *found[i] == medusa::kNotInStore)
+      if (found[i] && *found[i] == medusa::kNotInStore) {
         work.results[i] = {PushOutcome::rejected, not_in_store_message(walked_at)};
-      else if (found[i] && (work.refs[i] = medusa::decode_item(*found[i])))
         continue;
-      else
-        unknown.push_back(skus[i]);
+      }
+      if (found[i]) work.refs[i] = medusa::decode_item(*found[i]);
+      if (!work.refs[i]) unknown.push_back(skus[i]);  // not in the map, or unreadable
     }
   });
   if (unknown.empty()) co_return;
@@ -259,6 +259,8 @@ asio::awaitable<void> MedusaStore::retry_refused(const PushContext& context, Med
   try {
     found = co_await medusa::look_up_skus(*api_, skus, config_.location_id);
   } catch (const medusa::RequestError& e) {
+    const log::Fields fields{.connection = connection_};
+    log::warn(fields, "{}: could not look refused SKUs up again: {}", describe(), e.what());
     co_return;  // the refusals stand; the next run tries again
   }
   const std::map<std::string, ItemRef> by_sku(found.begin(), found.end());
