@@ -36,6 +36,15 @@ class MedusaUnavailable(Exception):
 
 
 def require_packages():
+    """Raises MedusaUnavailable (or pg_server.PgUnavailable) when Medusa cannot run here."""
+    try:
+        version = subprocess.run(["node", "--version"], stdout=subprocess.PIPE, text=True,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise MedusaUnavailable("no node binary (Medusa 2.21 needs Node >= 20.19)")
+    major, minor = (int(x) for x in version.lstrip("v").split(".")[:2])
+    if (major, minor) < (20, 19):
+        raise MedusaUnavailable("Node %s is older than 20.19, which Medusa 2.21 needs" % version)
     cli = os.path.join(HERE, "node_modules", "@medusajs", "cli", "cli.js")
     if not os.path.exists(cli):
         raise MedusaUnavailable("Medusa is not installed: run `npm ci` in %s (.ci/install-deps)"
