@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -195,7 +196,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("map values: the item id and whether it has a level; junk is not decoded") {
+TEST_CASE("map values: the item id and whether it has a level, junk is not decoded") {
   CHECK(encode_item({"iitem_1", true}) == "1iitem_1");
   CHECK(encode_item({"iitem_2", false}) == "0iitem_2");
   CHECK(decode_item("1iitem_1") == ItemRef{"iitem_1", true});
@@ -239,7 +240,7 @@ TEST_CASE("sku look-ups stay under Medusa's 1,000 parameters and its URL size, f
 }
 
 TEST_CASE(
-    "an inventory page: SKU, id, whether a level is at our location; items without SKU skipped") {
+    "an inventory page: SKU, id, whether a level is at our location, items without SKU skipped") {
   const auto body = json::parse(R"({"inventory_items":[
       {"id":"iitem_a","sku":"A","location_levels":[{"location_id":"sloc_other"}]},
       {"id":"iitem_b","sku":"B","location_levels":[{"location_id":"sloc_01TEST"}]},
@@ -286,7 +287,7 @@ TEST_CASE("a batch reply confirms only what it shows at our location") {
   CHECK(check_item_reply(item, LevelWrite{"iitem_a", 6, false}, kLoc));
 }
 
-TEST_CASE("error bodies: type and message; 401's message alone; a proxy page is the status only") {
+TEST_CASE("error bodies: type and message, 401's message alone, a proxy page is the status only") {
   CHECK(
       describe_error(
           {404,
@@ -372,7 +373,7 @@ TEST_CASE(
   CHECK(f.medusa.items["iitem_a"].level == 3);
 }
 
-TEST_CASE("an unknown SKU: looked up, rejected, remembered; no request for it the next time") {
+TEST_CASE("an unknown SKU: looked up, rejected, remembered, no request for it the next time") {
   Fixture f;
   f.medusa.items["iitem_a"] = {"A", 1};
   f.serve();
@@ -449,4 +450,28 @@ TEST_CASE("max_batch: rounds of batch requests, each well under Medusa's 2 MB bo
   std::vector<LevelWrite> writes(kBatchLimit,
                                  LevelWrite{"iitem_01JZZZZZZZZZZZZZZZZZZZZZZZ", 1234567, false});
   CHECK(batch_body(writes, "sloc_01JZZZZZZZZZZZZZZZZZZZZZZZ").size() < 2'000'000 / 10);
+}
+
+TEST_CASE(
+    "429 with Retry-After is waited out, one past the retry budget ends the run saying when") {
+  Fixture f;
+  f.medusa.items["iitem_a"] = {"A", 1};
+  f.fake->then_status(429, R"({"type":"too_many_requests","message":"slow down"})",
+                      {{"Retry-After", "1"}});
+  f.serve(2);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(f.push({{"A", 5}})[0].outcome == PushOutcome::confirmed);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(900));
+  CHECK(f.medusa.items["iitem_a"].level == 5);
+
+  Fixture g;
+  g.fake->then_status(503, "<html>maintenance</html>", {{"Retry-After", "600"}});
+  try {
+    g.push({{"A", 5}});
+    FAIL("no StoreError");
+  } catch (const StoreError& e) {
+    CHECK_FALSE(e.retry_in_run());
+    CHECK(std::string(e.what()).find("Medusa asked to come back at") != std::string::npos);
+  }
+  CHECK(g.fake->requests().size() == 1);
 }
