@@ -15,6 +15,7 @@
 
 #include "config/http_config.hpp"
 #include "config/magento_store_config.hpp"
+#include "config/medusa_store_config.hpp"
 #include "core/calendar_schedule.hpp"
 #include "core/types.hpp"
 
@@ -196,8 +197,9 @@ struct BigCommerceStoreConfig {
   bool operator==(const BigCommerceStoreConfig&) const = default;
 };
 
-using StoreConfig = std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig,
-                                 BigCommerceStoreConfig, MagentoStoreConfig, VendureStoreConfig>;
+using StoreConfig =
+    std::variant<CsvStoreConfig, ShopifyStoreConfig, WooCommerceStoreConfig, BigCommerceStoreConfig,
+                 MagentoStoreConfig, MedusaStoreConfig, VendureStoreConfig>;
 
 // One warehouse of a connection. Quantities of the same SKU in several warehouses are summed.
 struct SourceConfig {

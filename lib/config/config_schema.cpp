@@ -10,6 +10,7 @@
 #include "config/rules_loader.hpp"
 #include "config/store_schema_bigcommerce.hpp"
 #include "config/store_schema_magento.hpp"
+#include "config/store_schema_medusa.hpp"
 #include "config/store_schema_vendure.hpp"
 
 namespace pb::config {
@@ -209,6 +210,9 @@ constexpr Alternative<StoreConfig> kStoreTypes[] = {
     {.type = "magento",
      .description = "a Magento 2 / Adobe Commerce store with MSI, through the REST API",
      .load = load_magento_store},
+    {.type = "medusa",
+     .description = "a Medusa v2 store, through the Admin API",
+     .load = load_medusa_store},
     {.type = "vendure",
      .description = "a Vendure 3 server, through the Admin API (GraphQL)",
      .load =

@@ -5,6 +5,7 @@
 #include "connectors/store/bigcommerce/bigcommerce_store.hpp"
 #include "connectors/store/csv/csv_store.hpp"
 #include "connectors/store/magento/magento_store.hpp"
+#include "connectors/store/medusa/medusa_store.hpp"
 #include "connectors/store/shopify/shopify_store.hpp"
 #include "connectors/store/vendure/vendure_store.hpp"
 #include "connectors/store/woocommerce/woocommerce_store.hpp"
@@ -54,6 +55,9 @@ std::unique_ptr<Store> make_store(const config::StoreConfig& config, const Store
                  },
                  [&](const config::MagentoStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<MagentoStore>(c, deps);
+                 },
+                 [&](const config::MedusaStoreConfig& c) -> std::unique_ptr<Store> {
+                   return std::make_unique<MedusaStore>(c, deps);
                  },
                  [&](const config::VendureStoreConfig& c) -> std::unique_ptr<Store> {
                    return std::make_unique<VendureStore>(c, deps);

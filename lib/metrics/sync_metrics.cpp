@@ -181,8 +181,8 @@ std::string SyncMetrics::serialize() const {
 }
 
 std::string_view store_type(const config::StoreConfig& store) {
-  constexpr std::string_view kTypes[] = {"csv",         "shopify", "woocommerce",
-                                         "bigcommerce", "magento", "vendure"};
+  constexpr std::string_view kTypes[] = {"csv",     "shopify", "woocommerce", "bigcommerce",
+                                         "magento", "medusa",  "vendure"};
   static_assert(std::size(kTypes) == std::variant_size_v<config::StoreConfig>);
   return kTypes[store.index()];
 }

@@ -407,7 +407,7 @@ TEST_CASE("the type key selects a connector and unknown types are listed") {
                 "    warehouse: {type: csv, path: /f}\n"
                 "    store: {path: /o}\n") ==
         "test.yaml:4:12: connections.shop.store.type: missing required key \"type\" (known types: "
-        "csv, shopify, woocommerce, bigcommerce, magento, vendure)");
+        "csv, shopify, woocommerce, bigcommerce, magento, medusa, vendure)");
   CHECK(what_of("connections:\n"
                 "  shop:\n"
                 "    warehouse: {type: [csv], path: /f}\n"

@@ -141,4 +141,5 @@ TEST_CASE("store_type names the store connector") {
   CHECK(metrics::store_type(config::StoreConfig{config::ShopifyStoreConfig{}}) == "shopify");
   CHECK(metrics::store_type(config::StoreConfig{config::WooCommerceStoreConfig{}}) ==
         "woocommerce");
+  CHECK(metrics::store_type(config::StoreConfig{config::MedusaStoreConfig{}}) == "medusa");
 }
