@@ -28,6 +28,13 @@ class Running {
     server_.route("/metrics", []() -> asio::awaitable<pb::web::Reply> {
       co_return pb::web::Reply{200, "text/plain; version=0.0.4", "up 1\n"};
     });
+    // Echoes what a prefix route is told of the request.
+    server_.route_prefix("/api/", [](const pb::web::Request& r) -> asio::awaitable<pb::web::Reply> {
+      pb::web::Reply reply(201, "text/plain",
+                           r.method + "|" + r.path + "|" + r.query + "|" + r.authorization);
+      reply.headers.emplace_back("X-Extra", "1");
+      co_return reply;
+    });
     server_.start();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -184,4 +191,34 @@ TEST_CASE("start() names the address it cannot listen on") {
   options.port = first.port();
   pb::web::HttpServer second(io.get_executor(), options);
   CHECK_THROWS_WITH(second.start(), doctest::Contains("cannot listen on http://127.0.0.1:"));
+}
+
+TEST_CASE("a prefix route sees method, path, query and Authorization, and its headers are sent") {
+  Running server;
+  const auto post = exchange(server.port(),
+                             "POST /api/v1/x?a=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+                             "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  CHECK(post.starts_with("HTTP/1.1 201 Created\r\n"));
+  CHECK(post.find("X-Extra: 1\r\n") != std::string::npos);
+  CHECK(post.ends_with("\r\n\r\nPOST|/api/v1/x|a=1|Bearer t"));
+  const auto get =
+      exchange(server.port(), "GET /api/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(get.ends_with("\r\n\r\nGET|/api/||"));
+  // An exact route wins, and only its own methods go through.
+  const auto other =
+      exchange(server.port(), "GET /apix HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(other.starts_with("HTTP/1.1 404 Not Found\r\n"));
+}
+
+TEST_CASE("every reply carries the security headers, errors included") {
+  Running server;
+  for (const auto* request : {"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                              "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                              "GET /api/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"}) {
+    const auto reply = exchange(server.port(), request);
+    CHECK(reply.find("Content-Security-Policy: default-src 'self'") != std::string::npos);
+    CHECK(reply.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);
+    CHECK(reply.find("X-Frame-Options: DENY\r\n") != std::string::npos);
+    CHECK(reply.find("Referrer-Policy: no-referrer\r\n") != std::string::npos);
+  }
 }
