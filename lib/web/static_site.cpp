@@ -9,7 +9,13 @@ namespace pb::web {
 std::filesystem::path default_web_dir() {
   if (const char* dir = std::getenv("PACKAGEBEE_WEB_DIR"); dir != nullptr && *dir != '\0')
     return dir;
-  return PACKAGEBEE_WEB_DIR;
+  // Beside the executable's prefix, as the install rules put it: /usr/sbin/beed finds
+  // /usr/share/packagebee/web, /usr/local/sbin/beed /usr/local/share/..., and a build tree's
+  // daemon/beed the copy in the build tree's share/ (lib/web/CMakeLists.txt).
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || !exe.has_parent_path()) return "/usr/share/packagebee/web";
+  return exe.parent_path().parent_path() / kWebSubdir;
 }
 
 const std::vector<StaticSite::File>& StaticSite::files() {

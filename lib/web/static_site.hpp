@@ -13,8 +13,11 @@
 
 namespace pb::web {
 
-// Where beed looks for the dashboard: $PACKAGEBEE_WEB_DIR if set (tests, a build tree), else the
-// directory the package installs it in.
+// Where the dashboard's files are installed, under the prefix.
+inline constexpr std::string_view kWebSubdir = "share/packagebee/web";
+
+// Where beed looks for the dashboard: $PACKAGEBEE_WEB_DIR if set, else PREFIX/share/packagebee/web
+// where PREFIX is the parent of the executable's directory (/usr for /usr/sbin/beed).
 std::filesystem::path default_web_dir();
 
 class StaticSite {

@@ -22,7 +22,6 @@ from harness import BeeTestCase, wait_for  # noqa: E402
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BROWSER_DIR = os.path.join(TOP, "tests", "browser")
 CHROMIUM = "/usr/bin/chromium"
-WEB_DIR = os.environ.get("PB_WEB_DIR", "")
 TOKEN = "0f3c9e6a1b2d4c8e9a7b6c5d4e3f2a1b"
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'",
@@ -78,7 +77,8 @@ class WebCase(BeeTestCase):
             os.chmod(path, 0o600)
             http_config["admin_token_file"] = path
         env.write_config(daemon_extra={"http": http_config})
-        env.start(extra_env={"PACKAGEBEE_WEB_DIR": WEB_DIR})
+        # No PACKAGEBEE_WEB_DIR: the build tree's beed finds the build tree's copy by itself.
+        env.start()
         env.wait_idle()
         return env, Web(port)
 

@@ -50,9 +50,10 @@ TEST_CASE("missing, oversized and non-regular files are reported, the rest serve
   CHECK(site.missing()[1].find("larger than 1 MiB") != std::string::npos);
 }
 
-TEST_CASE("PACKAGEBEE_WEB_DIR overrides the installed directory") {
+TEST_CASE("PREFIX/share/packagebee/web beside the executable, or PACKAGEBEE_WEB_DIR") {
   ::unsetenv("PACKAGEBEE_WEB_DIR");
-  CHECK(pb::web::default_web_dir() == PACKAGEBEE_WEB_DIR_EXPECTED);
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  CHECK(pb::web::default_web_dir() == exe.parent_path().parent_path() / "share/packagebee/web");
   ::setenv("PACKAGEBEE_WEB_DIR", "/tmp/web", 1);
   CHECK(pb::web::default_web_dir() == "/tmp/web");
   ::unsetenv("PACKAGEBEE_WEB_DIR");
