@@ -33,7 +33,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-AdminToken::AdminToken(std::string_view secret) : digest_(sha256(secret)), configured_(true) {}
+AdminToken::AdminToken(std::string_view secret) : secret_(secret), configured_(true) {}
 
 AdminToken AdminToken::from_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -68,9 +68,7 @@ AdminToken::Verdict AdminToken::check(std::string_view authorization) const {
   if (!configured_) return Verdict::read_only;
   const auto token = bearer_token(authorization);
   if (token.empty()) return Verdict::missing;
-  const auto digest = sha256(token);
-  return CRYPTO_memcmp(digest.data(), digest_.data(), digest_.size()) == 0 ? Verdict::granted
-                                                                           : Verdict::wrong;
+  return constant_time_equal(token, secret_) ? Verdict::granted : Verdict::wrong;
 }
 
 }  // namespace pb::web

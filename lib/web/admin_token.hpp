@@ -31,7 +31,7 @@ class AdminToken {
   Verdict check(std::string_view authorization) const;
 
  private:
-  std::string digest_;  // SHA-256 of the secret
+  std::string secret_;
   bool configured_ = false;
 };
 
