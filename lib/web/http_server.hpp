@@ -35,7 +35,8 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;  // more: Allow, WWW-Authenticate
 };
 
-// What a prefix route's handler is told of a request (the body is not read by anyone yet).
+// What a prefix route's handler is told of a request (a body is read within the limit but not
+// passed on: no call takes one).
 struct Request {
   std::string method;         // as sent: "GET", "POST"
   std::string path;           // the target up to '?', still percent-encoded
@@ -77,7 +78,8 @@ class HttpServer {
 
   // Serves `path` (exact; a query string is ignored) for GET and HEAD. Before start().
   void route(std::string path, Handler handler);
-  // Serves every path that starts with `prefix` and has no exact route, for any method.
+  // Serves every path that starts with `prefix` and has no exact route, for any method (the
+  // first prefix added that matches).
   void route_prefix(std::string prefix, RequestHandler handler);
 
   // Binds and listens. Throws std::runtime_error naming the address (in use, no permission)

@@ -204,7 +204,7 @@ TEST_CASE("a prefix route sees method, path, query and Authorization, and its he
   const auto get =
       exchange(server.port(), "GET /api/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(get.ends_with("\r\n\r\nGET|/api/||"));
-  // An exact route wins, and only its own methods go through.
+  // A path outside the prefix is not the prefix route's.
   const auto other =
       exchange(server.port(), "GET /apix HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(other.starts_with("HTTP/1.1 404 Not Found\r\n"));
