@@ -20,6 +20,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "log/log.hpp"
+#include "web/host_check.hpp"
 
 namespace pb::web {
 
@@ -40,6 +41,7 @@ struct HttpServer::State {
   tcp::acceptor acceptor;
   std::list<beast::tcp_stream*> open;  // every connection's socket, so that stop() closes them
   bool stopped = false;
+  bool loopback = false;  // listening on a loopback address: Host must name loopback too
 };
 
 namespace {
@@ -91,6 +93,11 @@ web::Request view_of(const Request& request, std::string_view target) {
 asio::awaitable<Reply> dispatch(State& state, const Request& request) {
   const std::string_view target(request.target().data(), request.target().size());
   if (!target.starts_with('/')) co_return error_reply(400, "400 bad request target");
+  if (const auto host = request.find(http::field::host);
+      state.loopback && host != request.end() && !is_loopback_host_header(host->value()))
+    co_return error_reply(421,
+                          "421 misdirected request: this listener answers to localhost, 127.0.0.1 "
+                          "and [::1] only");
   const auto path = target.substr(0, target.find('?'));
   try {
     if (const auto route = state.routes.find(path); route != state.routes.end()) {
@@ -285,6 +292,7 @@ void HttpServer::start() {
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  state_->loopback = !ec && address.is_loopback();
   if (ec) {
     beast::error_code ignored;
     acceptor.close(ignored);

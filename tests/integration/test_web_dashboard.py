@@ -219,6 +219,12 @@ class ApiTest(WebCase):
             self.assertEqual(status, 404, path)
             self.assertNotIn(b"root:", body, path)
             self.assertNotIn(b"connections:", body, path)
+        # DNS rebinding: a page whose own name now points at 127.0.0.1 sends that name in Host.
+        for path in ("/", "/api/v1/connections", "/metrics"):
+            status, _, _ = web.request("GET", path, {"Host": "rebind.example:%d" % web.port})
+            self.assertEqual(status, 421, path)
+        for host in ("localhost:%d" % web.port, "127.0.0.1:8080", "LOCALHOST"):
+            self.assertEqual(web.request("GET", "/api/v1/connections", {"Host": host})[0], 200, host)
         status, headers, body = web.request("HEAD", "/")
         self.assertEqual((status, body), (200, b""))
         self.assertGreater(int(headers["content-length"]), 500)
