@@ -25,7 +25,11 @@ included). Before any of that, the same clients sample a beed at rest, for compa
 With --http PORT, beed also runs its HTTP listener (daemon.http.listen) and a thread fetches
 /metrics every --scrape-interval seconds throughout (far more often than Prometheus would), to
 measure the listener's overhead against a run without it. --kind smart with --changed-percent 1
-times Smart Syncs of a 1% change instead of Full Syncs of every SKU.
+times Smart Syncs of a 1% change instead of Full Syncs of every SKU. With --web as well, a
+second thread plays the heaviest dashboard user: it walks the whole catalogue through the JSON
+API (GET /api/v1/connections/big/inventory?limit=500, following next_after, from the start
+again at the end) back to back, with GET /api/v1/connections every tenth request, throughout;
+--web-interval S paces it to one request every S seconds instead (an open dashboard polls every 3 s).
 
 Target (docs/PERFORMANCE.md): p99 <= 50 ms during the run (judged both as sampled and
 corrected). Exit status: 0 when figures were
@@ -239,6 +243,42 @@ class Scraper:
         return self.times, self.failures
 
 
+class WebReader(Scraper):
+    """Pages through the catalogue over /api/v1 back to back on a thread until close()."""
+
+    def __init__(self, port, interval=0.0):
+        self.pages = 0
+        super().__init__(port, interval)
+
+    def loop(self):
+        import http.client
+        import urllib.parse
+        after, n = None, 0
+        while not self.done.wait(self.interval):
+            n += 1
+            path = "/api/v1/connections"
+            if n % 10:
+                path += "/big/inventory?limit=500"
+                if after:
+                    path += "&after=" + urllib.parse.quote(after)
+            t = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                c.request("GET", path)
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+                if r.status == 200:
+                    self.times.append((time.monotonic() - t) * 1000.0)
+                    if n % 10:
+                        self.pages += 1
+                        after = json.loads(body).get("next_after")
+                    continue
+            except OSError:
+                pass
+            self.failures += 1
+
+
 def stalled_share(samples_ms, run_ms, bound_ms=P99_TARGET_MS):
     """Share of the run during which a new request would have waited more than bound_ms."""
     return sum(max(0.0, ms - bound_ms) for ms in samples_ms) / run_ms if run_ms else 0.0
@@ -272,6 +312,10 @@ def main():
     ap.add_argument("--http", type=int, default=0, metavar="PORT",
                     help="enable beed's HTTP listener on 127.0.0.1:PORT and scrape /metrics")
     ap.add_argument("--scrape-interval", type=float, default=1.0)
+    ap.add_argument("--web", action="store_true",
+                    help="with --http, also page through the catalogue over /api/v1 throughout")
+    ap.add_argument("--web-interval", type=float, default=0.0,
+                    help="seconds between --web's requests (0: back to back)")
     ap.add_argument("--kind", choices=("full", "smart"), default="full",
                     help="the runs sampled: full-sync or sync (Smart)")
     ap.add_argument("--changed-percent", type=float, default=100.0,
@@ -309,6 +353,7 @@ def main():
         beed = bb.Beed(beed_bin, config, os.path.join(ws.path, "beed.log")).start()
         bb.wait_for_socket(beed, sock, timeout=60)
         scraper = Scraper(a.http, a.scrape_interval) if a.http else None
+        web = WebReader(a.http, a.web_interval) if a.http and a.web else None
         wait_run_end(sock, 1, a.run_timeout)  # the first automatic Full Sync is run 1
         first = run_record(sock, 1)
         if first["result"] != "ok":
@@ -375,6 +420,12 @@ def main():
         with open(f"/proc/{beed.pid}/stat") as f:
             ticks = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
         print(f"\nbeed CPU since its start (utime+stime): {ticks / os.sysconf('SC_CLK_TCK'):.2f} s")
+        if web:
+            times, failures = web.close()
+            pacing = f"every {a.web_interval:g} s" if a.web_interval else "back to back"
+            print(f"\n/api/v1 read {pacing}: {len(times)} requests ({web.pages} inventory pages "
+                  f"of 500), {failures} failed; ms " + " ".join(stats(times)[1:]) +
+                  " (p50 p90 p99 max)")
         if scraper:
             times, failures = scraper.close()
             print(f"\n/metrics scraped every {a.scrape_interval:g} s: {len(times)} scrapes, "

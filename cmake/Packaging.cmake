@@ -56,6 +56,7 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/README.md
           ${PROJECT_SOURCE_DIR}/docs/OPERATIONS.md
           ${PROJECT_SOURCE_DIR}/docs/CONTROL-PROTOCOL.md
+          ${PROJECT_SOURCE_DIR}/docs/HTTP-API.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # --- monitoring: Prometheus alert rules and a Grafana dashboard over GET /metrics ----------------

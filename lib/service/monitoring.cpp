@@ -25,7 +25,8 @@ Monitoring::~Monitoring() {
   stop();
 }
 
-void Monitoring::start(const config::HttpListenerConfig& http) {
+void Monitoring::start(const config::HttpListenerConfig& http,
+                       const std::function<void(web::HttpServer&)>& more_routes) {
   for (const auto& runner : runners_) recount(runner->config().name, true);
   web::ServerOptions options;
   options.host = http.host;
@@ -34,6 +35,7 @@ void Monitoring::start(const config::HttpListenerConfig& http) {
   options.tls_key_file = http.tls_key_file;
   server_ = std::make_unique<web::HttpServer>(loop_, options);
   server_->route("/metrics", [this] { return scrape(); });
+  if (more_routes) more_routes(*server_);
   server_->start();
   log::info("metrics at {}/metrics", server_->describe());
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,8 +32,10 @@ class Monitoring final : public sync::SyncObserver {
   ~Monitoring() override;
 
   // Once the runners exist: reads each connection's last runs and SKU counts (on the pool) and
-  // starts the listener. Throws std::runtime_error when it cannot listen.
-  void start(const config::HttpListenerConfig& http);
+  // starts the listener, with `more_routes` added to /metrics (the web dashboard). Throws
+  // std::runtime_error when it cannot listen.
+  void start(const config::HttpListenerConfig& http,
+             const std::function<void(web::HttpServer&)>& more_routes = {});
   void stop();
 
   // sync::SyncObserver. store_exchanges is called whenever a connection's connectors are

@@ -17,6 +17,7 @@
 #include "log/log.hpp"
 #include "service/command_handlers.hpp"
 #include "service/monitoring.hpp"
+#include "service/web_dashboard.hpp"
 #include "sync/connection_connectors.hpp"
 #include "sys/file_modes.hpp"
 #include "sys/groups.hpp"
@@ -102,7 +103,10 @@ void Service::start() {
   server_ = std::make_unique<control::Server>(io_, options, *handlers_);
   server_->start();
   chown_socket();
-  if (monitoring_) monitoring_->start(config_.daemon.http);
+  if (monitoring_) {
+    web_ = std::make_unique<WebDashboard>(*handlers_, config_.daemon.http);
+    monitoring_->start(config_.daemon.http, [this](web::HttpServer& http) { web_->install(http); });
+  }
   log::info("listening on {} with {} connection(s); state in {}", config_.daemon.socket.string(),
             runners_.size(), config_.daemon.state_dir.string());
 }

@@ -27,6 +27,7 @@ namespace pb::service {
 
 class CommandHandlers;
 class Monitoring;
+class WebDashboard;
 
 // What a reload changed.
 struct ReloadSummary {
@@ -114,6 +115,7 @@ class Service {
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order
   std::vector<std::weak_ptr<sync::ConnectionRunner>> retired_;    // removed by a reload
   std::unique_ptr<CommandHandlers> handlers_;
+  std::unique_ptr<WebDashboard> web_;  // daemon.http: the page and the API, over handlers_
   std::unique_ptr<control::Server> server_;
   void poll_shutdown();
   std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;

@@ -20,6 +20,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "log/log.hpp"
+#include "web/host_check.hpp"
 
 namespace pb::web {
 
@@ -35,10 +36,12 @@ struct HttpServer::State {
   asio::any_io_executor loop;
   ServerOptions options;
   std::map<std::string, Handler, std::less<>> routes;
+  std::vector<std::pair<std::string, RequestHandler>> prefixes;
   std::unique_ptr<asio::ssl::context> tls;
   tcp::acceptor acceptor;
   std::list<beast::tcp_stream*> open;  // every connection's socket, so that stop() closes them
   bool stopped = false;
+  bool loopback = false;  // listening on a loopback address: Host must name loopback too
 };
 
 namespace {
@@ -67,19 +70,48 @@ Reply error_reply(unsigned status, std::string_view text) {
   return {status, "text/plain; charset=utf-8", std::string(text) + "\n"};
 }
 
-// The reply to a well-formed request: 404 for a path not served, 405 for a method other than
-// GET and HEAD, else the route's handler (500 if it throws).
+const RequestHandler* find_prefix(const State& state, std::string_view path) {
+  for (const auto& [prefix, handler] : state.prefixes)
+    if (path.starts_with(prefix)) return &handler;
+  return nullptr;
+}
+
+// What a prefix route's handler sees of `request`.
+web::Request view_of(const Request& request, std::string_view target) {
+  const auto mark = target.find('?');
+  web::Request view;
+  view.method = std::string(request.method_string());
+  view.path = std::string(target.substr(0, mark));
+  if (mark != std::string_view::npos) view.query = std::string(target.substr(mark + 1));
+  if (const auto it = request.find(http::field::authorization); it != request.end())
+    view.authorization = std::string(it->value());
+  return view;
+}
+
+// The reply to a well-formed request: an exact route for GET and HEAD (405 for another
+// method), else a prefix route, else 404; 500 if the handler throws.
 asio::awaitable<Reply> dispatch(State& state, const Request& request) {
   const std::string_view target(request.target().data(), request.target().size());
   if (!target.starts_with('/')) co_return error_reply(400, "400 bad request target");
+  if (const auto host = request.find(http::field::host);
+      state.loopback && host != request.end() && !is_loopback_host_header(host->value()))
+    co_return error_reply(421,
+                          "421 misdirected request: this listener answers to localhost, 127.0.0.1 "
+                          "and [::1] only");
   const auto path = target.substr(0, target.find('?'));
-  const auto route = state.routes.find(path);
-  if (route == state.routes.end()) co_return error_reply(404, "404 not found");
-  if (request.method() != http::verb::get && request.method() != http::verb::head)
-    co_return error_reply(405, "405 method not allowed: use GET or HEAD");
-  const Handler handler = route->second;
   try {
-    co_return co_await handler();
+    if (const auto route = state.routes.find(path); route != state.routes.end()) {
+      if (request.method() != http::verb::get && request.method() != http::verb::head)
+        co_return error_reply(405, "405 method not allowed: use GET or HEAD");
+      const Handler handler = route->second;
+      co_return co_await handler();
+    }
+    if (const auto* prefix = find_prefix(state, path)) {
+      const RequestHandler handler = *prefix;
+      const web::Request view = view_of(request, target);
+      co_return co_await handler(view);
+    }
+    co_return error_reply(404, "404 not found");
   } catch (const std::exception& e) {
     log::warn("http: {} failed: {}", path, e.what());
   }
@@ -91,9 +123,14 @@ http::response<http::string_body> make_response(Reply reply, unsigned version, b
   http::response<http::string_body> response{static_cast<http::status>(reply.status), version};
   response.set(http::field::server, "PackageBee/" PACKAGEBEE_VERSION);
   response.set(http::field::content_type, reply.content_type);
-  response.set(http::field::cache_control, "no-store");
+  response.set(http::field::cache_control, reply.cache_control);
   response.set("X-Content-Type-Options", "nosniff");
-  if (reply.status == 405) response.set(http::field::allow, "GET, HEAD");
+  response.set("X-Frame-Options", "DENY");
+  response.set("Referrer-Policy", "no-referrer");
+  response.set("Content-Security-Policy", kContentSecurityPolicy);
+  for (const auto& [name, value] : reply.headers) response.set(name, value);
+  if (reply.status == 405 && response.find(http::field::allow) == response.end())
+    response.set(http::field::allow, "GET, HEAD");
   response.keep_alive(keep_alive);
   // HEAD: the length GET would send, no body.
   response.content_length(reply.body.size());
@@ -240,6 +277,10 @@ void HttpServer::route(std::string path, Handler handler) {
   state_->routes.insert_or_assign(std::move(path), std::move(handler));
 }
 
+void HttpServer::route_prefix(std::string prefix, RequestHandler handler) {
+  state_->prefixes.emplace_back(std::move(prefix), std::move(handler));
+}
+
 void HttpServer::start() {
   const auto& options = state_->options;
   if (!options.tls_cert_file.empty()) state_->tls = make_tls(options);
@@ -251,6 +292,7 @@ void HttpServer::start() {
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  state_->loopback = !ec && address.is_loopback();
   if (ec) {
     beast::error_code ignored;
     acceptor.close(ignored);
