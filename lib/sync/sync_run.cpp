@@ -14,6 +14,7 @@
 #include "log/log.hpp"
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
+#include "sync/change_detector_digest.hpp"
 #include "sync/run_records.hpp"
 
 namespace pb::sync {
@@ -224,6 +225,7 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
 struct Detection {
   DetectResult counts;
   std::optional<UnixMillis> stale_checked_at;
+  std::shared_ptr<const FeedDigest> digest;  // for the next feed; null: the next one merges all
 };
 
 // Blocking. Merges `feed` into the stored items (nothing to merge when it is unchanged). A
@@ -231,18 +233,30 @@ struct Detection {
 // daily after `last_stale_check`.
 void apply_changes(state::InventoryDb& db, std::string_view connection,
                    const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
-                   UnixMillis now, bool allow_zeroing, Detection& out) {
+                   UnixMillis now, bool allow_zeroing,
+                   const std::shared_ptr<const FeedDigest>& digest, Detection& out) {
+  // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
+  // null (set before each write, so an exception leaves it so).
+  bool walked = false;  // every stored SKU was passed, stale ones marked on the way
   if (feed.unchanged) {
+    out.digest = digest;
     out.counts.pending = count_pending(db, connection);
   } else if (feed.delta) {
     out.counts = apply_delta(db, connection, feed, rules, now);
+  } else if (digest_applies(digest.get(), feed, rules)) {
+    out.counts = apply_feed_with_digest(db, connection, feed, rules, *digest, now, allow_zeroing);
+    out.digest = out.counts.changed == 0 && out.counts.unlisted == 0
+                     ? digest
+                     : digest_of(feed, rules, out.counts);
   } else {
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
+    out.digest = digest_of(feed, rules, out.counts);
     out.stale_checked_at = now;  // it checked on its way
+    walked = true;
   }
   constexpr UnixMillis kDay = 86'400'000;
   const UnixMillis every = std::min(kDay, std::max<UnixMillis>(rules.repush_after, 1));
-  if ((feed.delta || feed.unchanged) && rules.repush_after > 0 && now - last_stale_check >= every) {
+  if (!walked && rules.repush_after > 0 && now - last_stale_check >= every) {
     out.counts.stale = mark_stale(db, connection, rules, now);
     out.counts.pending += out.counts.stale;
     out.stale_checked_at = now;
@@ -259,6 +273,8 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   // the control is the loop's alone.
   const auto last_stale_check = ctx.control.last_stale_check;
   const bool allow_zeroing = ctx.control.allow_zeroing;
+  // Taken, not copied: a run that fails before it hands one back leaves none.
+  const auto digest = std::move(ctx.control.feed_digest);
   if (allow_zeroing)
     log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
               run.id);
@@ -268,7 +284,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     try {
       const auto now = now_millis();
       apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, allow_zeroing,
-                    detected);
+                    digest, detected);
       remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
     } catch (const ApplyFailed& e) {
       detected.counts = e.committed();  // what the failed write left committed
@@ -278,6 +294,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     }
     feed = connectors::Feed{};  // free it on the pool, not on the loop
   });
+  ctx.control.feed_digest = std::move(detected.digest);
   // Kept even when a later step failed: the stale SKUs it marked stay marked.
   if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;
   // Set before a failure too: the record tells how many SKUs the run did change.
