@@ -42,6 +42,8 @@ std::string_view to_string(RunPhase phase) {
 namespace {
 
 constexpr std::size_t kProblemsLogged = 20;
+// A recorded batch at least this big gives its LMDB pages back at once (Env::release_pages).
+constexpr std::size_t kReleaseAfter = 50'000;
 constexpr std::string_view kStopped =
     "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
 
@@ -233,8 +235,8 @@ struct Detection {
 // daily after `last_stale_check`.
 void apply_changes(state::InventoryDb& db, std::string_view connection,
                    const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
-                   UnixMillis now, bool allow_zeroing,
-                   const std::shared_ptr<const FeedDigest>& digest, Detection& out) {
+                   UnixMillis now, bool allow_zeroing, std::shared_ptr<const FeedDigest> digest,
+                   Detection& out) {
   // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
   // null (set before each write, so an exception leaves it so).
   bool walked = false;  // every stored SKU was passed, stale ones marked on the way
@@ -245,10 +247,14 @@ void apply_changes(state::InventoryDb& db, std::string_view connection,
     out.counts = apply_delta(db, connection, feed, rules, now);
   } else if (digest_applies(digest.get(), feed, rules)) {
     out.counts = apply_feed_with_digest(db, connection, feed, rules, *digest, now, allow_zeroing);
-    out.digest = out.counts.changed == 0 && out.counts.unlisted == 0
-                     ? digest
-                     : digest_of(feed, rules, out.counts);
+    if (out.counts.changed == 0 && out.counts.unlisted == 0) {
+      out.digest = std::move(digest);
+    } else {
+      digest.reset();  // the old one goes before the new one is made: one at a time in memory
+      out.digest = digest_of(feed, rules, out.counts);
+    }
   } else {
+    digest.reset();
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
     out.digest = digest_of(feed, rules, out.counts);
     out.stale_checked_at = now;  // it checked on its way
@@ -274,7 +280,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   const auto last_stale_check = ctx.control.last_stale_check;
   const bool allow_zeroing = ctx.control.allow_zeroing;
   // Taken, not copied: a run that fails before it hands one back leaves none.
-  const auto digest = std::move(ctx.control.feed_digest);
+  auto digest = std::move(ctx.control.feed_digest);
   if (allow_zeroing)
     log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
               run.id);
@@ -284,7 +290,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     try {
       const auto now = now_millis();
       apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, allow_zeroing,
-                    digest, detected);
+                    std::move(digest), detected);
       remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
     } catch (const ApplyFailed& e) {
       detected.counts = e.committed();  // what the failed write left committed
@@ -329,6 +335,9 @@ asio::awaitable<RecordCounts> record_batch(RunContext& ctx, std::vector<PushItem
     for (std::size_t i = 0; i < batch.size() && ctx.first_problem.empty(); ++i)
       if (outcome.verdicts[i].verdict != Verdict::confirmed)
         ctx.first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
+    // A big batch walked a big part of the map: let it go from beed's RSS now rather than at
+    // the run's end (the next batch's pages are others).
+    if (batch.size() >= kReleaseAfter) ctx.env.db.env().release_pages();
     batch = {};
     outcome.verdicts = {};
     return recorded;
@@ -398,8 +407,12 @@ asio::awaitable<void> record_run(RunContext& ctx) {
   ctx.control.progress.phase = RunPhase::recording;
   run.finished_at = now_millis();
   const bool stopped = run.error == kStopped;
-  co_await async::offload(ctx.env.pool,
-                          [&] { record_run_end(ctx.env.db, ctx.connection, run, stopped); });
+  co_await async::offload(ctx.env.pool, [&] {
+    record_run_end(ctx.env.db, ctx.connection, run, stopped);
+    // The pages of the map this run touched are page cache the kernel keeps anyway; beed at
+    // rest need not count them (issue 14: VmRSS at rest, flat for weeks).
+    ctx.env.db.env().release_pages();
+  });
 }
 
 }  // namespace
