@@ -233,16 +233,16 @@ void detail::note_in_stock(state::ConnectionRecord& record, UnixMillis now, std:
 
 // Throws FeedRefused when `preview` (the read-only pass) trips the zeroing guard.
 void detail::check_zeroing(const DetectResult& preview, std::uint64_t peak,
-                           const connectors::Feed& feed, std::string_view connection) {
+                           const std::string& origin, std::string_view connection) {
   if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
                                       kMaxZeroedShare * static_cast<double>(preview.known_before))
-    throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
-                      " of " + std::to_string(preview.known_before) +
+    throw FeedRefused("feed " + origin + " would set " + std::to_string(preview.zeroed) + " of " +
+                      std::to_string(preview.known_before) +
                       " known SKUs to 0 (more than half); refusing it (nothing changed)");
   peak = std::max(peak, preview.in_stock_before);
   const std::uint64_t lost = peak > preview.in_stock ? peak - preview.in_stock : 0;
   if (static_cast<double>(lost) > kMaxZeroedShare * static_cast<double>(peak))
-    throw FeedRefused("feed " + feed.origin + " would leave " + std::to_string(preview.in_stock) +
+    throw FeedRefused("feed " + origin + " would leave " + std::to_string(preview.in_stock) +
                       " SKUs in stock, fewer than half of the " + std::to_string(peak) +
                       " in stock at the most over the last " + std::to_string(kZeroingWindowDays) +
                       " days; refusing it (nothing changed; `beectl sync " +
@@ -316,7 +316,7 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
     merge(txn, feed, rules, now, Position{}, false, UINT64_MAX, preview);
     peak = window_peak(txn.connection().stock_marks, now);
   });
-  if (!allow_zeroing) check_zeroing(preview, peak, feed, connection);
+  if (!allow_zeroing) check_zeroing(preview, peak, feed.origin, connection);
 
   // Pass 2: apply, a bounded number of writes per transaction. The last one also remembers
   // the in-stock count for the guard's window.

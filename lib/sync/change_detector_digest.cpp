@@ -9,21 +9,17 @@
 namespace pb::sync {
 namespace {
 
+// Lookups after which the preview gives its pages of the map back (lmdb::Env::release_pages).
+constexpr std::size_t kReleaseAfterLookups = 1'000;
+
 bool same_rules(const Rules& a, const Rules& b) {
   return a.buffer == b.buffer && a.buffer_percent == b.buffer_percent &&
          a.minimum_distributable == b.minimum_distributable && a.missing_skus == b.missing_skus &&
          a.repush_after == b.repush_after;
 }
 
-// A SKU where the feed and the digest disagree: new or requantified (a quantity), or gone
-// from the feed (none). `sku` points into the feed or into the digest, both alive meanwhile.
-struct Difference {
-  std::string_view sku;
-  std::optional<Quantity> quantity;
-};
+}  // namespace
 
-// One merge of two sorted lists in memory: every row of `feed` that the digest does not hold
-// as it is, and every SKU of the digest the feed no longer lists.
 std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest) {
   std::vector<Difference> out;
   std::size_t i = 0;
@@ -37,7 +33,7 @@ std::vector<Difference> differences(const connectors::Feed& feed, const FeedDige
       out.push_back({feed.rows[i].sku, feed.rows[i].quantity});
       ++i;
     } else if (order > 0) {
-      out.push_back({digest.sku(j), std::nullopt});
+      out.push_back({std::string(digest.sku(j)), std::nullopt});
       ++j;
     } else {
       if (feed.rows[i].quantity != digest.quantities[j])
@@ -48,6 +44,8 @@ std::vector<Difference> differences(const connectors::Feed& feed, const FeedDige
   }
   return out;
 }
+
+namespace {
 
 // Adds to `counts` what the full merge counts for one SKU it passes, the listed and in-stock
 // figures as changes to the digest's totals. Returns whether the item must be written.
@@ -94,8 +92,8 @@ std::uint64_t shifted(std::uint64_t total, std::int64_t delta) {
 
 // The read-only pass that decides the guards, as apply_feed's first merge does.
 DetectResult preview(state::InventoryDb& db, std::string_view connection,
-                     const std::vector<Difference>& diffs, const Rules& rules,
-                     const FeedDigest& digest, UnixMillis now, std::uint64_t& peak) {
+                     const std::vector<Difference>& diffs, const Rules& rules, const Totals& base,
+                     UnixMillis now, std::uint64_t& peak) {
   DetectResult counts;
   std::int64_t listed_delta = 0;
   std::int64_t in_stock_delta = 0;
@@ -106,10 +104,10 @@ DetectResult preview(state::InventoryDb& db, std::string_view connection,
     }
     peak = detail::window_peak(txn.connection().stock_marks, now);
   });
-  counts.known_before = digest.listed;
-  counts.in_stock_before = digest.in_stock;
-  counts.listed = shifted(digest.listed, listed_delta);
-  counts.in_stock = shifted(digest.in_stock, in_stock_delta);
+  counts.known_before = base.listed;
+  counts.in_stock_before = base.in_stock;
+  counts.listed = shifted(base.listed, listed_delta);
+  counts.in_stock = shifted(base.in_stock, in_stock_delta);
   return counts;
 }
 
@@ -130,6 +128,14 @@ bool stock_mark_holds(state::InventoryDb& db, std::string_view connection, std::
 
 std::shared_ptr<const FeedDigest> digest_of(const connectors::Feed& feed, const Rules& rules,
                                             const DetectResult& counts) {
+  auto digest = make_digest(feed, rules);
+  if (!digest) return nullptr;
+  digest->listed = counts.listed;
+  digest->in_stock = counts.in_stock;
+  return digest;
+}
+
+std::shared_ptr<FeedDigest> make_digest(const connectors::Feed& feed, const Rules& rules) {
   if (feed.unchanged || feed.delta || !feed.held_skus.empty()) return nullptr;
   std::size_t bytes = 0;
   for (const auto& row : feed.rows) bytes += row.sku.size();
@@ -144,8 +150,6 @@ std::shared_ptr<const FeedDigest> digest_of(const connectors::Feed& feed, const 
     digest->ends.push_back(static_cast<std::uint32_t>(digest->skus.size()));
     digest->quantities.push_back(row.quantity);
   }
-  digest->listed = counts.listed;
-  digest->in_stock = counts.in_stock;
   return digest;
 }
 
@@ -157,11 +161,20 @@ bool digest_applies(const FeedDigest* digest, const connectors::Feed& feed, cons
 DetectResult apply_feed_with_digest(state::InventoryDb& db, std::string_view connection,
                                     const connectors::Feed& feed, const Rules& rules,
                                     const FeedDigest& digest, UnixMillis now, bool allow_zeroing) {
-  const auto diffs = differences(feed, digest);
+  return apply_differences(db, connection, differences(feed, digest), feed.rows.size(), feed.origin,
+                           rules, {digest.listed, digest.in_stock}, now, allow_zeroing);
+}
+
+DetectResult apply_differences(state::InventoryDb& db, std::string_view connection,
+                               const std::vector<Difference>& diffs, std::uint64_t rows,
+                               const std::string& origin, const Rules& rules, const Totals& base,
+                               UnixMillis now, bool allow_zeroing) {
   std::uint64_t peak = 0;
-  DetectResult whole = preview(db, connection, diffs, rules, digest, now, peak);
-  if (!allow_zeroing) detail::check_zeroing(whole, peak, feed, connection);
-  whole.rows = feed.rows.size();
+  DetectResult whole = preview(db, connection, diffs, rules, base, now, peak);
+  if (!allow_zeroing) detail::check_zeroing(whole, peak, origin, connection);
+  whole.rows = rows;
+  // Many lookups left as many pages of the map in beed's RSS; the write pass takes them again.
+  if (diffs.size() >= kReleaseAfterLookups) db.env().release_pages();
   if (diffs.empty() && !allow_zeroing && stock_mark_holds(db, connection, whole.in_stock, now)) {
     // Nothing to write (not even today's stock mark): no write transaction, no fsync.
     db.read(connection,
@@ -203,7 +216,8 @@ DetectResult apply_feed_with_digest(state::InventoryDb& db, std::string_view con
   } catch (const std::exception& e) {
     throw detail::partly_applied(e, total);
   }
-  total.rows = feed.rows.size();
+  if (diffs.size() >= kReleaseAfterLookups) db.env().release_pages();  // the push takes its own
+  total.rows = rows;
   total.known_before = whole.known_before;
   total.in_stock_before = whole.in_stock_before;
   total.listed = whole.listed;

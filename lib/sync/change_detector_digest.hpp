@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,25 @@ struct FeedDigest {
 // cannot be summed up this way (rows held by a bad row, SKUs too many bytes to index).
 std::shared_ptr<const FeedDigest> digest_of(const connectors::Feed& feed, const Rules& rules,
                                             const DetectResult& counts);
+// digest_of before the counts are known: the caller sets listed and in_stock once applied.
+std::shared_ptr<FeedDigest> make_digest(const connectors::Feed& feed, const Rules& rules);
+
+// A SKU where the feed and the digest disagree: new or requantified (a quantity), or gone
+// from the feed (none). Owns its SKU, so the feed's rows can go before LMDB is touched.
+struct Difference {
+  std::string sku;
+  std::optional<Quantity> quantity;
+};
+
+// One merge of two sorted lists in memory: every row of `feed` that the digest does not hold
+// as it is, and every SKU of the digest the feed no longer lists, in SKU order.
+std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest);
+
+// The stored totals a digest knows (FeedDigest::listed, in_stock).
+struct Totals {
+  std::uint64_t listed = 0;
+  std::uint64_t in_stock = 0;
+};
 
 // Whether `digest` can stand for the stored items when `feed` comes with `rules`.
 bool digest_applies(const FeedDigest* digest, const connectors::Feed& feed, const Rules& rules);
@@ -60,6 +80,13 @@ DetectResult apply_feed_with_digest(state::InventoryDb& db, std::string_view con
                                     const connectors::Feed& feed, const Rules& rules,
                                     const FeedDigest& digest, UnixMillis now, bool allow_zeroing);
 
+// apply_feed_with_digest once the differences are known (`rows`: the feed's row count,
+// `origin`: its name for the guard's message; `base`: the old digest's totals).
+DetectResult apply_differences(state::InventoryDb& db, std::string_view connection,
+                               const std::vector<Difference>& diffs, std::uint64_t rows,
+                               const std::string& origin, const Rules& rules, const Totals& base,
+                               UnixMillis now, bool allow_zeroing);
+
 namespace detail {
 // Shared with change_detector.cpp; see there.
 inline constexpr std::uint64_t kWritesPerTransaction = 50'000;
@@ -69,7 +96,7 @@ std::uint64_t pending_in(const state::ConnectionTxn& txn);
 std::uint64_t window_peak(const std::vector<state::StockMark>& marks, UnixMillis now);
 void note_in_stock(state::ConnectionRecord& record, UnixMillis now, std::uint64_t in_stock,
                    bool restart);
-void check_zeroing(const DetectResult& preview, std::uint64_t peak, const connectors::Feed& feed,
+void check_zeroing(const DetectResult& preview, std::uint64_t peak, const std::string& origin,
                    std::string_view connection);
 ApplyFailed partly_applied(const std::exception& e, const DetectResult& committed);
 }  // namespace detail

@@ -230,13 +230,38 @@ struct Detection {
   std::shared_ptr<const FeedDigest> digest;  // for the next feed; null: the next one merges all
 };
 
+// Blocking. The digest's fast path, in the order that keeps memory low: the differences (few),
+// then the new digest in place of the old one, then the feed's rows go (the 1M rows are ~46 MB),
+// and only then LMDB. A refused or failed write leaves no digest: the next feed merges all.
+void apply_with_digest(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
+                       const Rules& rules, UnixMillis now, bool allow_zeroing,
+                       std::shared_ptr<const FeedDigest> digest, Detection& out) {
+  const auto diffs = differences(feed, *digest);
+  const Totals base{digest->listed, digest->in_stock};
+  std::shared_ptr<FeedDigest> next;
+  if (diffs.empty()) {
+    out.digest = std::move(digest);
+  } else {
+    digest.reset();
+    next = make_digest(feed, rules);
+  }
+  const auto rows = feed.rows.size();
+  feed.rows = {};
+  out.counts =
+      apply_differences(db, connection, diffs, rows, feed.origin, rules, base, now, allow_zeroing);
+  if (next) {
+    next->listed = out.counts.listed;
+    next->in_stock = out.counts.in_stock;
+    out.digest = std::move(next);
+  }
+}
+
 // Blocking. Merges `feed` into the stored items (nothing to merge when it is unchanged). A
 // delta does not pass the SKUs nobody changed: it looks for stale ones now and then, at most
 // daily after `last_stale_check`.
-void apply_changes(state::InventoryDb& db, std::string_view connection,
-                   const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
-                   UnixMillis now, bool allow_zeroing, std::shared_ptr<const FeedDigest> digest,
-                   Detection& out) {
+void apply_changes(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
+                   const Rules& rules, UnixMillis last_stale_check, UnixMillis now,
+                   bool allow_zeroing, std::shared_ptr<const FeedDigest> digest, Detection& out) {
   // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
   // null (set before each write, so an exception leaves it so).
   bool walked = false;  // every stored SKU was passed, stale ones marked on the way
@@ -246,13 +271,7 @@ void apply_changes(state::InventoryDb& db, std::string_view connection,
   } else if (feed.delta) {
     out.counts = apply_delta(db, connection, feed, rules, now);
   } else if (digest_applies(digest.get(), feed, rules)) {
-    out.counts = apply_feed_with_digest(db, connection, feed, rules, *digest, now, allow_zeroing);
-    if (out.counts.changed == 0 && out.counts.unlisted == 0) {
-      out.digest = std::move(digest);
-    } else {
-      digest.reset();  // the old one goes before the new one is made: one at a time in memory
-      out.digest = digest_of(feed, rules, out.counts);
-    }
+    apply_with_digest(db, connection, feed, rules, now, allow_zeroing, std::move(digest), out);
   } else {
     digest.reset();
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
