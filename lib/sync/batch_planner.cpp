@@ -91,12 +91,7 @@ RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection
     record.in_flight_first.clear();
     record.in_flight_last.clear();
     txn.put_connection(record);
-    // A lookup faults in 16 neighbouring pages of the map (the kernel's fault-around), so the
-    // lookups of SKUs spread over the catalogue (a Smart Sync's few changes) give the map back
-    // every 256; a big batch is a Full Sync's run of consecutive SKUs, which shares its pages.
-    const bool spread = batch.size() < 50'000;
     for (std::size_t i = 0; i < batch.size() && i < verdicts.size(); ++i) {
-      if (spread && i > 0 && i % 256 == 0) db.env().release_pages();
       auto item = txn.item(batch[i].sku);
       if (!item) continue;  // erased meanwhile (connection removed)
       if (verdicts[i].verdict == Verdict::confirmed) {

@@ -11,10 +11,6 @@ namespace {
 
 // Lookups after which the preview gives its pages of the map back (lmdb::Env::release_pages).
 constexpr std::size_t kReleaseAfterLookups = 1'000;
-// And how often a long run of lookups does, on the way: the kernel maps 16 neighbouring pages
-// with each page a lookup faults in (fault-around), so 256 lookups of SKUs spread over the
-// catalogue can add 16 MB to beed's RSS, and 10,000 of them most of the file.
-constexpr std::size_t kReleaseEvery = 256;
 
 bool same_rules(const Rules& a, const Rules& b) {
   return a.buffer == b.buffer && a.buffer_percent == b.buffer_percent &&
@@ -102,9 +98,7 @@ DetectResult preview(state::InventoryDb& db, std::string_view connection,
   std::int64_t listed_delta = 0;
   std::int64_t in_stock_delta = 0;
   db.read(connection, [&](state::ConnectionTxn& txn) {
-    for (std::size_t k = 0; k < diffs.size(); ++k) {
-      const auto& d = diffs[k];
-      if (k > 0 && k % kReleaseEvery == 0) db.env().release_pages();
+    for (const auto& d : diffs) {
       auto stored = txn.item(d.sku);
       apply_difference(d, stored, rules, now, counts, listed_delta, in_stock_delta);
     }
@@ -202,7 +196,6 @@ DetectResult apply_differences(state::InventoryDb& db, std::string_view connecti
         std::int64_t listed_delta = 0;
         std::int64_t in_stock_delta = 0;
         for (std::size_t k = next; k < end; ++k) {
-          if (k > next && k % kReleaseEvery == 0) db.env().release_pages();
           auto stored = txn.item(diffs[k].sku);
           if (apply_difference(diffs[k], stored, rules, now, part, listed_delta, in_stock_delta))
             txn.put_item(diffs[k].sku, *stored);
