@@ -2,8 +2,25 @@
 
 namespace pb::metrics {
 
-SkuCounts count_skus(state::InventoryDb& db, std::string_view connection) {
+SkuCounts count_skus(state::InventoryDb& db, std::string_view connection,
+                     std::optional<std::uint64_t> listed) {
   SkuCounts counts;
+  if (listed) {
+    db.read(connection, [&](state::ConnectionTxn& txn) {
+      auto cursor = txn.pending_cursor();
+      for (bool more = cursor.seek(); more; more = cursor.next()) {
+        const auto item = txn.item(cursor.key());
+        if (!item || !item->listed) continue;
+        if (!item->error.empty())
+          ++counts.rejected;
+        else
+          ++counts.pending;
+      }
+    });
+    const auto owed = counts.pending + counts.rejected;
+    counts.settled = *listed > owed ? *listed - owed : 0;
+    return counts;
+  }
   db.read(connection, [&](state::ConnectionTxn& txn) {
     auto cursor = txn.item_cursor();
     for (bool more = cursor.seek(); more; more = cursor.next()) {

@@ -1,9 +1,10 @@
-// How many SKUs of a connection are pending, settled or rejected: a walk over its items in LMDB.
-// Blocking and proportional to the catalogue (about 0.1 s per million SKUs): run it on the pool,
-// once per run end, never per scrape.
+// How many SKUs of a connection are pending, settled or rejected: a walk over its items in LMDB
+// (about 0.1 s per million SKUs), or over its change index only when the listed count is known.
+// Blocking: run it on the pool, once per run end, never per scrape.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/types.hpp"
@@ -17,7 +18,11 @@ struct SkuCounts {
   std::uint64_t rejected = 0;  // listed, the store refused the last push
 };
 
-SkuCounts count_skus(state::InventoryDb& db, std::string_view connection);
+// `listed`, when known (the run's feed digest knows it): only the change index is walked, as
+// every pending or rejected SKU is in it and every other listed one is settled; the cost then
+// follows what is pending, not the catalogue.
+SkuCounts count_skus(state::InventoryDb& db, std::string_view connection,
+                     std::optional<std::uint64_t> listed = std::nullopt);
 
 // When the connection's last run ended, and its last `ok` run: from the run history.
 struct LastRuns {

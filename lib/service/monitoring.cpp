@@ -58,14 +58,18 @@ std::shared_ptr<net::ExchangeObserver> Monitoring::store_exchanges(
 
 void Monitoring::recount(const std::string& connection, bool with_last_runs) {
   const auto seq = ++census_->requested[connection];
+  std::optional<std::uint64_t> listed;  // known: only the change index is walked
+  for (const auto& runner : runners_)
+    if (runner->config().name == connection) listed = runner->listed_skus();
   // Not awaited, and after the run has given back its slot: the walk (about 0.1 s per
-  // million SKUs) delays no run and never happens on a scrape.
+  // million SKUs, or the change index only when the runner knows the listed count) delays no
+  // run and never happens on a scrape.
   asio::post(pool_, [&db = db_, loop = loop_, weak = std::weak_ptr<Census>(census_), connection,
-                     seq, with_last_runs] {
+                     seq, with_last_runs, listed] {
     metrics::SkuCounts counts;
     metrics::LastRuns last;
     try {
-      counts = metrics::count_skus(db, connection);
+      counts = metrics::count_skus(db, connection, listed);
       if (with_last_runs) last = metrics::last_runs(db, connection);
     } catch (const std::exception& e) {
       log::warn({.connection = connection}, "metrics: cannot count SKUs: {}", e.what());

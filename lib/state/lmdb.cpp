@@ -1,11 +1,16 @@
 #include "state/lmdb.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <string>
 #include <system_error>
 
 namespace pb::state::lmdb {
@@ -93,6 +98,28 @@ std::size_t Env::map_size() const {
   MDB_envinfo info{};
   mdb_env_info(env_, &info);
   return info.me_mapsize;
+}
+
+void Env::release_pages() {
+  // Shared: the map is not moved (grow) meanwhile. Open transactions may go on reading: a
+  // dropped page of a shared file mapping faults back in from the page cache as it was.
+  std::shared_lock lock(resize_lock_);
+  // LMDB does not say where it mapped the file (mdb_env_info's me_mapaddr is only set for
+  // MDB_FIXEDMAP): the process's own map list does.
+  std::error_code ec;
+  const auto file = std::filesystem::canonical(dir_ / "data.mdb", ec).string();  // as maps says
+  if (ec) return;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() < file.size() ||
+        line.compare(line.size() - file.size(), file.size(), file) != 0)
+      continue;
+    std::uintptr_t begin = 0;
+    std::uintptr_t end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &begin, &end) == 2 && end > begin)
+      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
 }
 
 void Env::grow() {

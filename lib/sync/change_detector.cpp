@@ -1,5 +1,7 @@
 #include "sync/change_detector.hpp"
 
+#include "sync/change_detector_digest.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <string>
@@ -9,11 +11,11 @@
 namespace pb::sync {
 namespace {
 
-// Writes per transaction while applying a feed. Bounds the dirty pages LMDB
-// holds in memory (a first sync of a million SKUs would otherwise keep ~200 MB
-// of them until commit); each chunk still writes items and the change index
-// together, so a kill between chunks leaves the index true.
-constexpr std::uint64_t kWritesPerTransaction = 50'000;
+// Writes per transaction while applying a feed (detail::kWritesPerTransaction). Bounds the
+// dirty pages LMDB holds in memory (a first sync of a million SKUs would otherwise keep ~200 MB
+// of them until commit); each chunk still writes items and the change index together, so a
+// kill between chunks leaves the index true.
+using detail::kWritesPerTransaction;
 
 bool is_held(const connectors::Feed& feed, std::string_view sku) {
   return std::binary_search(feed.held_skus.begin(), feed.held_skus.end(), sku, [](auto a, auto b) {
@@ -21,10 +23,12 @@ bool is_held(const connectors::Feed& feed, std::string_view sku) {
   });
 }
 
+}  // namespace
+
 // Applies the warehouse figure `quantity` to `item`; returns whether anything
 // stored changed.
-bool update_item(state::ItemRecord& item, Quantity quantity, const Rules& rules, UnixMillis now,
-                 DetectResult& result) {
+bool detail::update_item(state::ItemRecord& item, Quantity quantity, const Rules& rules,
+                         UnixMillis now, DetectResult& result) {
   bool dirty = false;
   if (item.quantity != quantity) {
     if (quantity == 0 && item.quantity != 0 && item.listed) ++result.zeroed;
@@ -45,6 +49,9 @@ bool update_item(state::ItemRecord& item, Quantity quantity, const Rules& rules,
   }
   return dirty;
 }
+
+namespace {
+using detail::update_item;
 
 // Where a merge walk stopped: the next feed row, and the last SKU handled.
 struct Position {
@@ -144,58 +151,6 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   return at;
 }
 
-std::uint64_t pending_in(const state::ConnectionTxn& txn) {
-  std::uint64_t pending = 0;
-  auto cursor = txn.pending_cursor();
-  for (bool more = cursor.seek(); more; more = cursor.next()) ++pending;
-  return pending;
-}
-
-constexpr std::int64_t kDayMillis = 86'400'000;
-
-// The most SKUs in stock on a day of the guard's window, 0 when none is remembered.
-std::uint64_t window_peak(const std::vector<state::StockMark>& marks, UnixMillis now) {
-  const std::int64_t today = now / kDayMillis;
-  std::uint64_t peak = 0;
-  for (const auto& mark : marks)
-    if (mark.day > today - kZeroingWindowDays) peak = std::max(peak, mark.in_stock);
-  return peak;
-}
-
-// Remembers an accepted feed's in-stock count for today; forgets days out of the window, or
-// every earlier day when the guard was overridden (the operator said this is the catalogue now).
-void note_in_stock(state::ConnectionRecord& record, UnixMillis now, std::uint64_t in_stock,
-                   bool restart) {
-  const std::int64_t today = now / kDayMillis;
-  auto& marks = record.stock_marks;
-  if (restart) marks.clear();
-  std::erase_if(marks, [&](const state::StockMark& m) {
-    return m.day <= today - kZeroingWindowDays || m.day > today;
-  });
-  if (!marks.empty() && marks.back().day == today)
-    marks.back().in_stock = std::max(marks.back().in_stock, in_stock);
-  else
-    marks.push_back({today, in_stock});
-}
-
-// Throws FeedRefused when `preview` (the read-only pass) trips the zeroing guard.
-void check_zeroing(const DetectResult& preview, std::uint64_t peak, const connectors::Feed& feed,
-                   std::string_view connection) {
-  if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
-                                      kMaxZeroedShare * static_cast<double>(preview.known_before))
-    throw FeedRefused("feed " + feed.origin + " would set " + std::to_string(preview.zeroed) +
-                      " of " + std::to_string(preview.known_before) +
-                      " known SKUs to 0 (more than half); refusing it (nothing changed)");
-  peak = std::max(peak, preview.in_stock_before);
-  const std::uint64_t lost = peak > preview.in_stock ? peak - preview.in_stock : 0;
-  if (static_cast<double>(lost) > kMaxZeroedShare * static_cast<double>(peak))
-    throw FeedRefused("feed " + feed.origin + " would leave " + std::to_string(preview.in_stock) +
-                      " SKUs in stock, fewer than half of the " + std::to_string(peak) +
-                      " in stock at the most over the last " + std::to_string(kZeroingWindowDays) +
-                      " days; refusing it (nothing changed; `beectl sync " +
-                      std::string(connection) + " --allow-zeroing` accepts it once)");
-}
-
 // Adds a committed transaction's counts to the run's.
 void add_counts(DetectResult& total, const DetectResult& part) {
   total.known_before += part.known_before;
@@ -208,15 +163,6 @@ void add_counts(DetectResult& total, const DetectResult& part) {
   total.stale += part.stale;
   total.in_stock_before += part.in_stock_before;
   total.in_stock += part.in_stock;
-}
-
-// A write that failed after `committed` was: says how much stands.
-ApplyFailed partly_applied(const std::exception& e, const DetectResult& committed) {
-  std::string what = e.what();
-  if (committed.changed > 0)
-    what += "; " + std::to_string(committed.changed) +
-            " SKUs changed in the transactions committed before it, and stay applied";
-  return ApplyFailed(what, committed);
 }
 
 std::string_view reason_for(const state::ItemRecord* before, const state::ItemRecord& after,
@@ -242,8 +188,75 @@ PlannedChange planned_change(std::string_view sku, const state::ItemRecord* befo
 
 }  // namespace
 
+using detail::check_zeroing;
+using detail::note_in_stock;
+using detail::partly_applied;
+using detail::pending_in;
+using detail::window_peak;
+
 ApplyFailed::ApplyFailed(const std::string& what, const DetectResult& committed)
     : std::runtime_error(what), committed_(std::make_shared<const DetectResult>(committed)) {}
+
+std::uint64_t detail::pending_in(const state::ConnectionTxn& txn) {
+  std::uint64_t pending = 0;
+  auto cursor = txn.pending_cursor();
+  for (bool more = cursor.seek(); more; more = cursor.next()) ++pending;
+  return pending;
+}
+
+constexpr std::int64_t kDayMillis = 86'400'000;
+
+// The most SKUs in stock on a day of the guard's window, 0 when none is remembered.
+std::uint64_t detail::window_peak(const std::vector<state::StockMark>& marks, UnixMillis now) {
+  const std::int64_t today = now / kDayMillis;
+  std::uint64_t peak = 0;
+  for (const auto& mark : marks)
+    if (mark.day > today - kZeroingWindowDays) peak = std::max(peak, mark.in_stock);
+  return peak;
+}
+
+// Remembers an accepted feed's in-stock count for today; forgets days out of the window, or
+// every earlier day when the guard was overridden (the operator said this is the catalogue now).
+void detail::note_in_stock(state::ConnectionRecord& record, UnixMillis now, std::uint64_t in_stock,
+                           bool restart) {
+  const std::int64_t today = now / kDayMillis;
+  auto& marks = record.stock_marks;
+  if (restart) marks.clear();
+  std::erase_if(marks, [&](const state::StockMark& m) {
+    return m.day <= today - kZeroingWindowDays || m.day > today;
+  });
+  if (!marks.empty() && marks.back().day == today)
+    marks.back().in_stock = std::max(marks.back().in_stock, in_stock);
+  else
+    marks.push_back({today, in_stock});
+}
+
+// Throws FeedRefused when `preview` (the read-only pass) trips the zeroing guard.
+void detail::check_zeroing(const DetectResult& preview, std::uint64_t peak,
+                           const std::string& origin, std::string_view connection) {
+  if (preview.known_before > 0 && static_cast<double>(preview.zeroed) >
+                                      kMaxZeroedShare * static_cast<double>(preview.known_before))
+    throw FeedRefused("feed " + origin + " would set " + std::to_string(preview.zeroed) + " of " +
+                      std::to_string(preview.known_before) +
+                      " known SKUs to 0 (more than half); refusing it (nothing changed)");
+  peak = std::max(peak, preview.in_stock_before);
+  const std::uint64_t lost = peak > preview.in_stock ? peak - preview.in_stock : 0;
+  if (static_cast<double>(lost) > kMaxZeroedShare * static_cast<double>(peak))
+    throw FeedRefused("feed " + origin + " would leave " + std::to_string(preview.in_stock) +
+                      " SKUs in stock, fewer than half of the " + std::to_string(peak) +
+                      " in stock at the most over the last " + std::to_string(kZeroingWindowDays) +
+                      " days; refusing it (nothing changed; `beectl sync " +
+                      std::string(connection) + " --allow-zeroing` accepts it once)");
+}
+
+// A write that failed after `committed` was: says how much stands.
+ApplyFailed detail::partly_applied(const std::exception& e, const DetectResult& committed) {
+  std::string what = e.what();
+  if (committed.changed > 0)
+    what += "; " + std::to_string(committed.changed) +
+            " SKUs changed in the transactions committed before it, and stay applied";
+  return ApplyFailed(what, committed);
+}
 
 Preview preview_feed(state::InventoryDb& db, std::string_view connection,
                      const connectors::Feed& feed, const Rules& rules, std::size_t limit) {
@@ -303,7 +316,7 @@ DetectResult apply_feed(state::InventoryDb& db, std::string_view connection,
     merge(txn, feed, rules, now, Position{}, false, UINT64_MAX, preview);
     peak = window_peak(txn.connection().stock_marks, now);
   });
-  if (!allow_zeroing) check_zeroing(preview, peak, feed, connection);
+  if (!allow_zeroing) check_zeroing(preview, peak, feed.origin, connection);
 
   // Pass 2: apply, a bounded number of writes per transaction. The last one also remembers
   // the in-stock count for the guard's window.

@@ -1,5 +1,7 @@
 #include "sync/connection_runner.hpp"
 
+#include "sync/change_detector_digest.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -182,6 +184,11 @@ RunTicket ConnectionRunner::request(SyncKind kind, Trigger trigger, bool allow_z
   }
   queued_ = Queued{next_run_id_++, kind, trigger, allow_zeroing};
   return {queued_->id, kind, true};
+}
+
+std::optional<std::uint64_t> ConnectionRunner::listed_skus() const {
+  if (!control_.feed_digest) return std::nullopt;
+  return control_.feed_digest->listed;
 }
 
 bool ConnectionRunner::finished(std::uint64_t id) const {

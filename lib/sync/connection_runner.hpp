@@ -97,6 +97,9 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   UnixMillis next_due_at() const { return next_due_at_; }
   // The next Full Sync of `full_schedule`; 0 when there is none (or paused).
   UnixMillis next_full_at() const { return full_due_at_; }
+  // How many of the connection's SKUs are listed, when the last feed applied left a digest
+  // (sync/change_detector_digest.hpp), which knows; none otherwise. On the loop.
+  std::optional<std::uint64_t> listed_skus() const;
   // Whether run `id` has ended (its record holds the result).
   bool finished(std::uint64_t id) const;
 

@@ -14,6 +14,7 @@
 #include "log/log.hpp"
 #include "sync/batch_planner.hpp"
 #include "sync/change_detector.hpp"
+#include "sync/change_detector_digest.hpp"
 #include "sync/run_records.hpp"
 
 namespace pb::sync {
@@ -43,6 +44,8 @@ std::string_view to_string(RunPhase phase) {
 namespace {
 
 constexpr std::size_t kProblemsLogged = 20;
+// A recorded batch at least this big gives its LMDB pages back at once (Env::release_pages).
+constexpr std::size_t kReleaseAfter = 50'000;
 constexpr std::string_view kStopped =
     "stopped: beed is shutting down (unconfirmed SKUs stay pending for the next run)";
 
@@ -226,25 +229,61 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
 struct Detection {
   DetectResult counts;
   std::optional<UnixMillis> stale_checked_at;
+  std::shared_ptr<const FeedDigest> digest;  // for the next feed; null: the next one merges all
 };
+
+// Blocking. The digest's fast path, in the order that keeps memory low: the differences (few),
+// then the new digest in place of the old one, then the feed's rows go (the 1M rows are ~46 MB),
+// and only then LMDB. A refused or failed write leaves no digest: the next feed merges all.
+void apply_with_digest(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
+                       const Rules& rules, UnixMillis now, bool allow_zeroing,
+                       std::shared_ptr<const FeedDigest> digest, Detection& out) {
+  const auto diffs = differences(feed, *digest);
+  const Totals base{digest->listed, digest->in_stock};
+  std::shared_ptr<FeedDigest> next;
+  if (diffs.empty()) {
+    out.digest = std::move(digest);
+  } else {
+    digest.reset();
+    next = make_digest(feed, rules);
+  }
+  const auto rows = feed.rows.size();
+  feed.rows = {};
+  out.counts =
+      apply_differences(db, connection, diffs, rows, feed.origin, rules, base, now, allow_zeroing);
+  if (next) {
+    next->listed = out.counts.listed;
+    next->in_stock = out.counts.in_stock;
+    out.digest = std::move(next);
+  }
+}
 
 // Blocking. Merges `feed` into the stored items (nothing to merge when it is unchanged). A
 // delta does not pass the SKUs nobody changed: it looks for stale ones now and then, at most
 // daily after `last_stale_check`.
-void apply_changes(state::InventoryDb& db, std::string_view connection,
-                   const connectors::Feed& feed, const Rules& rules, UnixMillis last_stale_check,
-                   UnixMillis now, bool allow_zeroing, Detection& out) {
+void apply_changes(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
+                   const Rules& rules, UnixMillis last_stale_check, UnixMillis now,
+                   bool allow_zeroing, std::shared_ptr<const FeedDigest> digest, Detection& out) {
+  // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
+  // null (set before each write, so an exception leaves it so).
+  bool walked = false;  // every stored SKU was passed, stale ones marked on the way
   if (feed.unchanged) {
+    out.digest = digest;
     out.counts.pending = count_pending(db, connection);
   } else if (feed.delta) {
     out.counts = apply_delta(db, connection, feed, rules, now);
+  } else if (digest_applies(digest.get(), feed, rules)) {
+    apply_with_digest(db, connection, feed, rules, now, allow_zeroing, std::move(digest), out);
   } else {
+    digest.reset();
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
+    out.digest = digest_of(feed, rules, out.counts);
     out.stale_checked_at = now;  // it checked on its way
+    walked = true;
   }
   constexpr UnixMillis kDay = 86'400'000;
   const UnixMillis every = std::min(kDay, std::max<UnixMillis>(rules.repush_after, 1));
-  if ((feed.delta || feed.unchanged) && rules.repush_after > 0 && now - last_stale_check >= every) {
+  if (!walked && rules.repush_after > 0 && now - last_stale_check >= every) {
     out.counts.stale = mark_stale(db, connection, rules, now);
     out.counts.pending += out.counts.stale;
     out.stale_checked_at = now;
@@ -261,6 +300,8 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   // the control is the loop's alone.
   const auto last_stale_check = ctx.control.last_stale_check;
   const bool allow_zeroing = ctx.control.allow_zeroing;
+  // Taken, not copied: a run that fails before it hands one back leaves none.
+  auto digest = std::move(ctx.control.feed_digest);
   if (allow_zeroing)
     log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
               run.id);
@@ -270,7 +311,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     try {
       const auto now = now_millis();
       apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, allow_zeroing,
-                    detected);
+                    std::move(digest), detected);
       remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
     } catch (const ApplyFailed& e) {
       detected.counts = e.committed();  // what the failed write left committed
@@ -280,6 +321,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     }
     feed = connectors::Feed{};  // free it on the pool, not on the loop
   });
+  ctx.control.feed_digest = std::move(detected.digest);
   // Kept even when a later step failed: the stale SKUs it marked stay marked.
   if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;
   // Set before a failure too: the record tells how many SKUs the run did change.
@@ -333,6 +375,9 @@ asio::awaitable<RecordCounts> record_batch(RunContext& ctx, std::vector<PushItem
     for (std::size_t i = 0; i < batch.size() && ctx.first_problem.empty(); ++i)
       if (outcome.verdicts[i].verdict != Verdict::confirmed)
         ctx.first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
+    // A big batch walked a big part of the map: let it go from beed's RSS now rather than at
+    // the run's end (the next batch's pages are others).
+    if (batch.size() >= kReleaseAfter) ctx.env.db.env().release_pages();
     batch = {};
     outcome.verdicts = {};
     return recorded;
@@ -402,8 +447,12 @@ asio::awaitable<void> record_run(RunContext& ctx) {
   ctx.control.progress.phase = RunPhase::recording;
   run.finished_at = now_millis();
   const bool stopped = run.error == kStopped;
-  co_await async::offload(ctx.env.pool,
-                          [&] { record_run_end(ctx.env.db, ctx.connection, run, stopped); });
+  co_await async::offload(ctx.env.pool, [&] {
+    record_run_end(ctx.env.db, ctx.connection, run, stopped);
+    // The pages of the map this run touched are page cache the kernel keeps anyway; beed at
+    // rest need not count them (issue 14: VmRSS at rest, flat for weeks).
+    ctx.env.db.env().release_pages();
+  });
 }
 
 }  // namespace

@@ -23,6 +23,8 @@
 
 namespace pb::sync {
 
+struct FeedDigest;  // sync/change_detector_digest.hpp
+
 // Where a run is; `beectl status` shows it as to_string gives it.
 // `mapping`: the store is walking its catalogue (SKU -> its ids) before the first push can go.
 enum class RunPhase { queued, reading, detecting, mapping, pushing, recording };
@@ -82,6 +84,9 @@ class RunControl {
   // This run's feed may zero more than the guard allows (beectl sync --allow-zeroing); set
   // after begin() by whoever requested the run.
   bool allow_zeroing = false;
+  // What the connection's last applied full feed said, so the next one touches LMDB only
+  // where it differs (sync/change_detector_digest.hpp); null until a full merge builds it.
+  std::shared_ptr<const FeedDigest> feed_digest;
 
  private:
   bool cancel_ = false;

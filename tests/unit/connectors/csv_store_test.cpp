@@ -170,7 +170,7 @@ TEST_CASE("a CSV store confirms every item of a push made on the pool") {
   config.path = dir / "out/stock.csv";
   CsvStore store(config);
   CHECK(store.describe() == "csv " + config.path.string());
-  CHECK(store.max_batch() == 1'000'000);
+  CHECK(store.max_batch() == 200'000);
 
   const auto results = push(store, {{"A", 1}, {"B", 2}});
   REQUIRE(results.size() == 2);

@@ -146,5 +146,5 @@ TEST_CASE("the factories build connectors from the configuration") {
   auto store = make_store(config::StoreConfig{store_config}, StoreDeps{});
   REQUIRE(store != nullptr);
   CHECK(store->describe() == "csv /srv/shop/stock.csv");
-  CHECK(store->max_batch() == 1'000'000);
+  CHECK(store->max_batch() == 200'000);
 }

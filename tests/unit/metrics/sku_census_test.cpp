@@ -27,6 +27,13 @@ TEST_CASE("count_skus sorts listed SKUs into pending, settled and rejected") {
   CHECK(counts.settled == 2);
   CHECK(counts.rejected == 1);
   CHECK(metrics::count_skus(db, "none").pending == 0);
+  // Given the listed count (6 here), only the change index is walked: the same answer.
+  const auto known = metrics::count_skus(db, "shop", 6);
+  CHECK(known.pending == 3);
+  CHECK(known.settled == 2);
+  CHECK(known.rejected == 1);
+  // The listed count is taken as given: the settled ones are not looked at.
+  CHECK(metrics::count_skus(db, "shop", 1000).settled == 996);
 }
 
 TEST_CASE("last_runs finds the last ended run and the last ok one") {

@@ -1,0 +1,228 @@
+// The Smart Sync's fast path; see change_detector_digest.hpp.
+#include "sync/change_detector_digest.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+
+namespace pb::sync {
+namespace {
+
+// Lookups after which the preview gives its pages of the map back (lmdb::Env::release_pages).
+constexpr std::size_t kReleaseAfterLookups = 1'000;
+
+bool same_rules(const Rules& a, const Rules& b) {
+  return a.buffer == b.buffer && a.buffer_percent == b.buffer_percent &&
+         a.minimum_distributable == b.minimum_distributable && a.missing_skus == b.missing_skus &&
+         a.repush_after == b.repush_after;
+}
+
+}  // namespace
+
+std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest) {
+  std::vector<Difference> out;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < feed.rows.size() || j < digest.size()) {
+    const int order = i == feed.rows.size() ? 1
+                      : j == digest.size()
+                          ? -1
+                          : std::string_view(feed.rows[i].sku).compare(digest.sku(j));
+    if (order < 0) {
+      out.push_back({feed.rows[i].sku, feed.rows[i].quantity});
+      ++i;
+    } else if (order > 0) {
+      out.push_back({std::string(digest.sku(j)), std::nullopt});
+      ++j;
+    } else {
+      if (feed.rows[i].quantity != digest.quantities[j])
+        out.push_back({feed.rows[i].sku, feed.rows[i].quantity});
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Adds to `counts` what the full merge counts for one SKU it passes, the listed and in-stock
+// figures as changes to the digest's totals. Returns whether the item must be written.
+// Mirrors change_detector.cpp's merge, for a feed without held SKUs.
+bool apply_difference(const Difference& d, std::optional<state::ItemRecord>& stored,
+                      const Rules& rules, UnixMillis now, DetectResult& counts,
+                      std::int64_t& listed_delta, std::int64_t& in_stock_delta) {
+  if (!stored) {
+    if (!d.quantity) return false;  // gone from both: nothing stored (cannot happen)
+    state::ItemRecord item;
+    item.quantity = *d.quantity;
+    item.updated_at = now;
+    item.wanted = wanted_quantity(item.quantity, rules);
+    ++counts.added;
+    ++counts.changed;
+    ++listed_delta;
+    if (item.quantity > 0) ++in_stock_delta;
+    stored = std::move(item);
+    return true;
+  }
+  auto& item = *stored;
+  const bool was_listed = item.listed;
+  const bool had_stock = item.quantity > 0;
+  bool dirty = false;
+  if (d.quantity) {
+    dirty = detail::update_item(item, *d.quantity, rules, now, counts);
+  } else if (!item.listed) {
+    // already left alone
+  } else if (rules.missing_skus == MissingSkus::zero) {
+    dirty = detail::update_item(item, 0, rules, now, counts);
+  } else {
+    item.listed = false;
+    ++counts.unlisted;
+    dirty = true;
+  }
+  listed_delta += (item.listed ? 1 : 0) - (was_listed ? 1 : 0);
+  in_stock_delta += (item.quantity > 0 ? 1 : 0) - (had_stock ? 1 : 0);
+  return dirty;
+}
+
+std::uint64_t shifted(std::uint64_t total, std::int64_t delta) {
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(total) + delta);
+}
+
+// The read-only pass that decides the guards, as apply_feed's first merge does.
+DetectResult preview(state::InventoryDb& db, std::string_view connection,
+                     const std::vector<Difference>& diffs, const Rules& rules, const Totals& base,
+                     UnixMillis now, std::uint64_t& peak) {
+  DetectResult counts;
+  std::int64_t listed_delta = 0;
+  std::int64_t in_stock_delta = 0;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    for (const auto& d : diffs) {
+      auto stored = txn.item(d.sku);
+      apply_difference(d, stored, rules, now, counts, listed_delta, in_stock_delta);
+    }
+    peak = detail::window_peak(txn.connection().stock_marks, now);
+  });
+  counts.known_before = base.listed;
+  counts.in_stock_before = base.in_stock;
+  counts.listed = shifted(base.listed, listed_delta);
+  counts.in_stock = shifted(base.in_stock, in_stock_delta);
+  return counts;
+}
+
+// Whether the connection's stock marks would stay as they are after a feed leaving `in_stock`.
+bool stock_mark_holds(state::InventoryDb& db, std::string_view connection, std::uint64_t in_stock,
+                      UnixMillis now) {
+  bool holds = false;
+  db.read(connection, [&](state::ConnectionTxn& txn) {
+    const auto record = txn.connection();
+    auto noted = record;
+    detail::note_in_stock(noted, now, in_stock, false);
+    holds = noted.stock_marks == record.stock_marks;
+  });
+  return holds;
+}
+
+}  // namespace
+
+std::shared_ptr<const FeedDigest> digest_of(const connectors::Feed& feed, const Rules& rules,
+                                            const DetectResult& counts) {
+  auto digest = make_digest(feed, rules);
+  if (!digest) return nullptr;
+  digest->listed = counts.listed;
+  digest->in_stock = counts.in_stock;
+  return digest;
+}
+
+std::shared_ptr<FeedDigest> make_digest(const connectors::Feed& feed, const Rules& rules) {
+  if (feed.unchanged || feed.delta || !feed.held_skus.empty()) return nullptr;
+  std::size_t bytes = 0;
+  for (const auto& row : feed.rows) bytes += row.sku.size();
+  if (bytes > std::numeric_limits<std::uint32_t>::max()) return nullptr;
+  auto digest = std::make_shared<FeedDigest>();
+  digest->rules = rules;
+  digest->skus.reserve(bytes);
+  digest->ends.reserve(feed.rows.size());
+  digest->quantities.reserve(feed.rows.size());
+  for (const auto& row : feed.rows) {
+    digest->skus += row.sku;
+    digest->ends.push_back(static_cast<std::uint32_t>(digest->skus.size()));
+    digest->quantities.push_back(row.quantity);
+  }
+  return digest;
+}
+
+bool digest_applies(const FeedDigest* digest, const connectors::Feed& feed, const Rules& rules) {
+  return digest && !feed.unchanged && !feed.delta && feed.held_skus.empty() && !feed.rows.empty() &&
+         same_rules(digest->rules, rules);
+}
+
+DetectResult apply_feed_with_digest(state::InventoryDb& db, std::string_view connection,
+                                    const connectors::Feed& feed, const Rules& rules,
+                                    const FeedDigest& digest, UnixMillis now, bool allow_zeroing) {
+  return apply_differences(db, connection, differences(feed, digest), feed.rows.size(), feed.origin,
+                           rules, {digest.listed, digest.in_stock}, now, allow_zeroing);
+}
+
+DetectResult apply_differences(state::InventoryDb& db, std::string_view connection,
+                               const std::vector<Difference>& diffs, std::uint64_t rows,
+                               const std::string& origin, const Rules& rules, const Totals& base,
+                               UnixMillis now, bool allow_zeroing) {
+  std::uint64_t peak = 0;
+  DetectResult whole = preview(db, connection, diffs, rules, base, now, peak);
+  if (!allow_zeroing) detail::check_zeroing(whole, peak, origin, connection);
+  whole.rows = rows;
+  // Many lookups left as many pages of the map in beed's RSS; the write pass takes them again.
+  if (diffs.size() >= kReleaseAfterLookups) db.env().release_pages();
+  if (diffs.empty() && !allow_zeroing && stock_mark_holds(db, connection, whole.in_stock, now)) {
+    // Nothing to write (not even today's stock mark): no write transaction, no fsync.
+    db.read(connection,
+            [&](state::ConnectionTxn& txn) { whole.pending = detail::pending_in(txn); });
+    return whole;
+  }
+
+  // Apply: the differing SKUs only, a bounded number of writes per transaction; the last one
+  // also remembers the in-stock count for the guard's window, and counts the change index.
+  DetectResult total;
+  std::size_t next = 0;
+  try {
+    do {
+      const std::size_t end =
+          std::min<std::size_t>(diffs.size(), next + detail::kWritesPerTransaction);
+      DetectResult part;
+      db.write(connection, [&](state::ConnectionTxn& txn) {
+        part = DetectResult{};  // the body runs again if the map had to grow
+        std::int64_t listed_delta = 0;
+        std::int64_t in_stock_delta = 0;
+        for (std::size_t k = next; k < end; ++k) {
+          auto stored = txn.item(diffs[k].sku);
+          if (apply_difference(diffs[k], stored, rules, now, part, listed_delta, in_stock_delta))
+            txn.put_item(diffs[k].sku, *stored);
+        }
+        if (end < diffs.size()) return;
+        auto record = txn.connection();
+        detail::note_in_stock(record, now, whole.in_stock, allow_zeroing);
+        txn.put_connection(record);
+        part.pending = detail::pending_in(txn);
+      });
+      total.added += part.added;
+      total.changed += part.changed;
+      total.zeroed += part.zeroed;
+      total.unlisted += part.unlisted;
+      total.pending += part.pending;
+      next = end;
+    } while (next < diffs.size());
+  } catch (const std::exception& e) {
+    throw detail::partly_applied(e, total);
+  }
+  if (diffs.size() >= kReleaseAfterLookups) db.env().release_pages();  // the push takes its own
+  total.rows = rows;
+  total.known_before = whole.known_before;
+  total.in_stock_before = whole.in_stock_before;
+  total.listed = whole.listed;
+  total.in_stock = whole.in_stock;
+  return total;
+}
+
+}  // namespace pb::sync
