@@ -23,6 +23,7 @@
 #include "connectors/store/bigcommerce/bigcommerce_catalogue.hpp"
 #include "connectors/store/bigcommerce/bigcommerce_client.hpp"
 #include "connectors/store/bigcommerce/bigcommerce_json.hpp"
+#include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "log/log.hpp"
 #include "net/exchange_observer.hpp"
@@ -116,8 +117,7 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
   const UnixMillis walked_at = co_await async::offload(context.pool, walked);
   const auto refresh = config_.catalogue_refresh.value_or(config::kDefaultCatalogueRefresh);
   prepared_ = true;
-  if (walked_at != 0 && now_millis() - walked_at < std::chrono::milliseconds(refresh).count())
-    co_return;
+  if (catalogue_is_fresh(walked_at, refresh)) co_return;
   try {
     co_await walk(context);
   } catch (const bigcommerce::TokenRefused& e) {
@@ -125,12 +125,7 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
     // is refused during a push.
     refused_ = e.what();
   } catch (const StoreError& e) {
-    if (walked_at == 0)
-      throw StoreError(describe() + ": catalogue walk failed: " + e.what(), StoreError::Retry::no);
-    // An old map beats none: a SKU added since is looked up, one removed since is refused.
-    log::warn(log::Fields{.connection = connection_},
-              "{}: catalogue walk failed; using the map of {}: {}", describe(),
-              format_time(walked_at), e.what());
+    keep_old_map_or_fail(describe(), connection_, walked_at, e.what());
   }
 }
 

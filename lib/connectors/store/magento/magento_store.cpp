@@ -28,6 +28,7 @@
 #include "async/for_each_bounded.hpp"
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
+#include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/magento/magento_api.hpp"
 #include "connectors/store/magento/magento_catalogue.hpp"
 #include "connectors/store/magento/magento_messages.hpp"
@@ -170,7 +171,7 @@ asio::awaitable<void> MagentoStore::prepare(PushContext context) {
   std::string failure;
   try {
     co_await check_source();
-    if (walked_at != 0 && now_millis() - walked_at < refresh_after().count()) co_return;
+    if (catalogue_is_fresh(walked_at, refresh_after())) co_return;
     co_await walk(context);
   } catch (const MagentoTokenRefused& e) {
     // Thrown by the first push instead, as the other connectors do.
@@ -178,12 +179,7 @@ asio::awaitable<void> MagentoStore::prepare(PushContext context) {
   } catch (const MagentoRequestError& e) {
     failure = e.what();
   }
-  if (failure.empty()) co_return;
-  if (walked_at == 0)
-    throw StoreError(describe() + ": catalogue walk failed: " + failure, StoreError::Retry::no);
-  const log::Fields fields{.connection = connection_};
-  log::warn(fields, "{}: catalogue walk failed; using the map of {}: {}", describe(),
-            format_time(walked_at), failure);
+  if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
 // A source code that does not exist would make every call fail as a whole ("Could not save

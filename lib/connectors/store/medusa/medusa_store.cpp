@@ -19,6 +19,7 @@
 
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
+#include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/medusa/medusa_api.hpp"
 #include "connectors/store/medusa/medusa_catalogue.hpp"
 #include "connectors/store/medusa/medusa_levels.hpp"
@@ -122,7 +123,7 @@ asio::awaitable<void> MedusaStore::prepare(PushContext context) {
       context.pool, [this] { return cache_->complete() ? cache_->completed_at() : UnixMillis{0}; });
   const auto refresh =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.catalogue_refresh);
-  if (walked_at != 0 && now_millis() - walked_at < refresh.count()) co_return;
+  if (catalogue_is_fresh(walked_at, refresh)) co_return;
   std::string failure;
   try {
     co_await walk(context);
@@ -131,13 +132,7 @@ asio::awaitable<void> MedusaStore::prepare(PushContext context) {
   } catch (const medusa::RequestError& e) {
     failure = e.what();
   }
-  if (failure.empty()) co_return;
-  if (walked_at == 0)
-    throw StoreError(describe() + ": catalogue walk failed: " + failure, StoreError::Retry::no);
-  // An old map beats none: most ids are still right, and refused writes get looked up.
-  const log::Fields fields{.connection = connection_};
-  log::warn(fields, "{}: catalogue walk failed; using the map of {}: {}", describe(),
-            format_time(walked_at), failure);
+  if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
 asio::awaitable<void> MedusaStore::walk(const PushContext& context) {

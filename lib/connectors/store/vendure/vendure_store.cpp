@@ -18,6 +18,7 @@
 
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
+#include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/refusal_isolation.hpp"
 #include "connectors/store/vendure/vendure_client.hpp"
@@ -131,7 +132,7 @@ asio::awaitable<void> VendureStore::prepare(PushContext context) {
 
   const auto walked_at = co_await async::offload(
       context.pool, [this] { return index_->complete() ? index_->walked_at() : UnixMillis{0}; });
-  if (walked_at != 0 && now_millis() - walked_at < refresh_after().count()) co_return;
+  if (catalogue_is_fresh(walked_at, refresh_after())) co_return;
   std::string failure;
   try {
     co_await walk(context);
@@ -140,13 +141,7 @@ asio::awaitable<void> VendureStore::prepare(PushContext context) {
   } catch (const StoreError& e) {
     failure = e.what();
   }
-  if (failure.empty()) co_return;
-  if (walked_at == 0)
-    throw StoreError(describe() + ": catalogue walk failed: " + failure, StoreError::Retry::no);
-  // An old map beats none: most ids are still right, and stale ones are dropped when refused.
-  const log::Fields fields{.connection = connection_};
-  log::warn(fields, "{}: catalogue walk failed; using the map of {}: {}", describe(),
-            format_time(walked_at), failure);
+  if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
 asio::awaitable<void> VendureStore::walk(const PushContext& context) {

@@ -27,6 +27,7 @@
 #include "async/for_each_bounded.hpp"
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
+#include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/woocommerce/woocommerce_api.hpp"
 #include "connectors/store/woocommerce/woocommerce_batch.hpp"
@@ -229,7 +230,7 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
 
   const auto walked_at = co_await async::offload(
       context.pool, [this] { return index_->complete() ? index_->walked_at() : UnixMillis{0}; });
-  if (walked_at != 0 && now_millis() - walked_at < refresh_after().count()) co_return;
+  if (catalogue_is_fresh(walked_at, refresh_after())) co_return;
   std::string failure;
   try {
     co_await walk(context);
@@ -240,13 +241,7 @@ asio::awaitable<void> WooCommerceStore::prepare(PushContext context) {
     // is refused during a push (the Shopify connector does the same).
     refused_ = e.what();
   }
-  if (failure.empty()) co_return;
-  if (walked_at == 0)
-    throw StoreError(describe() + ": catalogue walk failed: " + failure, StoreError::Retry::no);
-  // An old map beats none: most ids are still right, and stale ones get looked up.
-  const log::Fields fields{.connection = connection_};
-  log::warn(fields, "{}: catalogue walk failed; using the map of {}: {}", describe(),
-            format_time(walked_at), failure);
+  if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
 asio::awaitable<void> WooCommerceStore::walk(const PushContext& context) {
