@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "platforms", "vendure"))
 import harness  # noqa: E402
 from harness import BeeTestCase  # noqa: E402
 import vendure_platform as vp  # noqa: E402
+from slow_proxy import SlowProxy  # noqa: E402
 
 PASSWORD = "vendure-superadmin-Pw-0425"
 # CI runs the suite twice; Vendure takes ~0.1 s to create a variant and ~20 ms to update one.
@@ -62,9 +63,9 @@ class VendureStoreTest(BeeTestCase):
         cls.server.stop()
         harness.shutil.rmtree(cls.vendure_dir, ignore_errors=True)
 
-    def vendure_env(self, password=PASSWORD, api_key=None, location=None):
+    def vendure_env(self, password=PASSWORD, api_key=None, location=None, url=None):
         env = self.make_env()
-        store = {"type": "vendure", "url": self.server.url}
+        store = {"type": "vendure", "url": url or self.server.url}
         if api_key is None:
             store["username"] = vp.SUPERADMIN
             store["password_file"] = write_secret(env.root, "vendure-password", password)
@@ -178,18 +179,23 @@ class VendureStoreTest(BeeTestCase):
         self.assertIn("looked up by SKU", env.inventory()[extra]["error"])
 
     def test_sigkill_mid_run_loses_nothing_stale(self):
-        env = self.vendure_env()
+        # On an idle machine Vendure takes a whole push in a quarter of a second: a proxy that
+        # holds beed's requests keeps the push in flight long enough to be killed inside it.
+        proxy = SlowProxy("127.0.0.1", self.server.port)
+        self.addCleanup(proxy.close)
+        env = self.vendure_env(url="http://127.0.0.1:%d/admin-api" % proxy.port)
         feed = feed_of(5)
         env.write_feed(feed)
         self.first_run(env)
         newer = {s: q + 100 for s, q in feed.items()}
         env.write_feed(newer)
+        proxy.delay = 2.0
         request = env.beectl_async("sync", env.name)
-        # The push of every SKU is one Vendure call of a few seconds: kill beed inside it.
         harness.wait_for(lambda: (env.conn_status().get("progress") or {}).get("phase") ==
                          "pushing", timeout=30, interval=0.02, what="the push phase")
         time.sleep(0.5)
         env.kill(signal.SIGKILL)
+        proxy.delay = 0.0
         harness.BeeEnv.finish_async(request)
         pending = [s for s, i in env.state_dump().items() if i["pending"]]
         self.assertGreater(len(pending), 0, "beed was killed after the run, not inside it")
