@@ -5,6 +5,7 @@
 
 #include "async/for_each_bounded.hpp"
 #include "connectors/store/magento/magento_messages.hpp"
+#include "connectors/store/sku_lists.hpp"
 #include "net/url.hpp"
 
 namespace pb::connectors {
@@ -119,24 +120,8 @@ std::size_t page_count(std::size_t total, std::size_t page_size) {
 }
 
 std::vector<std::string> sku_filter_values(const std::vector<std::string>& skus) {
-  std::vector<std::string> values;
-  std::string value;
-  std::size_t in_value = 0;
-  for (const auto& sku : skus) {
-    if (sku.empty() || sku.find(',') != std::string::npos) continue;
-    const auto encoded = net::url_encode(sku);
-    if (in_value > 0 &&
-        (in_value == kMaxSkusPerFilter || value.size() + 3 + encoded.size() > kMaxFilterChars)) {
-      values.push_back(std::move(value));
-      value.clear();
-      in_value = 0;
-    }
-    if (in_value > 0) value += "%2C";
-    value += encoded;
-    ++in_value;
-  }
-  if (in_value > 0) values.push_back(std::move(value));
-  return values;
+  // The comma between SKUs is encoded: Magento splits the decoded filter value at it.
+  return sku_lists(skus, "%2C", kMaxSkusPerFilter, kMaxFilterChars);
 }
 
 boost::asio::awaitable<MagentoProducts> walk_catalogue(MagentoApi& api, std::size_t concurrency,

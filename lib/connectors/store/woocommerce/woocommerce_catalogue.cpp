@@ -7,6 +7,7 @@
 
 #include "async/for_each_bounded.hpp"
 #include "async/offload.hpp"
+#include "connectors/store/sku_lists.hpp"
 #include "connectors/store/store.hpp"
 #include "connectors/store/woocommerce/woocommerce_id_index.hpp"
 #include "net/url.hpp"
@@ -272,25 +273,8 @@ std::size_t read_variations_page(const json::value& page, std::uint64_t parent, 
 }
 
 std::vector<std::string> sku_query_values(const std::vector<std::string>& skus) {
-  std::vector<std::string> values;
-  std::string value;
-  std::size_t in_value = 0;
-  for (const auto& sku : skus) {
-    // WordPress splits the parameter at commas after decoding it: such a SKU cannot be asked for.
-    if (sku.empty() || sku.find(',') != std::string::npos) continue;
-    const auto encoded = net::url_encode(sku);
-    if (in_value > 0 &&
-        (in_value == kMaxSkusPerQuery || value.size() + 1 + encoded.size() > kMaxSkuQueryChars)) {
-      values.push_back(std::move(value));
-      value.clear();
-      in_value = 0;
-    }
-    if (in_value > 0) value += ',';
-    value += encoded;
-    ++in_value;
-  }
-  if (in_value > 0) values.push_back(std::move(value));
-  return values;
+  // WordPress splits the parameter at commas after decoding it.
+  return sku_lists(skus, ",", kMaxSkusPerQuery, kMaxSkuQueryChars);
 }
 
 boost::asio::awaitable<SkuTargets> walk_catalogue(WooCommerceApi& api, std::size_t concurrency,
