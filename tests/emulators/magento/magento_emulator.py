@@ -36,7 +36,10 @@ import threading
 import time
 import urllib.parse
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tls_server import TLSServer  # noqa: E402  (tests/emulators/tls_server.py)
 
 STORE_CODES = ("default", "all")
 # Magento\Framework\Webapi\Validator\IOLimit: documented defaults when input limits are on.
@@ -465,26 +468,6 @@ def make_handler(emu):
             self.handle_any()
 
     return Handler
-
-
-class TLSServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, context):
-        self.context = context
-        super().__init__(addr, handler)
-
-    def get_request(self):
-        sock, addr = super().get_request()
-        if self.context is None:
-            return sock, addr
-        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, OSError)):
-            return
-        super().handle_error(request, client_address)
 
 
 def main(argv=None):
