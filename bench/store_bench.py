@@ -448,7 +448,7 @@ def bench_shopify(a, ws):
         walk_requested = sum(e.get("requestedQueryCost") or 0 for e in pages)
         page_ids = {id(e) for e in pages}
         push1 = shopify_push_figures([e for e in entries if id(e) not in page_ids])
-        m = re.search(r"Shopify catalogue walk done: ([\d,]+) variants in "
+        m = re.search(r"Shopify catalogue walk done: ([\d,]+) (?:items|variants) in "
                       r"([\d,]+) pages, (\d+) cost points, ([\d.]+) s", b.beed_log())
         walk_s = float(m.group(4)) if m else None
         mb = re.search(r"Shopify catalogue read by bulk operation \S+: (\d+) objects, ([\d.]+) s",
