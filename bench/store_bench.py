@@ -509,7 +509,7 @@ def bench_shopify(a, ws):
         ["walk points a page, requested (the emulator's cost model)",
          f"{walk_requested / len(pages):,.0f}" if pages else "-"],
         ["walk cost, actual (requested) points", f"{walk_cost:,} ({walk_requested:,})"],
-        ["walk time at the raised restore rate (beed's log)",
+        [f"walk time at phase 1's restore rate, {phase1_rate:,}/s (beed's log)",
          f"{walk_s:.1f} s" if walk_s is not None else "-"],
         ["walk time at Standard rates: cost / 100 - 2,000 / 100",
          f"{at_standard:,.0f} s ({at_standard / 60:.1f} min)" if pages else "-"],
