@@ -12,9 +12,11 @@ plus a first push. Phase 2 is measured: a new feed with every quantity changed i
 `beectl full-sync NAME --wait` is timed, a Full Sync of every SKU with a warm id cache.
 
 Shopify (GraphQL Admin API, the Standard plan: a bucket of 2,000 cost points refilled at 100/s).
-The walk (productVariants, 250 a page, ~502 points a page) would take ~N/250 x 502 / 100 s at
-Standard rates (~2,000 s for 100,000 SKUs), so phase 1 runs with the emulator's restore rate
-raised (--walk-restore-rate, default 100,000/s) and the figures say what it would have taken.
+Phase 1 reads the catalogue with a bulk operation (--walk bulk, the default) or, with --walk
+pages, with the paged walk (inventoryItems { id sku }, 250 a page, 252 points a page; 502 when it
+paged productVariants): ~N/250 x 252 / 100 s at Standard rates (~1,000 s for 100,000 SKUs), so
+the paged phase 1 runs with the emulator's restore rate raised (--walk-restore-rate, default
+100,000/s; 100 measures it at Standard rates) and the figures say what it would have taken.
 Before phase 2 the bucket is set to Standard (maximumAvailable 2000, restoreRate 100) and
 refilled. Figures from the emulator's request log: inventorySetQuantities calls (exactly
 ceil(N/250) for a clean run), THROTTLED answers, total actual cost; the lower bound the rate
@@ -353,7 +355,11 @@ def set_calls(entries):
 
 
 def walk_pages(entries):
-    return [e for e in entries if "productVariants" in (e.get("root_fields") or [])]
+    """The paged walk's requests: inventoryItems pages (productVariants before them), not the
+    SKU searches (those carry a search query)."""
+    return [e for e in entries
+            if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
+            and not e.get("search_query")]
 
 
 def shopify_push_figures(entries):
@@ -448,7 +454,7 @@ def bench_shopify(a, ws):
         walk_requested = sum(e.get("requestedQueryCost") or 0 for e in pages)
         page_ids = {id(e) for e in pages}
         push1 = shopify_push_figures([e for e in entries if id(e) not in page_ids])
-        m = re.search(r"Shopify catalogue walk done: ([\d,]+) variants in "
+        m = re.search(r"Shopify catalogue walk done: ([\d,]+) (?:items|variants) in "
                       r"([\d,]+) pages, (\d+) cost points, ([\d.]+) s", b.beed_log())
         walk_s = float(m.group(4)) if m else None
         mb = re.search(r"Shopify catalogue read by bulk operation \S+: (\d+) objects, ([\d.]+) s",
@@ -500,8 +506,10 @@ def bench_shopify(a, ws):
         ["bulk walk time, start to map complete (beed's log)",
          f"{bulk_walk_s:.1f} s" if bulk_walk_s is not None else "-"],
         ["walk pages", fmt_n(len(pages))],
+        ["walk points a page, requested (the emulator's cost model)",
+         f"{walk_requested / len(pages):,.0f}" if pages else "-"],
         ["walk cost, actual (requested) points", f"{walk_cost:,} ({walk_requested:,})"],
-        ["walk time at the raised restore rate (beed's log)",
+        [f"walk time at phase 1's restore rate, {phase1_rate:,}/s (beed's log)",
          f"{walk_s:.1f} s" if walk_s is not None else "-"],
         ["walk time at Standard rates: cost / 100 - 2,000 / 100",
          f"{at_standard:,.0f} s ({at_standard / 60:.1f} min)" if pages else "-"],

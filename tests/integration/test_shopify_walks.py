@@ -26,6 +26,14 @@ def sku(i):
     return "SKU-%05d" % i
 
 
+def catalogue_pages(em):
+    """The paged catalogue walk's requests (inventoryItems pages; productVariants before them):
+    catalogue connections read without a search query, which a SKU look-up has."""
+    return [e for e in em.requests()
+            if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
+            and not e.get("search_query")]
+
+
 def full_feed(seed=5):
     return {sku(i): (i * seed) % 97 for i in range(1, CATALOGUE + 1)}
 
@@ -85,15 +93,15 @@ class ShopifyWalkTest(BeeTestCase):
         em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
         env = self.shop_env(em)
         env.start()
-        harness.wait_for(lambda: len(em.variant_pages()) >= 4, timeout=60, what="4 pages")
+        harness.wait_for(lambda: len(catalogue_pages(em)) >= 4, timeout=60, what="4 pages")
         sent = time.monotonic()
         env.kill(sig)
         stopped_in = time.monotonic() - sent
-        read_before = len(em.variant_pages())
+        read_before = len(catalogue_pages(em))
         self.assertLess(read_before, PAGES, "the walk ended before the signal")
         env.start()
         self.finish_and_check(env, em, 2)
-        pages = em.variant_pages()
+        pages = catalogue_pages(em)
         # The restart went on from its checkpoint: one page may be read again (the one in
         # flight when the signal came), never the walk from the start.
         self.assertLessEqual(len(pages), PAGES + 1, [p.get("seq") for p in pages])
@@ -108,7 +116,7 @@ class ShopifyWalkTest(BeeTestCase):
         env.start()
         self.finish_and_check(env, em, 1)
         self.assertEqual(len(em.bulk_starts()), 1)
-        self.assertEqual(em.variant_pages(), [])
+        self.assertEqual(catalogue_pages(em), [])
         downloads = em.result_downloads()
         self.assertEqual([d["status"] for d in downloads], [206])
         self.assertIn("mapped", env.conn_status().get("progress") or {"mapped": 0})
@@ -124,7 +132,7 @@ class ShopifyWalkTest(BeeTestCase):
         em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
         env = self.shop_env(em)
         env.start()
-        harness.wait_for(lambda: len(em.variant_pages()) >= 4, timeout=60, what="4 pages")
+        harness.wait_for(lambda: len(catalogue_pages(em)) >= 4, timeout=60, what="4 pages")
         sent = time.monotonic()
         r = env.beectl("pause", env.name)
         self.assertEqual(r.code, 0, r)
@@ -133,7 +141,7 @@ class ShopifyWalkTest(BeeTestCase):
         stopped_in = time.monotonic() - sent
         self.assertNotEqual(run["result"], "ok", run)
         self.assertLess(stopped_in, 5.0)
-        read_before = len(em.variant_pages())
+        read_before = len(catalogue_pages(em))
         self.assertLess(read_before, PAGES, "the walk ended before the pause")
         # Paused, a manual run still goes, and it walks on from the checkpoint.
         r = env.beectl("full-sync", env.name)
@@ -142,7 +150,7 @@ class ShopifyWalkTest(BeeTestCase):
         run = env.conn_status()["last_sync"]
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
         self.assertEqual(em.shopify_available(), full_feed())
-        self.assertLessEqual(len(em.variant_pages()), PAGES + 1)
+        self.assertLessEqual(len(catalogue_pages(em)), PAGES + 1)
 
     def test_sigkill_mid_paged_walk_resumes_from_the_checkpoint(self):
         self.interrupted_paged_walk(signal.SIGKILL)
@@ -157,7 +165,7 @@ class ShopifyWalkTest(BeeTestCase):
         env.start()
         self.finish_and_check(env, em, 2)
         self.assertEqual(len(em.bulk_starts()), 1)  # the running one was polled, not restarted
-        self.assertEqual(em.variant_pages(), [])
+        self.assertEqual(catalogue_pages(em), [])
 
     def test_failed_bulk_operation_falls_back_to_pages(self):
         em = self.emulator("--bulk-base-ms", "300")
@@ -165,7 +173,7 @@ class ShopifyWalkTest(BeeTestCase):
         env = self.shop_env(em)
         env.start()
         self.finish_and_check(env, em, 1)
-        self.assertEqual(len(em.variant_pages()), PAGES)
+        self.assertEqual(len(catalogue_pages(em)), PAGES)
         self.assertIn("FAILED", env.log_text())
 
     def test_result_download_cut_midway_is_read_again_from_where_it_broke(self):
@@ -177,7 +185,7 @@ class ShopifyWalkTest(BeeTestCase):
         downloads = em.result_downloads()
         self.assertEqual(len(downloads), 2, downloads)
         self.assertEqual(downloads[0].get("fault"), "cut")
-        self.assertEqual(em.variant_pages(), [])
+        self.assertEqual(catalogue_pages(em), [])
 
     def test_status_shows_phase_mapping_with_counts_that_move(self):
         em = self.emulator("--latency-ms", "200")
@@ -196,6 +204,56 @@ class ShopifyWalkTest(BeeTestCase):
         text = env.beectl("status").stdout
         self.assertIn("mapping", text)
         self.finish_and_check(env, em, 1)
+
+    # ---- a bulk query of this app already running (OPERATION_IN_PROGRESS) -----------------
+
+    # The bulk query of PLATFORMS.md / shopify.dev laid out otherwise (Shopify keeps the text as
+    # sent; beed compares queries without whitespace), and another query of the same app.
+    SAME_QUERY = "{\n  productVariants {\n    edges { node { id sku inventoryItem { id } } }\n  }\n}"
+    OTHER_QUERY = "{ inventoryItems { edges { node { id } } } }"
+
+    def foreign_bulk(self, em, query, duration_ms):
+        """A bulk query started by another process of the same app: it holds one of the slots."""
+        return em.control("POST", "/_emulator/bulk_operations",
+                          {"token": TOKEN, "query": query, "duration_ms": duration_ms})
+
+    def fill_bulk_slots(self, em, last_query, duration_ms):
+        # API 2026-01 and later run five bulk queries per app and shop (one before): all taken.
+        ops = [self.foreign_bulk(em, self.OTHER_QUERY, duration_ms) for _ in range(4)]
+        return ops + [self.foreign_bulk(em, last_query, duration_ms)]
+
+    def test_bulk_query_in_progress_with_the_same_query_is_taken_over(self):
+        em = self.emulator("--bulk-base-ms", "300")
+        ops = self.fill_bulk_slots(em, self.SAME_QUERY, 4000)
+        env = self.shop_env(em)
+        env.start()
+        self.finish_and_check(env, em, 1)
+        # One start, refused; the running operation of the same query was polled and its result
+        # read: no second operation, no paged walk.
+        self.assertEqual([s.get("bulk_outcome") for s in em.bulk_starts()],
+                         ["OPERATION_IN_PROGRESS"])
+        taken = ops[-1]["id"].rsplit("/", 1)[1]
+        paths = {d["path"] for d in em.result_downloads()}
+        self.assertEqual(paths, {"/_bulk_results/%s.jsonl" % taken})
+        self.assertEqual(catalogue_pages(em), [])
+
+    def test_bulk_query_in_progress_with_another_query_is_waited_for(self):
+        em = self.emulator("--bulk-base-ms", "300")
+        ops = self.fill_bulk_slots(em, self.OTHER_QUERY, 2500)
+        env = self.shop_env(em)
+        env.start()
+        self.finish_and_check(env, em, 1)
+        starts = em.bulk_starts()
+        self.assertEqual([s.get("bulk_outcome") for s in starts][0], "OPERATION_IN_PROGRESS")
+        self.assertEqual([s.get("bulk_outcome") for s in starts][-1], "started")
+        self.assertNotIn("started", [s.get("bulk_outcome") for s in starts][:-1])
+        self.assertIn("waiting for it", env.log_text())
+        # Its own operation (not one of the others) gave the map; none of theirs was read.
+        own = starts[-1]["bulk_operation"].rsplit("/", 1)[1]
+        self.assertNotIn(starts[-1]["bulk_operation"], [op["id"] for op in ops])
+        self.assertEqual({d["path"] for d in em.result_downloads()},
+                         {"/_bulk_results/%s.jsonl" % own})
+        self.assertEqual(catalogue_pages(em), [])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 Shopify GraphQL Admin API emulator of tests/emulators (HTTPS with a test CA), which checks every
 request against the documented rules and logs what it applied."""
 
+import csv
+import io
 import os
 import signal
 import sys
@@ -21,6 +23,14 @@ CATALOGUE = 600  # SKU-00001 .. SKU-00600 at location 1
 
 def sku(i):
     return "SKU-%05d" % i
+
+
+def catalogue_pages(em):
+    """The paged catalogue walk's requests (inventoryItems pages; productVariants before them):
+    catalogue connections read without a search query, which a SKU look-up has."""
+    return [e for e in em.requests()
+            if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
+            and not e.get("search_query")]
 
 
 def full_feed(seed=7):
@@ -115,7 +125,7 @@ class ShopifyStoreTest(BeeTestCase):
         # The catalogue came from one bulk operation, its result read in one Range request.
         self.assertEqual(len(em.bulk_starts()), 1)
         self.assertEqual(len(em.result_downloads()), 1)
-        pages = len(em.variant_pages())
+        pages = len(catalogue_pages(em))
         self.assertEqual(pages, 0)
 
         feed[sku(5)] = 1000
@@ -130,7 +140,7 @@ class ShopifyStoreTest(BeeTestCase):
         self.assertEqual(pushed, [("gid://shopify/InventoryItem/700005", 1000),
                                   ("gid://shopify/InventoryItem/700321", 0),
                                   ("gid://shopify/InventoryItem/700599", 42)])
-        self.assertEqual(len(em.variant_pages()), pages)  # the id map came from LMDB
+        self.assertEqual(len(catalogue_pages(em)), pages)  # the id map came from LMDB
         self.assertEqual(em.shopify_available(), feed)
 
         # Restarted, beed still knows the ids: a Full Sync pages nothing.
@@ -138,7 +148,7 @@ class ShopifyStoreTest(BeeTestCase):
         env.start()
         run = self.sync(env, "full")
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
-        self.assertEqual(len(em.variant_pages()), pages)
+        self.assertEqual(len(catalogue_pages(em)), pages)
         self.assertEqual(len(em.bulk_starts()), 1)
         self.assert_secret_hidden(env)
 
@@ -159,11 +169,35 @@ class ShopifyStoreTest(BeeTestCase):
         self.assertIn("not found", items["NOT-IN-SHOP-1"]["error"])
         self.assertFalse(items[sku(3)]["pending"])
 
+    def test_new_skus_with_quotes_spaces_colons_and_backslashes_are_found_by_search(self):
+        # The map is complete; then SKUs it lacks are created in the shop: beed finds them with
+        # one inventoryItems search (each SKU a quoted, escaped value), not with a new walk.
+        em = self.emulator()
+        env = self.shop_env(em)
+        feed = full_feed()
+        env.write_feed(feed)
+        self.first_run(env)
+        odd = ['Q"UOTE-1', "BACK\\SLASH-1", "SPACE D-1", "CO:LON-1", "PAR(EN)'S-1", "OR"]
+        for s in odd:
+            em.control("POST", "/_emulator/variants", {"sku": s})
+        feed.update({s: 10 + i for i, s in enumerate(odd)})
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([("sku", "quantity")] + list(feed.items()))
+        env.write_feed(None, raw=out.getvalue())
+        run = self.sync(env)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", len(odd)), run)
+        searches = [e for e in em.requests() if e.get("search_query")]
+        self.assertEqual(len(searches), 1, searches)
+        self.assertEqual(catalogue_pages(em), [])
+        available = em.shopify_available()
+        self.assertEqual({s: available.get(s) for s in odd}, {s: feed[s] for s in odd})
+
     def test_throttling_is_paced_and_every_quantity_lands(self):
-        # A bucket of 600 points restoring 300/s, and pushes made to cost 250 points each: the
-        # walk (3 pages of about 500 points: the bulk operation is denied, so beed pages) and
-        # the pushes (3) need about 2,260 points, so beed must wait about 5.5 s for the bucket.
-        em = self.emulator("--max-available", "600", "--restore-rate", "300",
+        # A bucket of 600 points restoring 150/s, and pushes made to cost 250 points each: the
+        # walk (3 inventoryItems pages of 252 points: the bulk operation is denied, so beed
+        # pages) and the pushes (3) need about 1,510 points, so beed must wait about 6 s for
+        # the bucket.
+        em = self.emulator("--max-available", "600", "--restore-rate", "150",
                            "--mutation-cost", "inventorySetQuantities=250")
         em.faults(bulk_access_denied_next=1)
         env = self.shop_env(em)
@@ -233,7 +267,12 @@ class ShopifyStoreTest(BeeTestCase):
         self.assertIn("access token", run["error"])
         admin = [e for e in em.requests() if e.get("status") == 401]
         self.assertLessEqual(len(admin), 1, admin)
-        self.assertTrue(env.inventory()[sku(1)]["pending"])
+        item = env.inventory()[sku(1)]
+        self.assertTrue(item["pending"])
+        # The SKU's error column says why, as WooCommerce's does (it once showed "-").
+        self.assertIn("HTTP 401", item["error"] or "")
+        self.assertIn("access_token_file", item["error"])
+        self.assertNotIn("shpat_wrong_token_value", item["error"])
         status = env.beectl("status", env.name)
         history = env.beectl("history", env.name)
         self.assertNotIn("shpat_wrong_token_value", env.log_text() + status.stdout + history.stdout)

@@ -260,7 +260,11 @@ class WooCommerceStoreTest(BeeTestCase):
         self.assertLessEqual(len(refused), 1, refused)
         out = env.beectl("history", env.name).stdout + env.log_text()
         self.assertNotIn("cs_wrong_secret_value", out)
-        self.assertTrue(env.inventory()["S-00001"]["pending"])
+        item = env.inventory()["S-00001"]
+        self.assertTrue(item["pending"])
+        # The SKU's error column says why (as Shopify's does).
+        self.assertIn("HTTP 401", item["error"] or "")
+        self.assertNotIn("cs_wrong_secret_value", item["error"])
 
     def test_expired_certificate_and_wrong_ca_are_refused(self):
         for cert in ("expired", "wrong-ca"):

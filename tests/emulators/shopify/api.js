@@ -1,5 +1,5 @@
 'use strict';
-// Resolvers: productVariants / locations (Relay connections with opaque cursors) and
+// Resolvers: productVariants / inventoryItems / locations (Relay connections with opaque cursors) and
 // inventorySetQuantities with the per-version compare-and-swap and idempotency rules.
 const { GraphQLError, getDirectiveValues } = require('graphql');
 const { gid } = require('./store');
@@ -72,20 +72,34 @@ function stableStringify(v) {
   return JSON.stringify(v === undefined ? null : v);
 }
 
-// ---- search syntax for productVariants(query:) ------------------------------------------------
-// Supports what connectors use: `sku:ABC`, `sku:"A B"`, prefix `sku:AB*`, `id:`, `product_id:`,
-// `inventory_item_id:`, bare words (match sku or title), implicit AND, `AND`, `OR`, and a leading
-// `-` for negation. Matching is case-insensitive. Unknown fields are ignored with a warning in
-// extensions.search, as the real API does for invalid search fields.
+// ---- search syntax for productVariants(query:) and inventoryItems(query:) -----------------------
+// shopify.dev "Shopify API search syntax": a query is terms separated by whitespace, with optional
+// connectives (AND implied, OR); a term is an optional modifier (`-`), an optional `name:` and a
+// value; a value is a name (non-whitespace, non-special characters) or a quoted string (single or
+// double quotes are both permitted). Special characters in a name are escaped with a backslash
+// (`\:`, `\\`, `\(`, `\)`); inside a quoted string, a backslash escapes the next character (the
+// quote that opened it, or a backslash). Supported here: what connectors use: `sku:ABC`,
+// `sku:"A B"`, `sku:'A B'`, prefix `sku:AB*`, `id:`, `product_id:`, `inventory_item_id:`, bare
+// words (match sku or title), AND, OR and a leading `-`. Subqueries in parentheses are not.
+// Matching is case-insensitive. Unknown fields are ignored with a warning in extensions.search,
+// as the real API does for invalid search fields.
 const SEARCH_FIELDS = new Set(['sku', 'id', 'product_id', 'inventory_item_id', 'title']);
+// inventoryItems documents `sku`, `id`, `created_at` and `updated_at`; the emulator keeps no
+// dates, so the last two are answered with the invalid-field warning.
+const ITEM_SEARCH_FIELDS = new Set(['sku', 'id']);
 
 function tokenize(q) {
   const out = [];
-  const re = /\s*(-?)(?:([A-Za-z_]+):)?("((?:[^"\\]|\\.)*)"|[^\s"]+)/y;
+  const re = /\s*(-?)(?:([A-Za-z_]+):)?(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|((?:[^\s"'\\]|\\.)(?:[^\s\\]|\\.)*))/y;
+  const unescape = (t) => t.replace(/\\(.)/g, '$1');
   let m;
   while (q.length && (m = re.exec(q)) !== null) {
-    const value = m[4] !== undefined ? m[4].replace(/\\(.)/g, '$1') : m[3];
-    out.push({ neg: m[1] === '-', field: m[2] ? m[2].toLowerCase() : null, value, quoted: m[4] !== undefined });
+    const quotedText = m[3] !== undefined ? m[3] : m[4];
+    const quoted = quotedText !== undefined;
+    const value = unescape(quoted ? quotedText : m[5]);
+    // A trailing `*` makes a prefix query, unless it was escaped or quoted.
+    const prefix = !quoted && /(^|[^\\])\*$/.test(m[5]);
+    out.push({ neg: m[1] === '-', field: m[2] ? m[2].toLowerCase() : null, value, quoted, prefix });
     if (re.lastIndex >= q.length) break;
   }
   return out;
@@ -95,7 +109,7 @@ function numericTail(g) {
   return String(g).split('/').pop();
 }
 
-function parseSearch(query) {
+function parseSearch(query, fields = SEARCH_FIELDS) {
   const warnings = [];
   const groups = [[]]; // OR of ANDs
   for (const t of tokenize(query || '')) {
@@ -104,7 +118,7 @@ function parseSearch(query) {
       continue;
     }
     if (!t.field && !t.neg && !t.quoted && t.value === 'AND') continue;
-    if (t.field && !SEARCH_FIELDS.has(t.field)) {
+    if (t.field && !fields.has(t.field)) {
       warnings.push({ field: t.field, message: 'Invalid search field for this query.' });
       continue;
     }
@@ -112,7 +126,7 @@ function parseSearch(query) {
   }
   const match = (t, v) => {
     const want = t.value.toLowerCase();
-    const prefix = !t.quoted && want.endsWith('*');
+    const prefix = t.prefix;
     const w = prefix ? want.slice(0, -1) : want;
     const eq = (s) => {
       if (s === null || s === undefined) return false;
@@ -429,6 +443,7 @@ function rootValue(ctx) {
     productVariants: (args) => {
       const { predicate, warnings } = parseSearch(args.query);
       if (warnings.length) ctx.searchWarnings.push({ path: ['productVariants'], query: args.query, warnings });
+      if (args.query && ctx.log && !ctx.bulk) ctx.log.search_query = args.query; // a search, not a walk's page
       const list = store.variants.filter(predicate);
       if (ctx.bulk) {
         // A bulk query reads the whole connection, without first/after (shopify.dev bulk guide).
@@ -444,6 +459,22 @@ function rootValue(ctx) {
     },
     bulkOperation: ({ id }) => ctx.bulkOps.byId(id, ctx.bulkKey),
     currentBulkOperation: () => ctx.bulkOps.current(ctx.bulkKey),
+    inventoryItems: (args) => {
+      const { predicate, warnings } = parseSearch(args.query, ITEM_SEARCH_FIELDS);
+      if (warnings.length) ctx.searchWarnings.push({ path: ['inventoryItems'], query: args.query, warnings });
+      if (args.query && ctx.log && !ctx.bulk) ctx.log.search_query = args.query;
+      // Ordered by the item's id, as its cursors are; `id:` names the item here.
+      const list = [...store.itemById.values()]
+        .map((v) => ({ ...v, variantId: v.id, id: v.itemId }))
+        .filter(predicate)
+        .sort((a, b) => Number(numericTail(a.id)) - Number(numericTail(b.id)));
+      const toNode = (x) => itemView(store, store.variantById.get(x.variantId));
+      if (ctx.bulk) {
+        const nodes = list.map(toNode);
+        return { nodes, edges: nodes.map((node) => ({ cursor: '', node })), pageInfo: { hasNextPage: false, hasPreviousPage: false } };
+      }
+      return connection(list, args, toNode);
+    },
     productVariant: ({ id }) => variantView(store, store.variantById.get(id)),
     inventoryItem: ({ id }) => itemView(store, store.itemById.get(id)),
     locations: (args) => connection([...store.locations.values()], args, (l) => locationView(store, l.id)),
@@ -452,4 +483,4 @@ function rootValue(ctx) {
   };
 }
 
-module.exports = { rootValue, parseSearch, stableStringify, MESSAGES, REASONS };
+module.exports = { rootValue, parseSearch, tokenize, ITEM_SEARCH_FIELDS, stableStringify, MESSAGES, REASONS };

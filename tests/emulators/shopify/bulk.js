@@ -13,7 +13,8 @@
 // Emulator choices: the server-side time is config.bulkBaseMs + config.bulkMsPerObject per object;
 // the result is served from /_bulk_results/<n>.jsonl on this server under --result-host (another
 // name for it, so that the URL is not the shop's host), with HTTP Range support as a storage
-// service offers.
+// service offers. POST /_emulator/bulk_operations (server.js) starts an operation for an app as if
+// another process of that app had (create() without a slot check): a test's "foreign" operation.
 const { parse, validate, execute } = require('graphql');
 const { versionKey } = require('./schema');
 
@@ -62,42 +63,18 @@ class BulkOperations {
     const limit = versionKey(version) >= '2026-01' ? 5 : 1;
     const running = [...this.ops.values()].filter((o) => o.key === ctx.bulkKey && ACTIVE.has(this.refresh(o).status));
     if (running.length >= limit) {
+      if (ctx.log) ctx.log.bulk_outcome = 'OPERATION_IN_PROGRESS';
       return {
         bulkOperation: null,
         userErrors: [userError('OPERATION_IN_PROGRESS', `A bulk query operation for this app and shop is already in progress: ${running[0].id}.`, null)],
       };
     }
-    let document;
-    try {
-      document = parse(args.query);
-    } catch (e) {
-      return { bulkOperation: null, userErrors: [userError('INVALID', `Invalid bulk query: ${e.message}`)] };
+    const made = this.create(args.query, ctx);
+    if (made.error) {
+      if (ctx.log) ctx.log.bulk_outcome = 'INVALID';
+      return { bulkOperation: null, userErrors: [made.error] };
     }
-    const errors = validate(ctx.schema, document);
-    if (errors.length) return { bulkOperation: null, userErrors: [userError('INVALID', `Invalid bulk query: ${errors[0].message}`)] };
-    const bulkCtx = { ...ctx, bulk: true, searchWarnings: [] };
-    const result = execute({ schema: ctx.schema, document, rootValue: ctx.rootValue(bulkCtx), contextValue: bulkCtx });
-    if (result.errors) return { bulkOperation: null, userErrors: [userError('INVALID', `Invalid bulk query: ${result.errors[0].message}`)] };
-    const lines = flatten(result.data);
-    if (!lines.length && !Object.values(result.data || {}).some((v) => v && (v.edges || v.nodes))) {
-      return { bulkOperation: null, userErrors: [userError('INVALID', 'Bulk queries must contain at least one connection.')] };
-    }
-    const n = ++this.seq;
-    const op = {
-      id: gidOf(n),
-      n,
-      key: ctx.bulkKey,
-      query: args.query,
-      type: 'QUERY',
-      createdAt: new Date().toISOString(),
-      started: Date.now(),
-      duration: this.config.bulkBaseMs + this.config.bulkMsPerObject * lines.length,
-      lines,
-      body: Buffer.from(lines.length ? `${lines.join('\n')}\n` : ''),
-      fail: null,
-      status: 'CREATED',
-      resultHost: ctx.resultHost,
-    };
+    const op = made.op;
     if (this.faults.bulk_access_denied_next > 0) {
       this.faults.bulk_access_denied_next -= 1;
       op.fail = 'ACCESS_DENIED';
@@ -105,8 +82,50 @@ class BulkOperations {
       this.faults.bulk_fail_next -= 1;
       op.fail = 'INTERNAL_SERVER_ERROR';
     }
-    this.ops.set(op.id, op);
+    if (ctx.log) {
+      ctx.log.bulk_outcome = 'started';
+      ctx.log.bulk_operation = op.id;
+    }
     return { bulkOperation: this.view(op), userErrors: [] };
+  }
+
+  // Validates and executes `query` and records the operation (no slot check, no faults): what a
+  // start does once Shopify accepted it. `durationMs` overrides the configured server-side time.
+  // Returns { op } or { error } (a BulkOperationUserError).
+  create(query, ctx, durationMs) {
+    let document;
+    try {
+      document = parse(query);
+    } catch (e) {
+      return { error: userError('INVALID', `Invalid bulk query: ${e.message}`) };
+    }
+    const errors = validate(ctx.schema, document);
+    if (errors.length) return { error: userError('INVALID', `Invalid bulk query: ${errors[0].message}`) };
+    const bulkCtx = { ...ctx, bulk: true, searchWarnings: [] };
+    const result = execute({ schema: ctx.schema, document, rootValue: ctx.rootValue(bulkCtx), contextValue: bulkCtx });
+    if (result.errors) return { error: userError('INVALID', `Invalid bulk query: ${result.errors[0].message}`) };
+    const lines = flatten(result.data);
+    if (!lines.length && !Object.values(result.data || {}).some((v) => v && (v.edges || v.nodes))) {
+      return { error: userError('INVALID', 'Bulk queries must contain at least one connection.') };
+    }
+    const n = ++this.seq;
+    const op = {
+      id: gidOf(n),
+      n,
+      key: ctx.bulkKey,
+      query,
+      type: 'QUERY',
+      createdAt: new Date().toISOString(),
+      started: Date.now(),
+      duration: durationMs !== undefined ? durationMs : this.config.bulkBaseMs + this.config.bulkMsPerObject * lines.length,
+      lines,
+      body: Buffer.from(lines.length ? `${lines.join('\n')}\n` : ''),
+      fail: null,
+      status: 'CREATED',
+      resultHost: ctx.resultHost,
+    };
+    this.ops.set(op.id, op);
+    return { op };
   }
 
   // Moves `op` along the clock: CREATED for the first 10% of its time, then RUNNING, then done.

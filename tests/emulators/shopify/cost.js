@@ -8,6 +8,16 @@
 //     its payload;
 //   - the requested cost is computed before execution, the actual cost after it from what was
 //     returned (a null object costs nothing, a connection is charged for the nodes it returned).
+// Sources: the rate-limits page's table "Field returns | Cost value" (Scalar 0, Enum 0, Object 1;
+// "the cost of a query is the maximum of possible fields selected") and Shopify Engineering's
+// "Rate Limiting GraphQL APIs by Calculating Query Complexity" (connections: "two points plus the
+// number of objects", the number being the `first`/`last` argument before execution and the
+// objects returned after it). Worked out for the catalogue pages the connector sends:
+//   productVariants(first: 250) { nodes { sku inventoryItem { id } } pageInfo { ... } }
+//     = 2 + 250 x (1 variant + 1 inventoryItem) = 502
+//   inventoryItems(first: 250) { nodes { id sku } pageInfo { ... } }
+//     = 2 + 250 x 1 item = 252
+//   inventoryItems(first: 50, query: "sku:...") { nodes { id sku } ... } = 2 + 50 = 52
 // Emulator choices where the docs give no figure (documented here so tests can rely on them):
 //   - PageInfo and *UserError objects cost 0, as do __typename and introspection fields. The
 //     userErrors rule matches a published example: inventorySetOnHandQuantities selecting

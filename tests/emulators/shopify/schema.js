@@ -77,6 +77,8 @@ function sdlFor(f) {
                       reverse: Boolean = false): ProductVariantConnection!
       productVariant(id: ID!): ProductVariant
       inventoryItem(id: ID!): InventoryItem
+      inventoryItems(first: Int, after: String, last: Int, before: String, query: String,
+                     reverse: Boolean = false): InventoryItemConnection!
       locations(first: Int, after: String, last: Int, before: String): LocationConnection!
       location(id: ID): Location
       shop: Shop!
@@ -144,6 +146,7 @@ function sdlFor(f) {
       inventoryLevel(locationId: ID!): InventoryLevel
       inventoryLevels(first: Int, after: String, last: Int, before: String): InventoryLevelConnection!
     }
+    ${connection('InventoryItemConnection', 'InventoryItem')}
 
     type InventoryLevel {
       id: ID!

@@ -17,6 +17,10 @@
 //   POST /_emulator/inventory                  {inventory_item_id, location_id, available}: an
 //                                              edit made "in the store" (to make CAS checks fail)
 //   GET  /_emulator/requests                   the request log kept in memory
+//   POST /_emulator/variants                   {sku, location_id?, available?}: a variant created
+//                                              in the store (a SKU a cached map lacks)
+//   POST /_emulator/bulk_operations            {token, query, duration_ms?, version?}: a bulk query
+//                                              of that app started by "another process" of it
 //   GET  /_bulk_results/{n}.jsonl              a bulk operation's result (bulk.js), HTTP Range
 //                                              honoured; the URL names --result-host (default
 //                                              localhost), not the shop's host
@@ -297,6 +301,29 @@ function main() {
         if (body.refill || bucket.available > config.maximumAvailable) bucket.available = config.maximumAvailable;
       }
       return send(res, 200, config);
+    }
+    if (path === '/_emulator/bulk_operations' && req.method === 'POST') {
+      // Starts a bulk query for the app of `token` on this shop as another process of the app
+      // would (it takes one of the app's slots): {token, query, duration_ms?, version?}.
+      if (!store.tokens.has(body.token) || typeof body.query !== 'string') {
+        return send(res, 400, { error: 'token (a known access token) and query are required' });
+      }
+      const host = String(req.headers.host || 'localhost').split(':')[0];
+      const { schema, features } = schemaFor(body.version || '2026-10');
+      const made = bulkOps.create(body.query, {
+        store, features, bulkKey: `${host}|${body.token}`, schema, rootValue,
+        resultHost: `${opts.resultHost}:${listenPort}`,
+      }, body.duration_ms === undefined ? undefined : Number(body.duration_ms));
+      if (made.error) return send(res, 400, { error: made.error.message });
+      return send(res, 200, bulkOps.view(made.op));
+    }
+    if (path === '/_emulator/variants' && req.method === 'POST') {
+      // A variant created "in the store" after the catalogue was read: {sku, location_id?,
+      // available?}; its ids are the next free numbers.
+      if (typeof body.sku !== 'string' || !body.sku) return send(res, 400, { error: 'sku is required' });
+      const v = store.addVariant({ sku: body.sku, levels: { [body.location_id || 1]: Number(body.available || 0) } });
+      store.sortVariants();
+      return send(res, 200, { sku: v.sku, variant_id: v.id, inventory_item_id: v.itemId });
     }
     if (path === '/_emulator/inventory' && req.method === 'POST') {
       const lv = store.level(body.inventory_item_id, body.location_id);

@@ -73,18 +73,18 @@ net::Response throttled(double requested, Bucket bucket) {
   return net::Response{200, {}, json::serialize(body)};
 }
 
-json::value variants(const std::vector<std::pair<std::string, std::string>>& nodes,
-                     const std::string& next_cursor = "") {
+// An inventoryItems page (the paged walk's and the SKU search's answer).
+json::value items_page(const std::vector<std::pair<std::string, std::string>>& nodes,
+                       const std::string& next_cursor = "") {
   json::array list;
-  for (const auto& [sku, id] : nodes)
-    list.push_back(json::object{{"sku", sku}, {"inventoryItem", {{"id", id}}}});
+  for (const auto& [sku, id] : nodes) list.push_back(json::object{{"id", id}, {"sku", sku}});
   json::object page_info{{"hasNextPage", !next_cursor.empty()}};
   if (next_cursor.empty())
     page_info["endCursor"] = nullptr;
   else
     page_info["endCursor"] = next_cursor;
   return json::object{
-      {"productVariants", {{"nodes", std::move(list)}, {"pageInfo", std::move(page_info)}}}};
+      {"inventoryItems", {{"nodes", std::move(list)}, {"pageInfo", std::move(page_info)}}}};
 }
 
 json::value set_ok() {
@@ -241,6 +241,49 @@ TEST_CASE("shopify: SKU search queries quote every SKU and escape quotes and bac
   CHECK(shopify::sku_search_query({R"(x"y)", R"(p\q)"}) == R"(sku:"x\"y" OR sku:"p\\q")");
 }
 
+TEST_CASE("shopify: a SKU with a quote, a backslash, a space or a colon is one quoted value") {
+  // Shopify search syntax: a value is a name or a quoted string; inside double quotes a
+  // backslash escapes the quote and itself, and spaces and colons are plain text.
+  CHECK(shopify::sku_search_query({"a:b", "c d", "e\"f", "g\\h", "i'j(k)"}) ==
+        R"q(sku:"a:b" OR sku:"c d" OR sku:"e\"f" OR sku:"g\\h" OR sku:"i'j(k)")q");
+  CHECK(shopify::sku_search_query({"\"", "\\"}) == R"q(sku:"\"" OR sku:"\\")q");
+  CHECK(shopify::sku_search_query({}).empty());
+}
+
+TEST_CASE("shopify: SKU searches are split by number of terms and by length, in order") {
+  std::vector<std::string> skus;
+  for (int i = 0; i < 120; ++i) skus.push_back(fmt::format("S{:03}", i));
+  auto groups = shopify::sku_search_batches(skus, 50, 4096);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].size() == 50);
+  CHECK(groups[1].size() == 50);
+  CHECK(groups[2].size() == 20);
+  CHECK(groups[0].front() == "S000");
+  CHECK(groups[2].back() == "S119");
+
+  // sku:"xxxxxxxxxx" is 16 characters, " OR " 4: three terms make 56, a fourth would make 76.
+  const std::vector<std::string> ten(7, std::string(10, 'x'));
+  groups = shopify::sku_search_batches(ten, 50, 60);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].size() == 3);
+  CHECK(groups[1].size() == 3);
+  CHECK(groups[2].size() == 1);
+  for (const auto& g : groups) CHECK(shopify::sku_search_query(g).size() <= 60);
+  CHECK(shopify::sku_search_query(groups[0]).size() == 56);
+
+  // Escapes count: a quote takes two characters in the query.
+  groups = shopify::sku_search_batches({"\"\"\"\"", "ab", "cd"}, 50, 24);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].size() == 1);  // sku:"\"\"\"\"" is 14; with " OR sku:"ab" it would be 26
+  CHECK(groups[1] == std::vector<std::string>{"ab", "cd"});
+
+  // A SKU longer than the bound alone goes in a group of its own, never dropped.
+  groups = shopify::sku_search_batches({"a", std::string(100, 'z'), "b"}, 50, 40);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[1].front().size() == 100);
+  CHECK(shopify::sku_search_batches({}, 50, 40).empty());
+}
+
 TEST_CASE("shopify: the reference document is a packagebee GID naming connection and run") {
   CHECK(shopify::reference_document_uri("shop-eu/42") == "gid://packagebee/SyncRun/shop-eu-42");
   CHECK(shopify::reference_document_uri("a b/1") == "gid://packagebee/SyncRun/a%20b-1");
@@ -302,7 +345,7 @@ TEST_CASE("shopify: the catalogue is walked once, page by page, and cached for l
       const auto v = variables_of(r);
       cursors.push_back(v.at("cursor").is_null() ? "null"
                                                  : std::string(v.at("cursor").as_string()));
-      return reply(variants(nodes, next), 502);
+      return reply(items_page(nodes, next), 252);
     });
   };
   page({{"A", item(1)}, {"B", item(2)}}, "c1");
@@ -329,8 +372,8 @@ TEST_CASE("shopify: the catalogue is walked once, page by page, and cached for l
     CHECK(*token == kToken);
   }
   const auto walk = query_of(requests[0]);
-  CHECK(walk.find("productVariants(first: 250, after: $cursor)") != std::string::npos);
-  CHECK(walk.find("nodes { sku inventoryItem { id } }") != std::string::npos);
+  CHECK(walk.find("inventoryItems(first: 250, after: $cursor)") != std::string::npos);
+  CHECK(walk.find("nodes { id sku }") != std::string::npos);
   CHECK(quantities_of(requests[3]) ==
         std::vector<std::pair<std::string, std::int64_t>>{
             {item(1), 1}, {item(2), 2}, {item(4), 2}, {item(3), 3}, {item(5), 4}});
@@ -354,7 +397,7 @@ TEST_CASE("shopify: a cache made for another location is not used") {
                    "shopify https://acme.myshopify.com/admin/api/2026-10/graphql.json "
                    "gid://shopify/Location/8")
       .replace_all({{"A", item(9)}}, 1);
-  f.session->then([](const net::Request&) { return reply(variants({{"A", item(1)}}), 502); });
+  f.session->then([](const net::Request&) { return reply(items_page({{"A", item(1)}}), 502); });
   f.session->then([](const net::Request&) { return reply(set_ok()); });
   auto store = f.store();
   CHECK(run_push(*store, {{"A", 1}}).front().outcome == PushOutcome::confirmed);
@@ -556,7 +599,7 @@ TEST_CASE("shopify: an item Shopify no longer knows is looked up again and retri
   std::string search;
   f.session->then([&search](const net::Request& r) {
     search = std::string(variables_of(r).at("query").as_string());
-    return reply(variants({{"A", item(11)}}), 102);
+    return reply(items_page({{"A", item(11)}}), 102);
   });
   f.session->then([](const net::Request&) { return reply(set_ok()); });  // A on its new item
   auto store = f.store();
@@ -574,7 +617,7 @@ TEST_CASE("shopify: an item Shopify no longer knows is looked up again and retri
     f.session->then([](const net::Request&) {
       return reply(set_errors({{"INVALID_INVENTORY_ITEM", 0, "could not be found"}}));
     });
-    f.session->then([](const net::Request&) { return reply(variants({{"A", item(12)}}), 102); });
+    f.session->then([](const net::Request&) { return reply(items_page({{"A", item(12)}}), 102); });
     f.session->then([](const net::Request&) {
       return reply(set_errors({{"INVALID_INVENTORY_ITEM", 0, "could not be found"}}));
     });
@@ -596,7 +639,7 @@ TEST_CASE("shopify: unknown SKUs are searched for, in bounded numbers, then reje
     searches.push_back(std::string(v.at("query").as_string()));
     CHECK(v.at("first").as_int64() == 3);
     // Shopify's search ignores case: "new" comes back for "NEW" and must not count.
-    return reply(variants({{"new", item(20)}, {"X\"1", item(21)}}), 8);
+    return reply(items_page({{"new", item(20)}, {"X\"1", item(21)}}), 8);
   });
   f.session->then([](const net::Request&) { return reply(set_ok()); });
   auto store = f.store();
@@ -614,6 +657,53 @@ TEST_CASE("shopify: unknown SKUs are searched for, in bounded numbers, then reje
   CHECK(query_of(f.session->requests()[0]).find("X") == std::string::npos);
 }
 
+TEST_CASE("shopify: long unknown SKUs are searched for in groups under the query length bound") {
+  Fixture f;
+  f.cache({});
+  std::vector<std::string> searches;
+  for (int i = 0; i < 3; ++i)
+    f.session->then([&searches](const net::Request& r) {
+      const auto v = variables_of(r);
+      searches.push_back(std::string(v.at("query").as_string()));
+      CHECK(query_of(r).find("inventoryItems(first: $first, after: $cursor, query: $query)") !=
+            std::string::npos);
+      return reply(items_page({}), 52);
+    });
+  std::vector<PushItem> batch;  // 40 SKUs of 200 characters: 206 a term, 19 fit in 4,096
+  for (int i = 0; i < 40; ++i)
+    batch.push_back({fmt::format("{:03}", i) + std::string(197, 'L'), 1});
+  auto store = f.store();
+  const auto results = run_push(*store, std::move(batch));
+  REQUIRE(searches.size() == 3);
+  for (const auto& q : searches) CHECK(q.size() <= shopify::kMaxSearchChars);
+  CHECK(searches[0].rfind("sku:\"000", 0) == 0);
+  CHECK(searches[2].find("039") != std::string::npos);
+  for (const auto& r : results) CHECK(r.outcome == PushOutcome::rejected);
+}
+
+TEST_CASE("shopify: a paged walk checkpointed by the productVariants walk starts again") {
+  Fixture f;
+  {
+    LmdbStoreIdCache old(f.db, "shop", std::string(kFingerprint));
+    old.begin_walk("pages eyJsYXN0X2lkIjo1MDAxMjV9");
+    old.walk_step({{"OLD", "gid://shopify/InventoryItem/999"}}, "pages eyJsYXN0X2lkIjo1MDAyNTB9");
+  }
+  std::vector<std::string> cursors;
+  f.session->then([&cursors](const net::Request& r) {
+    const auto cursor = variables_of(r).at("cursor");
+    cursors.push_back(cursor.is_null() ? "null" : std::string(cursor.as_string()));
+    return reply(items_page({{"A", item(1)}}), 252);
+  });
+  auto store = f.store();
+  run_prepare(*store);
+  CHECK(cursors == std::vector<std::string>{"null"});  // the old cursor was not sent
+  CHECK(f.cached("A") == item(1));
+  CHECK_FALSE(f.cached("OLD"));  // what the old walk stored was dropped with it
+  LmdbStoreIdCache cache(f.db, "shop", std::string(kFingerprint));
+  CHECK(cache.complete());
+  CHECK_FALSE(cache.walk_checkpoint());
+}
+
 TEST_CASE("shopify: a run looks up at most 1,000 SKUs") {
   Fixture f;
   f.cache({});
@@ -621,7 +711,7 @@ TEST_CASE("shopify: a run looks up at most 1,000 SKUs") {
   for (std::size_t i = 0; i < ShopifyStore::kLookupsPerRun / 50; ++i)
     f.session->then([&searched](const net::Request& r) {
       searched += static_cast<std::size_t>(variables_of(r).at("first").as_int64());
-      return reply(variants({}), 102);
+      return reply(items_page({}), 102);
     });
   std::vector<std::vector<PushItem>> batches;
   for (int b = 0; b < 5; ++b) {
@@ -747,7 +837,7 @@ TEST_CASE("shopify: catalogue_refresh walks a map older than that again, unset n
   CHECK(f.session->requests().empty());
 
   f.config.catalogue_refresh = std::chrono::hours(1);
-  f.session->then([](const net::Request&) { return reply(variants({{"A", item(2)}})); });
+  f.session->then([](const net::Request&) { return reply(items_page({{"A", item(2)}})); });
   auto hourly = f.store();
   run_prepare(*hourly);
   CHECK(f.checker->checks == 1);
@@ -865,8 +955,8 @@ TEST_CASE("shopify: a bulk query refused with ACCESS_DENIED falls back to the pa
       200,
       R"({"errors":[{"message":"Access denied for bulkOperationRunQuery field.","extensions":{"code":"ACCESS_DENIED"}}],"data":null})");
   f.session->then([](const net::Request& r) {
-    CHECK(query_of(r).find("PackageBeeVariants") != std::string::npos);
-    return reply(variants({{"A", item(1)}, {"B", item(2)}}));
+    CHECK(query_of(r).find("PackageBeeItems") != std::string::npos);
+    return reply(items_page({{"A", item(1)}, {"B", item(2)}}));
   });
   auto results = std::make_shared<FakeHttpSession>("https://storage.test");
   auto store = f.store_with_results(results);

@@ -15,7 +15,8 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr std::size_t kLogEveryPages = 10;
-constexpr std::string_view kPagesWord = "pages ";
+constexpr std::string_view kPagesWord = "items ";
+constexpr std::string_view kOldPagesWord = "pages ";  // productVariants cursors: start again
 constexpr std::string_view kBulkWord = "bulk";
 
 // Adds `id` to the SKU's list unless a page seen before listed it already.
@@ -26,7 +27,7 @@ void add(std::unordered_map<std::string, ItemIds>& map, std::string sku, std::st
 
 VariantsPage read_page(const Reply& reply) {
   try {
-    return read_variants_page(reply.data);
+    return read_items_page(reply.data);
   } catch (const std::runtime_error& e) {
     throw StoreError(e.what(), StoreError::Retry::no);
   }
@@ -64,7 +65,7 @@ asio::awaitable<void> walk_pages(Walk& walk, std::string cursor) {
   std::size_t pages = 0, variants = 0;
   for (;;) {
     stop_if_asked(walk);
-    auto body = request_body(kVariantsPageQuery, variants_page_variables(cursor));
+    auto body = request_body(kItemsPageQuery, items_page_variables(cursor));
     const auto reply = co_await walk.client.call(CallKind::catalogue_page, std::move(body));
     auto page = read_page(reply);
     ++pages;
@@ -79,7 +80,7 @@ asio::awaitable<void> walk_pages(Walk& walk, std::string cursor) {
     co_await commit_step(walk, std::move(page.variants), std::move(checkpoint));
     if (walk.context.progress) walk.context.progress->mapping(variants, 0);
     if (pages % kLogEveryPages == 0)
-      pb::log::info(walk.fields, "Shopify catalogue walk: {} variants read in {} pages", variants,
+      pb::log::info(walk.fields, "Shopify catalogue walk: {} items read in {} pages", variants,
                     pages);
     if (!page.has_next_page) break;
     cursor = next;
@@ -88,10 +89,9 @@ asio::awaitable<void> walk_pages(Walk& walk, std::string cursor) {
   co_await async::offload(walk.context.pool, finish);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  pb::log::info(
-      walk.fields,
-      "Shopify catalogue walk done: {} variants in {} pages, {:.0f} cost points, {:.1f} s",
-      variants, pages, walk.client.stats().points - points_before, seconds);
+  pb::log::info(walk.fields,
+                "Shopify catalogue walk done: {} items in {} pages, {:.0f} cost points, {:.1f} s",
+                variants, pages, walk.client.stats().points - points_before, seconds);
 }
 
 asio::awaitable<void> walk_catalogue(Walk& walk) {
@@ -109,6 +109,14 @@ asio::awaitable<void> walk_catalogue(Walk& walk) {
     co_await walk_pages(walk, std::move(cursor));
     co_return;
   }
+  if (checkpoint && checkpoint->rfind(kOldPagesWord, 0) == 0) {
+    pb::log::info(walk.fields,
+                  "Shopify catalogue walk: the stored checkpoint is a productVariants cursor; "
+                  "walking inventory items from the first page");
+    std::string first_page;
+    co_await walk_pages(walk, std::move(first_page));
+    co_return;
+  }
   if (walk.result_sessions) {
     const bool resumed = checkpoint && checkpoint->rfind(kBulkWord, 0) == 0;
     // Named lvalues as coroutine arguments: g++ 12 frees a temporary one twice.
@@ -122,16 +130,13 @@ asio::awaitable<void> walk_catalogue(Walk& walk) {
 asio::awaitable<std::unordered_map<std::string, ItemIds>> find_skus(GraphqlClient& client,
                                                                     std::vector<std::string> skus) {
   std::unordered_map<std::string, ItemIds> found;
-  for (std::size_t from = 0; from < skus.size(); from += kSkusPerSearch) {
-    const auto to = std::min(skus.size(), from + kSkusPerSearch);
-    const std::vector<std::string> group(skus.begin() + static_cast<std::ptrdiff_t>(from),
-                                         skus.begin() + static_cast<std::ptrdiff_t>(to));
+  for (const auto& group : sku_search_batches(skus, kSkusPerSearch, kMaxSearchChars)) {
     const std::unordered_set<std::string> wanted(group.begin(), group.end());
     const auto query = sku_search_query(group);
     std::string cursor;
     for (std::size_t page_number = 0; page_number < kPagesPerSearch; ++page_number) {
-      auto body = request_body(kVariantsSearchQuery,
-                               variants_search_variables(query, group.size(), cursor));
+      auto body =
+          request_body(kItemsSearchQuery, items_search_variables(query, group.size(), cursor));
       const auto reply = co_await client.call(CallKind::sku_lookup, std::move(body));
       auto page = read_page(reply);
       for (auto& v : page.variants)

@@ -22,10 +22,14 @@
 
 namespace pb::connectors::shopify {
 
-// SKUs per search query: sku:"A" OR sku:"B" ... of 50 terms keeps the query
-// text short (about 2 KB for 40-character SKUs) and the requested cost low
-// (2 + 2 x 50 = 102 points).
+// SKUs per search query: sku:"A" OR sku:"B" ... of 50 terms keeps the requested
+// cost low (inventoryItems(first: 50): 2 + 50 = 52 points). Shopify documents
+// no limit on a search query's length or number of terms (shopify.dev "Shopify
+// API search syntax"; none found elsewhere either), so the text bound is ours:
+// 4,096 characters holds 50 SKUs of up to ~70 characters, and splits a group
+// of longer ones (a SKU may have 255) rather than sending one huge query.
 inline constexpr std::size_t kSkusPerSearch = 50;
+inline constexpr std::size_t kMaxSearchChars = 4096;
 // Pages read per search group: enough for every SKU of the group on several
 // variants (4 x 50 nodes), a bound on a search that matches more than it should.
 inline constexpr std::size_t kPagesPerSearch = 4;
@@ -33,8 +37,10 @@ inline constexpr std::size_t kPagesPerSearch = 4;
 // Opens a session to the host of a bulk operation's result (not the shop's).
 using ResultSessions = std::function<std::shared_ptr<net::HttpSession>(const net::Url&)>;
 
-// What a walk works with. Its checkpoints (StoreIdCache) are "pages <cursor>"
-// for a paged walk and "bulk" / "bulk <operation gid> <bytes read>" for a bulk one.
+// What a walk works with. Its checkpoints (StoreIdCache) are "items <cursor>"
+// for a paged walk and "bulk" / "bulk <operation gid> <bytes read>" for a bulk
+// one. "pages <cursor>" was the paged walk over productVariants: its cursor
+// means nothing to inventoryItems, so such a walk starts again.
 struct Walk {
   GraphqlClient& client;
   IdMap& map;
@@ -44,12 +50,12 @@ struct Walk {
 };
 
 // Walks the catalogue into the map unless it is complete: resumes the walk in
-// progress, else starts a bulk operation, and pages through productVariants when
+// progress, else starts a bulk operation, and pages through inventoryItems when
 // one cannot serve (the scope is denied, it failed). Throws StoreError, also when
 // the run is told to stop (the walk resumes on the next run).
 boost::asio::awaitable<void> walk_catalogue(Walk& walk);
 
-// Pages through productVariants from the walk's checkpoint (`cursor`, "" for
+// Pages through inventoryItems from the walk's checkpoint (`cursor`, "" for
 // the first page), 250 at a time, committing each page with its cursor.
 boost::asio::awaitable<void> walk_pages(Walk& walk, std::string cursor);
 
@@ -64,7 +70,8 @@ void stop_if_asked(const Walk& walk);
 boost::asio::awaitable<void> commit_step(Walk& walk, std::vector<VariantItem> items,
                                          std::string checkpoint);
 
-// Searches for `skus` (kSkusPerSearch a query) and returns those found, each
+// Searches for `skus` (sku_search_batches: kSkusPerSearch and kMaxSearchChars
+// a query) and returns those found, each
 // with its inventory item ids. Only exact matches count: Shopify's search is
 // case-insensitive, the mapping is not.
 boost::asio::awaitable<std::unordered_map<std::string, ItemIds>> find_skus(

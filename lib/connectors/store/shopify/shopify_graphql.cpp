@@ -11,17 +11,17 @@ namespace pb::connectors::shopify {
 
 namespace json = boost::json;
 
-const std::string_view kVariantsPageQuery = R"(query PackageBeeVariants($cursor: String) {
-  productVariants(first: 250, after: $cursor) {
-    nodes { sku inventoryItem { id } }
+const std::string_view kItemsPageQuery = R"(query PackageBeeItems($cursor: String) {
+  inventoryItems(first: 250, after: $cursor) {
+    nodes { id sku }
     pageInfo { hasNextPage endCursor }
   }
 })";
 
-const std::string_view kVariantsSearchQuery =
-    R"(query PackageBeeFindSkus($query: String!, $first: Int!, $cursor: String) {
-  productVariants(first: $first, after: $cursor, query: $query) {
-    nodes { sku inventoryItem { id } }
+const std::string_view kItemsSearchQuery =
+    R"(query PackageBeeFindItems($query: String!, $first: Int!, $cursor: String) {
+  inventoryItems(first: $first, after: $cursor, query: $query) {
+    nodes { id sku }
     pageInfo { hasNextPage endCursor }
   }
 })";
@@ -125,21 +125,20 @@ std::optional<Reply> read_reply(const json::value& body) {
   return reply;
 }
 
-// ---- productVariants ----------------------------------------------------------------------
+// ---- inventoryItems -----------------------------------------------------------------------
 
-VariantsPage read_variants_page(const json::value& data) {
-  const auto* connection = member(data, "productVariants");
-  if (connection == nullptr || !connection->is_object()) bad_shape("no productVariants");
+VariantsPage read_items_page(const json::value& data) {
+  const auto* connection = member(data, "inventoryItems");
+  if (connection == nullptr || !connection->is_object()) bad_shape("no inventoryItems");
   const auto* nodes = member(*connection, "nodes");
   const auto* page_info = member(*connection, "pageInfo");
   if (nodes == nullptr || !nodes->is_array() || page_info == nullptr)
-    bad_shape("productVariants without nodes or pageInfo");
+    bad_shape("inventoryItems without nodes or pageInfo");
   VariantsPage page;
   for (const auto& node : nodes->as_array()) {
     auto sku = text(member(node, "sku"));
-    const auto* item = member(node, "inventoryItem");
-    auto id = item ? text(member(*item, "id")) : std::string();
-    if (sku.empty() || id.empty()) continue;  // a variant without a SKU cannot be synced
+    auto id = text(member(node, "id"));
+    if (sku.empty() || id.empty()) continue;  // an item without a SKU cannot be synced
     page.variants.push_back({std::move(sku), std::move(id)});
   }
   const auto* has_next = member(*page_info, "hasNextPage");
@@ -149,7 +148,7 @@ VariantsPage read_variants_page(const json::value& data) {
   return page;
 }
 
-json::object variants_page_variables(const std::string& cursor) {
+json::object items_page_variables(const std::string& cursor) {
   json::object v;
   if (cursor.empty())
     v["cursor"] = nullptr;
@@ -158,26 +157,62 @@ json::object variants_page_variables(const std::string& cursor) {
   return v;
 }
 
-json::object variants_search_variables(std::string_view query, std::size_t first,
-                                       const std::string& cursor) {
-  auto v = variants_page_variables(cursor);
+json::object items_search_variables(std::string_view query, std::size_t first,
+                                    const std::string& cursor) {
+  auto v = items_page_variables(cursor);
   v["query"] = query;
   v["first"] = static_cast<std::int64_t>(first);
   return v;
 }
 
+namespace {
+
+constexpr std::string_view kOr = " OR ";
+
+void append_term(std::string& out, const std::string& sku) {
+  out += "sku:\"";
+  for (const char c : sku) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::size_t term_length(const std::string& sku) {
+  std::size_t n = 6;  // sku:""
+  for (const char c : sku) n += (c == '"' || c == '\\') ? 2 : 1;
+  return n;
+}
+
+}  // namespace
+
 std::string sku_search_query(const std::vector<std::string>& skus) {
   std::string out;
   for (const auto& sku : skus) {
-    if (!out.empty()) out += " OR ";
-    out += "sku:\"";
-    for (const char c : sku) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    if (!out.empty()) out += kOr;
+    append_term(out, sku);
   }
   return out;
+}
+
+std::vector<std::vector<std::string>> sku_search_batches(const std::vector<std::string>& skus,
+                                                         std::size_t max_terms,
+                                                         std::size_t max_chars) {
+  std::vector<std::vector<std::string>> groups;
+  std::size_t chars = 0;
+  for (const auto& sku : skus) {
+    const auto term = term_length(sku);
+    const bool fits = !groups.empty() && groups.back().size() < max_terms &&
+                      chars + kOr.size() + term <= max_chars;
+    if (fits) {
+      chars += kOr.size() + term;
+    } else {
+      groups.emplace_back();
+      chars = term;
+    }
+    groups.back().push_back(sku);
+  }
+  return groups;
 }
 
 // ---- inventorySetQuantities ---------------------------------------------------------------

@@ -17,12 +17,14 @@
 
 namespace pb::connectors::shopify {
 
-// Every variant's SKU and inventory item, a page at a time ($cursor: null for
-// the first page). 250 nodes at 2 points each plus the connection's 2: 502,
-// well under the 1,000-point cap of a single query (MAX_COST_EXCEEDED).
-extern const std::string_view kVariantsPageQuery;
+// Every inventory item's id and SKU, a page at a time ($cursor: null for the
+// first page): all the map needs (the push names inventory items, never
+// variants). 250 items at 1 point each plus the connection's 2: 252 points,
+// half of a productVariants page that reaches the item through the variant
+// (2 + 250 x 2 = 502). Needs the read_inventory (or read_products) scope.
+extern const std::string_view kItemsPageQuery;
 // The same selection, filtered by a search query ($query), $first at a time.
-extern const std::string_view kVariantsSearchQuery;
+extern const std::string_view kItemsSearchQuery;
 // The shop's id: a 1-point query that proves the token before a run that
 // needs no catalogue walk (a refused token then fails the run in prepare(),
 // with every SKU still pending). Needs no access scope.
@@ -78,30 +80,41 @@ struct Reply {
 // is not a GraphQL answer (not an object, or neither `data` nor `errors`).
 std::optional<Reply> read_reply(const boost::json::value& body);
 
-// ---- productVariants ----------------------------------------------------------------------
+// ---- inventoryItems -----------------------------------------------------------------------
 
+// One item of the catalogue: a SKU and the inventory item that holds its stock
+// (a paged walk, a search, or a bulk operation's line).
 struct VariantItem {
   std::string sku;
   std::string inventory_item_id;
 };
 
 struct VariantsPage {
-  std::vector<VariantItem> variants;  // variants without a SKU are left out
+  std::vector<VariantItem> variants;  // items without a SKU are left out
   bool has_next_page = false;
   std::string end_cursor;
 };
 
-// Reads data.productVariants. Throws std::runtime_error when the shape is wrong.
-VariantsPage read_variants_page(const boost::json::value& data);
+// Reads data.inventoryItems. Throws std::runtime_error when the shape is wrong.
+VariantsPage read_items_page(const boost::json::value& data);
 
-boost::json::object variants_page_variables(const std::string& cursor);  // "" = first page
-boost::json::object variants_search_variables(std::string_view query, std::size_t first,
-                                              const std::string& cursor);
+boost::json::object items_page_variables(const std::string& cursor);  // "" = first page
+boost::json::object items_search_variables(std::string_view query, std::size_t first,
+                                           const std::string& cursor);
 
-// sku:"A" OR sku:"B" ...: every SKU quoted, backslash and double quote escaped
-// (Shopify search syntax), so any text matches itself exactly and no SKU can
-// change the query's meaning.
+// sku:"A" OR sku:"B" ...: every SKU a double-quoted string with backslash and
+// double quote escaped by a backslash (Shopify search syntax: a value is a
+// name or a quoted string; inside one, spaces, colons and parentheses are
+// plain text), so any text matches itself exactly and no SKU can change the
+// query's meaning.
 std::string sku_search_query(const std::vector<std::string>& skus);
+
+// Splits `skus` into groups for sku_search_query, in order: at most
+// `max_terms` SKUs a group, and a query text of at most `max_chars` (a SKU
+// whose term alone is longer goes in a group of its own).
+std::vector<std::vector<std::string>> sku_search_batches(const std::vector<std::string>& skus,
+                                                         std::size_t max_terms,
+                                                         std::size_t max_chars);
 
 // ---- inventorySetQuantities ---------------------------------------------------------------
 
