@@ -109,7 +109,7 @@ TEST_CASE("resumable walk: a failed walk goes on from its checkpoint, pages read
   CHECK(cache.size() == 10);
 }
 
-TEST_CASE("resumable walk: a stop ends it between steps; the next run goes on") {
+TEST_CASE("resumable walk: a stop ends it between steps, the next run goes on") {
   MemoryStoreIdCache cache;
   Catalogue catalogue;
   auto stop = std::make_shared<std::atomic<bool>>(false);
@@ -132,7 +132,7 @@ TEST_CASE("resumable walk: a stop ends it between steps; the next run goes on") 
   CHECK(cache.complete());
 }
 
-TEST_CASE("resumable walk: another kind's checkpoint is not resumed; the walk begins again") {
+TEST_CASE("resumable walk: another kind's checkpoint is not resumed, the walk begins again") {
   MemoryStoreIdCache cache;
   cache.begin_walk("old-kind 6\n4");
   cache.walk_step({{"STALE", "x"}}, "old-kind 8\n5");
