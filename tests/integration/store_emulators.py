@@ -85,8 +85,12 @@ class StoreEmulator:
                 calls.append(m)
         return calls
 
-    def variant_pages(self):
-        return [e for e in self.requests() if "productVariants" in (e.get("root_fields") or [])]
+    def catalogue_pages(self):
+        """The paged catalogue walk's requests (inventoryItems pages; productVariants before them):
+        catalogue connections read without a search query, which a SKU look-up has."""
+        return [e for e in self.requests()
+                if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
+                and not e.get("search_query")]
 
     def bulk_starts(self):
         """The bulkOperationRunQuery calls, in order."""

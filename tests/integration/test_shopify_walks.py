@@ -26,14 +26,6 @@ def sku(i):
     return "SKU-%05d" % i
 
 
-def catalogue_pages(em):
-    """The paged catalogue walk's requests (inventoryItems pages; productVariants before them):
-    catalogue connections read without a search query, which a SKU look-up has."""
-    return [e for e in em.requests()
-            if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
-            and not e.get("search_query")]
-
-
 def full_feed(seed=5):
     return {sku(i): (i * seed) % 97 for i in range(1, CATALOGUE + 1)}
 
@@ -93,15 +85,15 @@ class ShopifyWalkTest(BeeTestCase):
         em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
         env = self.shop_env(em)
         env.start()
-        harness.wait_for(lambda: len(catalogue_pages(em)) >= 4, timeout=60, what="4 pages")
+        harness.wait_for(lambda: len(em.catalogue_pages()) >= 4, timeout=60, what="4 pages")
         sent = time.monotonic()
         env.kill(sig)
         stopped_in = time.monotonic() - sent
-        read_before = len(catalogue_pages(em))
+        read_before = len(em.catalogue_pages())
         self.assertLess(read_before, PAGES, "the walk ended before the signal")
         env.start()
         self.finish_and_check(env, em, 2)
-        pages = catalogue_pages(em)
+        pages = em.catalogue_pages()
         # The restart went on from its checkpoint: one page may be read again (the one in
         # flight when the signal came), never the walk from the start.
         self.assertLessEqual(len(pages), PAGES + 1, [p.get("seq") for p in pages])
@@ -116,7 +108,7 @@ class ShopifyWalkTest(BeeTestCase):
         env.start()
         self.finish_and_check(env, em, 1)
         self.assertEqual(len(em.bulk_starts()), 1)
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
         downloads = em.result_downloads()
         self.assertEqual([d["status"] for d in downloads], [206])
         self.assertIn("mapped", env.conn_status().get("progress") or {"mapped": 0})
@@ -132,7 +124,7 @@ class ShopifyWalkTest(BeeTestCase):
         em.faults(bulk_access_denied_next=1)  # a bulk operation cannot serve: beed pages
         env = self.shop_env(em)
         env.start()
-        harness.wait_for(lambda: len(catalogue_pages(em)) >= 4, timeout=60, what="4 pages")
+        harness.wait_for(lambda: len(em.catalogue_pages()) >= 4, timeout=60, what="4 pages")
         sent = time.monotonic()
         r = env.beectl("pause", env.name)
         self.assertEqual(r.code, 0, r)
@@ -141,7 +133,7 @@ class ShopifyWalkTest(BeeTestCase):
         stopped_in = time.monotonic() - sent
         self.assertNotEqual(run["result"], "ok", run)
         self.assertLess(stopped_in, 5.0)
-        read_before = len(catalogue_pages(em))
+        read_before = len(em.catalogue_pages())
         self.assertLess(read_before, PAGES, "the walk ended before the pause")
         # Paused, a manual run still goes, and it walks on from the checkpoint.
         r = env.beectl("full-sync", env.name)
@@ -150,7 +142,7 @@ class ShopifyWalkTest(BeeTestCase):
         run = env.conn_status()["last_sync"]
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
         self.assertEqual(em.shopify_available(), full_feed())
-        self.assertLessEqual(len(catalogue_pages(em)), PAGES + 1)
+        self.assertLessEqual(len(em.catalogue_pages()), PAGES + 1)
 
     def test_sigkill_mid_paged_walk_resumes_from_the_checkpoint(self):
         self.interrupted_paged_walk(signal.SIGKILL)
@@ -165,7 +157,7 @@ class ShopifyWalkTest(BeeTestCase):
         env.start()
         self.finish_and_check(env, em, 2)
         self.assertEqual(len(em.bulk_starts()), 1)  # the running one was polled, not restarted
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
 
     def test_failed_bulk_operation_falls_back_to_pages(self):
         em = self.emulator("--bulk-base-ms", "300")
@@ -173,7 +165,7 @@ class ShopifyWalkTest(BeeTestCase):
         env = self.shop_env(em)
         env.start()
         self.finish_and_check(env, em, 1)
-        self.assertEqual(len(catalogue_pages(em)), PAGES)
+        self.assertEqual(len(em.catalogue_pages()), PAGES)
         self.assertIn("FAILED", env.log_text())
 
     def test_result_download_cut_midway_is_read_again_from_where_it_broke(self):
@@ -185,7 +177,7 @@ class ShopifyWalkTest(BeeTestCase):
         downloads = em.result_downloads()
         self.assertEqual(len(downloads), 2, downloads)
         self.assertEqual(downloads[0].get("fault"), "cut")
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
 
     def test_status_shows_phase_mapping_with_counts_that_move(self):
         em = self.emulator("--latency-ms", "200")
@@ -235,7 +227,7 @@ class ShopifyWalkTest(BeeTestCase):
         taken = ops[-1]["id"].rsplit("/", 1)[1]
         paths = {d["path"] for d in em.result_downloads()}
         self.assertEqual(paths, {"/_bulk_results/%s.jsonl" % taken})
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
 
     def test_bulk_query_in_progress_with_another_query_is_waited_for(self):
         em = self.emulator("--bulk-base-ms", "300")
@@ -253,7 +245,7 @@ class ShopifyWalkTest(BeeTestCase):
         self.assertNotIn(starts[-1]["bulk_operation"], [op["id"] for op in ops])
         self.assertEqual({d["path"] for d in em.result_downloads()},
                          {"/_bulk_results/%s.jsonl" % own})
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
 
 
 if __name__ == "__main__":

@@ -25,14 +25,6 @@ def sku(i):
     return "SKU-%05d" % i
 
 
-def catalogue_pages(em):
-    """The paged catalogue walk's requests (inventoryItems pages; productVariants before them):
-    catalogue connections read without a search query, which a SKU look-up has."""
-    return [e for e in em.requests()
-            if {"inventoryItems", "productVariants"} & set(e.get("root_fields") or [])
-            and not e.get("search_query")]
-
-
 def full_feed(seed=7):
     return {sku(i): (i * seed) % 101 for i in range(1, CATALOGUE + 1)}
 
@@ -125,7 +117,7 @@ class ShopifyStoreTest(BeeTestCase):
         # The catalogue came from one bulk operation, its result read in one Range request.
         self.assertEqual(len(em.bulk_starts()), 1)
         self.assertEqual(len(em.result_downloads()), 1)
-        pages = len(catalogue_pages(em))
+        pages = len(em.catalogue_pages())
         self.assertEqual(pages, 0)
 
         feed[sku(5)] = 1000
@@ -140,7 +132,7 @@ class ShopifyStoreTest(BeeTestCase):
         self.assertEqual(pushed, [("gid://shopify/InventoryItem/700005", 1000),
                                   ("gid://shopify/InventoryItem/700321", 0),
                                   ("gid://shopify/InventoryItem/700599", 42)])
-        self.assertEqual(len(catalogue_pages(em)), pages)  # the id map came from LMDB
+        self.assertEqual(len(em.catalogue_pages()), pages)  # the id map came from LMDB
         self.assertEqual(em.shopify_available(), feed)
 
         # Restarted, beed still knows the ids: a Full Sync pages nothing.
@@ -148,7 +140,7 @@ class ShopifyStoreTest(BeeTestCase):
         env.start()
         run = self.sync(env, "full")
         self.assertEqual((run["result"], run["pushed"]), ("ok", CATALOGUE), run)
-        self.assertEqual(len(catalogue_pages(em)), pages)
+        self.assertEqual(len(em.catalogue_pages()), pages)
         self.assertEqual(len(em.bulk_starts()), 1)
         self.assert_secret_hidden(env)
 
@@ -188,7 +180,7 @@ class ShopifyStoreTest(BeeTestCase):
         self.assertEqual((run["result"], run["pushed"]), ("ok", len(odd)), run)
         searches = [e for e in em.requests() if e.get("search_query")]
         self.assertEqual(len(searches), 1, searches)
-        self.assertEqual(catalogue_pages(em), [])
+        self.assertEqual(em.catalogue_pages(), [])
         available = em.shopify_available()
         self.assertEqual({s: available.get(s) for s in odd}, {s: feed[s] for s in odd})
 
