@@ -501,7 +501,7 @@ TEST_CASE("bigcommerce: a first walk that fails on page k goes on from page k in
   CHECK(f.api->item_pages().empty());  // no lookups either: both were in the map
 }
 
-TEST_CASE("bigcommerce: a stop ends the walk between two pages; the next run goes on") {
+TEST_CASE("bigcommerce: a stop ends the walk between two pages, the next run goes on") {
   Fixture f;
   for (int i = 0; i < 3500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
   auto stop = std::make_shared<std::atomic<bool>>(false);
