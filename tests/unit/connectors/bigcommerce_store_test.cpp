@@ -16,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -517,6 +518,30 @@ TEST_CASE("bigcommerce: a stop ends the walk between two pages, the next run goe
   f.api->requests.clear();
   run_prepare(*store, nullptr, stop);
   CHECK(f.api->walk_pages() == std::vector<std::size_t>{3, 4});
+}
+
+TEST_CASE("bigcommerce: a stop ends the walk's wait for the request quota at once") {
+  Fixture f;
+  for (int i = 0; i < 3500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  f.api->requests_left_after = 0;  // every answer: quota used up, the window resets in 10 s
+  f.api->reset_ms = 10'000;
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  std::thread pause([&] {
+    std::this_thread::sleep_for(milliseconds(150));
+    stop->store(true);  // beectl pause, while the walk waits before page 2
+  });
+  auto store = f.store();
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(run_prepare(*store, nullptr, stop),
+                       "stopped while waiting for BigCommerce's request quota", StoreError);
+  pause.join();
+  CHECK(std::chrono::steady_clock::now() - started < milliseconds(2000));
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{1});
+  stop->store(false);
+  f.api->requests_left_after = -1;
+  f.api->requests.clear();
+  run_prepare(*store, nullptr, stop);
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{2, 3, 4});  // page 1 was committed
 }
 
 TEST_CASE("bigcommerce: the walk shows items mapped and meta.pagination.total") {

@@ -121,6 +121,13 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
   const auto refresh = config_.catalogue_refresh.value_or(config::kDefaultCatalogueRefresh);
   prepared_ = true;
   if (catalogue_is_fresh(walked_at, refresh)) co_return;
+  // The walk's quota waits end at a stop; a push's run their course, as before (the engine
+  // stops between batches).
+  struct StopDuringWalk {
+    bigcommerce::Client& client;
+    ~StopDuringWalk() { client.set_stop(nullptr); }
+  } stop_during_walk{*client_};
+  client_->set_stop(context.stop);
   try {
     co_await walk(context);
   } catch (const bigcommerce::TokenRefused& e) {
