@@ -155,7 +155,7 @@ asio::awaitable<void> BigCommerceStore::walk(const PushContext& context) {
       return text ? decode_walk_checkpoint(bigcommerce::kWalkKind, *text) : std::nullopt;
     });
     const log::Fields fields{.connection = connection_};
-    if (checkpoint) {
+    if (checkpoint && checkpoint->listed > 0) {  // not a walk killed before its first page
       resumed = fmt::format(" (resumed at page {}, after {} items listed by an earlier run)",
                             checkpoint->position, checkpoint->listed);
       log::info(fields, "{}: resuming the catalogue walk at page {} ({} items listed before)",

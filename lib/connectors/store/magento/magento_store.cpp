@@ -217,7 +217,7 @@ asio::awaitable<void> MagentoStore::walk(const PushContext& context) {
       return text ? decode_walk_checkpoint(kMagentoWalkKind, *text) : std::nullopt;
     });
     const auto at = checkpoint ? decode_walk_position(checkpoint->position) : std::nullopt;
-    if (at) {
+    if (at && checkpoint->listed > 0) {  // not a walk killed before its first step
       resumed =
           fmt::format(" (resumed at page {} of {} products, after {} listed by an earlier run)",
                       at->page, at->page_size, checkpoint->listed);
