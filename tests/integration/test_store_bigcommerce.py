@@ -308,5 +308,96 @@ class BigCommerceStoreTest(BeeTestCase):
                 em.stop()
 
 
+class BigCommerceWalkTest(BeeTestCase):
+    """The first catalogue walk is written as it goes (a page a step, one request at a time): a
+    kill costs at most the page in flight and the one not yet committed, a SIGTERM ends it
+    between two pages, and `beectl status` shows it as phase mapping with counts that move."""
+
+    PAGES = 12
+    ITEMS = 1000 * PAGES  # 1,000 a page
+    # A page every 0.7 s: the walk takes over 8 s, so that what is left of it when the signal
+    # comes (after page 3) is longer than the 5 s a stop may take.
+    LATENCY_MS = 700
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-bc-walk-tls-")
+        cls.tls = store_emulators.make_tls(cls.tls_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+
+    def start_walk(self):
+        em = BigCommerce(self._tmp, self.tls, ["--generate", str(self.ITEMS), "--quota", "1000",
+                                               "--latency-ms", str(self.LATENCY_MS)])
+        self.addCleanup(em.stop)
+        env = BigCommerceStoreTest.bc_env(self, em)
+        self.feed = full_feed(seed=3, n=self.ITEMS)
+        env.write_feed(self.feed)
+        env.start()
+        return em, env
+
+    @staticmethod
+    def walk_pages(em):
+        """The page numbers of the catalogue walk's GETs (not lookups by SKU), in order."""
+        return [int(e["query"]["page"]) for e in em.item_gets() if "sku:in" not in e["query"]]
+
+    def interrupted_walk(self, sig):
+        em, env = self.start_walk()
+        harness.wait_for(lambda: len(self.walk_pages(em)) >= 3, timeout=60, what="3 pages")
+        sent = time.monotonic()
+        env.kill(sig)
+        stopped_in = time.monotonic() - sent
+        time.sleep(self.LATENCY_MS / 1000.0 + 0.2)  # the page in flight reaches the log
+        before = self.walk_pages(em)
+        self.assertLess(len(before), self.PAGES, "the walk ended before the signal")
+        self.assertEqual(before, list(range(1, len(before) + 1)))
+        em.control("POST", "faults", {"latency_ms": 0})  # the rest of the test at full speed
+        env.start()
+        run = env.wait_run(2, timeout=120)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", self.ITEMS), run)
+        self.assertEqual(em.levels(), self.feed)
+        pages = self.walk_pages(em)
+        again = pages[len(before):]
+        # Went on from the checkpoint: the page in flight when the signal came (or the one read
+        # but not yet committed) may be read again, nothing before it.
+        self.assertIn(again[0], (before[-1], before[-1] + 1), pages)
+        self.assertEqual(again, list(range(again[0], self.PAGES + 1)), pages)
+        self.assertLessEqual(len(pages), self.PAGES + 1, pages)
+        self.assertEqual(sorted(set(pages)), list(range(1, self.PAGES + 1)))
+        self.assertRegex(env.log_text(), r"catalogue walk: %d SKUs .* \(resumed at page \d+, "
+                         r"after \d+ items listed by an earlier run\)" % self.ITEMS)
+        return stopped_in
+
+    def test_sigkill_mid_walk_resumes_from_the_checkpoint(self):
+        self.interrupted_walk(signal.SIGKILL)
+
+    def test_sigterm_stops_the_walk_between_two_pages(self):
+        stopped_in = self.interrupted_walk(signal.SIGTERM)
+        # A page or so after the signal (the run's stop flag, checked between pages), far from
+        # the 20 s stop deadline.
+        self.assertLess(stopped_in, 5.0)
+
+    def test_status_shows_phase_mapping_with_counts_that_move(self):
+        em, env = self.start_walk()
+        seen = []
+
+        def mapping_moved():
+            progress = env.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return len(set(m for m, _ in seen)) >= 3
+        harness.wait_for(mapping_moved, timeout=60, what="phase mapping with moving counts")
+        self.assertEqual(seen, sorted(seen))
+        self.assertIn((1000, self.ITEMS), seen)  # meta.pagination.total, from the first page
+        self.assertIn("mapping", env.beectl("status").stdout)
+        em.control("POST", "faults", {"latency_ms": 0})
+        run = env.wait_run(1, timeout=120)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", self.ITEMS), run)
+        self.assertEqual(self.walk_pages(em), list(range(1, self.PAGES + 1)))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

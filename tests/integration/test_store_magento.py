@@ -275,5 +275,131 @@ class MagentoStoreTest(BeeTestCase):
                 em.stop()
 
 
+class MagentoWalkTest(BeeTestCase):
+    """The first catalogue walk is written as it goes (waves of 4 pages, 2 at once): a kill
+    costs at most the wave in flight, a SIGTERM ends it between two waves, a page size the store
+    lowered meanwhile is taken up where the walk stood, and `beectl status` shows it as phase
+    mapping with counts that move."""
+
+    ITEMS = 6000                        # simple products; the emulator adds 2 configurables
+    PRODUCTS = ITEMS + 2
+    PAGES = -(-PRODUCTS // 300)         # 21: page 1 alone, then waves of 4
+    WAVE = 4
+    # Two pages at once, 0.8 s each: the walk takes about 9 s, so that what is left of it when
+    # the signal comes (after the first wave) is longer than the 5 s a stop may take.
+    LATENCY_MS = 800
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-magento-walk-tls-")
+        cls.tls = store_emulators.make_tls(cls.tls_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+
+    def start_walk(self):
+        em = MagentoEmulator(self._tmp, self.tls, ["--generate", str(self.ITEMS),
+                                                   "--latency-ms", str(self.LATENCY_MS)])
+        self.addCleanup(em.stop)
+        env = MagentoStoreTest.magento_env(self, em)
+        self.feed = {sku(n): (n * 3) % 97 for n in range(1, self.ITEMS + 1)}
+        env.write_feed(self.feed)
+        env.start()
+        return em, env
+
+    @staticmethod
+    def walk_pages(em):
+        """(page, page size) of the catalogue walk's GETs (not lookups by SKU), in log order."""
+        return [(e["page"], e["page_size"]) for e in em.requests()
+                if e["path"].endswith("/V1/products") and not e.get("filtered")
+                and e.get("status") == 200]
+
+    def interrupt(self, sig):
+        em, env = self.start_walk()
+        harness.wait_for(lambda: len(self.walk_pages(em)) >= 1 + self.WAVE, timeout=60,
+                         what="the first wave of pages")
+        sent = time.monotonic()
+        env.kill(sig)
+        stopped_in = time.monotonic() - sent
+        time.sleep(self.LATENCY_MS / 1000.0 + 0.2)  # the pages in flight reach the log
+        before = self.walk_pages(em)
+        self.assertLess(len(before), self.PAGES, "the walk ended before the signal")
+        return em, env, before, stopped_in
+
+    def finish(self, em, env, before):
+        env.start()
+        run = env.wait_run(2, timeout=120)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", self.ITEMS), run)
+        self.assertEqual(em.stock(), self.feed)
+        self.assertEqual(em.state()["orphans"], [])
+        again = self.walk_pages(em)[len(before):]
+        # Went on from the checkpoint: at most the wave not yet committed when the signal came
+        # is read again; never page 1.
+        self.assertGreaterEqual(again[0][0], max(p for p, _ in before) - self.WAVE + 1, again)
+        self.assertRegex(env.log_text(), r"catalogue walk: %d SKUs, .* \(resumed at page \d+ of "
+                         r"\d+ products, after \d+ listed by an earlier run\)" % self.PRODUCTS)
+        return before + again
+
+    def test_sigkill_mid_walk_resumes_from_the_checkpoint(self):
+        em, env, before, _ = self.interrupt(signal.SIGKILL)
+        em.faults(latency_ms=0)  # the rest of the test at full speed
+        pages = self.finish(em, env, before)
+        self.assertLessEqual(len(pages), self.PAGES + self.WAVE, pages)
+        self.assertEqual(sorted(set(p for p, _ in pages)), list(range(1, self.PAGES + 1)))
+
+    def test_sigterm_stops_the_walk_between_two_waves(self):
+        em, env, before, stopped_in = self.interrupt(signal.SIGTERM)
+        # A wave or so after the signal (the run's stop flag, checked between waves), far from
+        # the 20 s stop deadline.
+        self.assertLess(stopped_in, 5.0)
+        em.faults(latency_ms=0)
+        pages = self.finish(em, env, before)
+        self.assertLessEqual(len(pages), self.PAGES + self.WAVE, pages)
+
+    def test_a_page_size_lowered_meanwhile_is_taken_up_where_the_walk_stood(self):
+        em, env, before, _ = self.interrupt(signal.SIGKILL)
+        # The admin turns Web API input limits on with a Maximum Page Size of 200 before the
+        # restart: the walk goes on at the first product it had not read, 200 or fewer a page.
+        em.faults(latency_ms=0, input_limit=200, max_page_size=200)
+        pages = self.finish(em, env, before)
+        read = [(p, size) for p, size in pages[len(before):]]
+        self.assertTrue(all(size <= 200 for _, size in read), read)
+        # It began where a committed wave of 300-product pages ended (page 1 alone, then pages
+        # 2-5, 6-9...), not at the same page number of the new size.
+        first, size = min(read)
+        wave_ends = [0, 300] + [300 * (1 + self.WAVE * k) for k in range(1, 5)]
+        self.assertIn((first - 1) * size, wave_ends)
+        # Every product read, none skipped, and none read twice beyond the wave in flight: the
+        # new page size divides what had been read, so the pages meet end to end.
+        covered = set()
+        reads = 0
+        for p, size in pages:
+            products = range((p - 1) * size, min(p * size, self.PRODUCTS))
+            covered.update(products)
+            reads += len(products)
+        self.assertEqual(covered, set(range(self.PRODUCTS)))
+        self.assertLessEqual(reads, self.PRODUCTS + self.WAVE * 300, pages)
+
+    def test_status_shows_phase_mapping_with_counts_that_move(self):
+        em, env = self.start_walk()
+        seen = []
+
+        def mapping_moved():
+            progress = env.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return len(set(m for m, _ in seen)) >= 3
+        harness.wait_for(mapping_moved, timeout=60, what="phase mapping with moving counts")
+        self.assertEqual(seen, sorted(seen))
+        self.assertIn((300, self.PRODUCTS), seen)  # total_count, from the first page
+        self.assertIn("mapping", env.beectl("status").stdout)
+        em.faults(latency_ms=0)
+        run = env.wait_run(1, timeout=120)
+        self.assertEqual((run["result"], run["pushed"]), ("ok", self.ITEMS), run)
+        self.assertEqual(sorted(p for p, _ in self.walk_pages(em)), list(range(1, self.PAGES + 1)))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

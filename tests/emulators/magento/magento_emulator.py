@@ -250,6 +250,8 @@ class Emulator:
             page = min(max(page, 1), pages)
             items = items[(page - 1) * page_size: page * page_size]
         entry["page"] = page
+        entry["page_size"] = page_size
+        entry["filtered"] = bool(crit.get("filter_groups"))
         entry["count"] = len(items)
         out = {"items": [dict(p) for p in items], "search_criteria": crit, "total_count": total}
         fields = query_value(query, "fields")

@@ -9,11 +9,14 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -65,11 +68,24 @@ class MiniBc final : public net::HttpSession {
   int rate_limited_next = 0;     // 429s with Time-Reset-Ms to answer first
   int requests_left_after = -1;  // >= 0: Requests-Left to report on answers
   std::int64_t reset_ms = 40;
+  std::size_t fail_page = 0;  // > 0: the walk's GET of this page answers 500, every time
+  std::function<void(std::size_t page)> on_page;  // called at each walk page asked for
 
   asio::awaitable<net::Response> send(net::Request request) override {
     requests.push_back(request);
     sent_at.push_back(std::chrono::steady_clock::now());
     co_return answer(request);
+  }
+
+  // The page numbers of the whole-catalogue GETs (not the sku:in lookups), in order.
+  std::vector<std::size_t> walk_pages() const {
+    std::vector<std::size_t> out;
+    for (const auto& r : requests) {
+      const auto target = pb::test::split_target(r.target);
+      if (r.method == "GET" && !target.query.contains("sku:in"))
+        out.push_back(std::stoul(target.query.at("page")));
+    }
+    return out;
   }
   std::string origin() const override { return "https://api.bigcommerce.test"; }
 
@@ -109,8 +125,14 @@ class MiniBc final : public net::HttpSession {
     }();
     if (auth == nullptr || *auth != token) return problem(401, "Unauthorized");
     const auto target = pb::test::split_target(request.target);
-    if (request.method == "GET" && target.path == std::string(kRoot) + "/inventory/items")
+    if (request.method == "GET" && target.path == std::string(kRoot) + "/inventory/items") {
+      if (!target.query.contains("sku:in")) {
+        const auto page = std::stoul(target.query.at("page"));
+        if (on_page) on_page(page);
+        if (page == fail_page) return problem(500, "Internal Server Error");
+      }
       return items(target.query);
+    }
     if (request.method == "PUT" &&
         target.path == std::string(kRoot) + "/inventory/adjustments/absolute")
       return adjust(json::parse(request.body).as_object());
@@ -194,6 +216,25 @@ asio::awaitable<std::vector<PushResult>> prepare_and_push(Store& store, std::vec
   PushContext context{pool, "bc/42"};
   co_await store.prepare(context);
   co_return co_await store.push(std::move(batch), context);
+}
+
+// The run's mapping counters, as the engine keeps them for `beectl status`.
+struct Progress final : MappingProgress {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
+  int done = 0;
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    seen.emplace_back(mapped, total);
+  }
+  void mapping_done() override { ++done; }
+};
+
+// prepare() alone, with the run's progress and stop flag.
+void run_prepare(Store& store, Progress* progress = nullptr,
+                 std::shared_ptr<std::atomic<bool>> stop = nullptr) {
+  pb::test::run_with_pool([&](asio::any_io_executor pool) -> asio::awaitable<void> {
+    PushContext context{pool, "bc/42", progress, stop};
+    co_await store.prepare(context);
+  });
 }
 
 std::vector<PushResult> run_push(Store& store, std::vector<PushItem> batch) {
@@ -430,6 +471,112 @@ TEST_CASE("bigcommerce: a refused token fails the push naming access_token_file,
     CHECK(what.find(kToken) == std::string::npos);
   }
   CHECK(f.api->requests.size() == 1);  // no retry storm
+}
+
+// ---- the resumable catalogue walk --------------------------------------------------------------
+
+TEST_CASE("bigcommerce: a first walk that fails on page k goes on from page k in the next run") {
+  Fixture f;
+  for (int i = 0; i < 4500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  f.api->fail_page = 3;
+  auto store = f.store();
+  CHECK_THROWS_WITH_AS(run_prepare(*store), doctest::Contains("catalogue walk failed"), StoreError);
+  auto pages = f.api->walk_pages();
+  REQUIRE(pages.size() >= 3);
+  CHECK(std::vector<std::size_t>(pages.begin(), pages.begin() + 2) ==
+        std::vector<std::size_t>{1, 2});
+  for (std::size_t i = 2; i < pages.size(); ++i) CHECK(pages[i] == 3);  // retried, then given up
+
+  // A restart: the next run reads pages 3 to 5 only, and knows every SKU.
+  f.api->fail_page = 0;
+  f.api->requests.clear();
+  Progress progress;
+  auto again = f.store();
+  run_prepare(*again, &progress);
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{3, 4, 5});
+  CHECK(progress.seen.front().first == 2000);  // the pages of the first run count
+  CHECK(progress.seen.back() == std::pair<std::uint64_t, std::uint64_t>{4500, 4500});
+  f.api->requests.clear();
+  CHECK(outcomes(run_push(*again, {{"S10000", 7}, {"S14499", 8}})) == "cc");
+  CHECK(f.api->walk_pages().empty());
+  CHECK(f.api->item_pages().empty());  // no lookups either: both were in the map
+}
+
+TEST_CASE("bigcommerce: a stop ends the walk between two pages, the next run goes on") {
+  Fixture f;
+  for (int i = 0; i < 3500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  f.api->on_page = [&](std::size_t page) {
+    if (page == 2) stop->store(true);  // beectl pause, while page 2 is read
+  };
+  auto store = f.store();
+  CHECK_THROWS_WITH_AS(run_prepare(*store, nullptr, stop),
+                       doctest::Contains("stopped during the BigCommerce catalogue walk"),
+                       StoreError);
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{1, 2});
+  stop->store(false);
+  f.api->requests.clear();
+  run_prepare(*store, nullptr, stop);
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{3, 4});
+}
+
+TEST_CASE("bigcommerce: a stop ends the walk's wait for the request quota at once") {
+  Fixture f;
+  for (int i = 0; i < 3500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  f.api->requests_left_after = 0;  // every answer: quota used up, the window resets in 10 s
+  f.api->reset_ms = 10'000;
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  std::thread pause([&] {
+    std::this_thread::sleep_for(milliseconds(150));
+    stop->store(true);  // beectl pause, while the walk waits before page 2
+  });
+  auto store = f.store();
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(run_prepare(*store, nullptr, stop),
+                       "stopped while waiting for BigCommerce's request quota", StoreError);
+  pause.join();
+  CHECK(std::chrono::steady_clock::now() - started < milliseconds(2000));
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{1});
+  stop->store(false);
+  f.api->requests_left_after = -1;
+  f.api->requests.clear();
+  run_prepare(*store, nullptr, stop);
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{2, 3, 4});  // page 1 was committed
+}
+
+TEST_CASE("bigcommerce: the walk shows items mapped and meta.pagination.total") {
+  Fixture f;
+  for (int i = 0; i < 2500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  Progress progress;
+  auto store = f.store();
+  run_prepare(*store, &progress);
+  using Seen = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  CHECK(progress.seen == Seen{{0, 0}, {1000, 2500}, {2000, 2500}, {2500, 2500}});
+  CHECK(progress.done == 1);
+}
+
+TEST_CASE("bigcommerce: a refresh walks into memory: the old map serves if it fails") {
+  Fixture f;
+  for (int i = 0; i < 2500; ++i) f.api->stock["S" + std::to_string(10000 + i)] = i;
+  auto store = f.store();
+  run_prepare(*store);
+  f.config.catalogue_refresh = std::chrono::seconds(0);  // the map is now too old
+  f.api->fail_page = 2;
+  f.api->requests.clear();
+  Progress progress;
+  auto refreshing = f.store();
+  run_prepare(*refreshing, &progress);  // a warning, not a failure
+  CHECK(progress.done == 1);
+  f.api->requests.clear();
+  CHECK(outcomes(run_push(*refreshing, {{"S12499", 1}})) == "c");  // (its prepare fails again)
+  // The old map still serves: no lookup by SKU.
+  CHECK(f.api->item_pages().size() == f.api->walk_pages().size());
+  f.api->fail_page = 0;
+  f.api->requests.clear();
+  auto again = f.store();
+  run_prepare(*again);
+  // Nothing was committed by the failed refresh: it begins again at page 1.
+  CHECK(f.api->walk_pages() == std::vector<std::size_t>{1, 2, 3});
 }
 
 // ---- the configuration section ----------------------------------------------------------------

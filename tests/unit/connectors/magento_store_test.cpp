@@ -7,7 +7,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -46,6 +48,24 @@ class MiniMagento final : public net::HttpSession {
   bool revoked = false;
   std::vector<net::Request> requests;
   std::vector<std::size_t> post_sizes;
+  std::size_t fail_page = 0;      // > 0: the walk's GET of this page is refused (400), every time
+  std::size_t max_page_size = 0;  // > 0: "Maximum SearchCriteria pageSize is N" above it
+  std::function<void(std::size_t page)> on_page;  // called at each walk page asked for
+
+  // (currentPage, pageSize) of the whole-catalogue GETs (not the lookups by SKU), sorted.
+  std::vector<std::pair<std::size_t, std::size_t>> walk_pages() const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const auto& r : requests) {
+      const auto t = test::split_target(r.target);
+      if (t.path != std::string(kRoot) + "products" ||
+          t.query.count("searchCriteria[filter_groups][0][filters][0][value]"))
+        continue;
+      out.emplace_back(std::stoul(t.query.at("searchCriteria[currentPage]")),
+                       std::stoul(t.query.at("searchCriteria[pageSize]")));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   asio::awaitable<net::Response> send(net::Request request) override {
     requests.push_back(request);
@@ -104,6 +124,14 @@ class MiniMagento final : public net::HttpSession {
         all.push_back(json::object{{"sku", sku}, {"id", id}, {"type_id", type}});
     }
     const auto size = std::stoul(q.at("searchCriteria[pageSize]"));
+    if (wanted.empty()) {
+      const auto asked = std::stoul(q.at("searchCriteria[currentPage]"));
+      if (on_page) on_page(asked);
+      if (asked == fail_page) return reply(400, {{"message", "Something went wrong"}});
+    }
+    if (max_page_size != 0 && size > max_page_size)
+      return reply(400, {{"message", "Maximum SearchCriteria pageSize is %max"},
+                         {"parameters", {{"max", max_page_size}}}});
     const auto pages = std::max<std::size_t>(1, (all.size() + size - 1) / size);
     // Past the end, Magento answers the last page again.
     const auto page = std::min<std::size_t>(std::stoul(q.at("searchCriteria[currentPage]")), pages);
@@ -143,6 +171,16 @@ asio::awaitable<std::vector<PushResult>> prepare_then_push(Store& store,
   co_return co_await store.push(std::move(batch), context);
 }
 
+// The run's mapping counters, as the engine keeps them for `beectl status`.
+struct Progress final : MappingProgress {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
+  int done = 0;
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    seen.emplace_back(mapped, total);
+  }
+  void mapping_done() override { ++done; }
+};
+
 struct Fixture {
   ScratchDir dir;
   state::InventoryDb db{dir.path() / "state"};
@@ -163,6 +201,15 @@ struct Fixture {
   std::vector<PushResult> push(Store& store, std::vector<PushItem> batch) {
     return test::run_with_pool([&](asio::any_io_executor pool) {
       return prepare_then_push(store, std::move(batch), pool);
+    });
+  }
+
+  // prepare() alone, with the run's progress and stop flag.
+  void prepare(Store& store, Progress* progress = nullptr,
+               std::shared_ptr<std::atomic<bool>> stop = nullptr) {
+    test::run_with_pool([&](asio::any_io_executor pool) -> asio::awaitable<void> {
+      PushContext context{pool, "shop/1", progress, stop};
+      co_await store.prepare(context);
     });
   }
 
@@ -346,4 +393,119 @@ TEST_CASE("store: a SKU marked unknown is found again once catalogue_refresh has
   auto refreshed = f.store();
   CHECK(f.push(*refreshed, items_for({"NEW-1"}))[0].outcome == PushOutcome::confirmed);
   CHECK(f.magento->stock.at("NEW-1") == 5);
+}
+
+// ---- the resumable catalogue walk --------------------------------------------------------------
+
+namespace {
+using Pages = std::vector<std::pair<std::size_t, std::size_t>>;  // (page, page size)
+
+Pages pages_of(std::size_t from, std::size_t to, std::size_t size) {
+  Pages out;
+  for (auto p = from; p <= to; ++p) out.emplace_back(p, size);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("magento walk: a first walk that fails on page k goes on from k's wave in the next run") {
+  Fixture f;
+  f.simples(3000);  // 10 pages of 300: page 1 alone, then waves 2-5, 6-9, 10
+  f.magento->fail_page = 7;
+  auto store = f.store();
+  CHECK_THROWS_WITH_AS(f.prepare(*store), doctest::Contains("catalogue walk failed"), StoreError);
+  CHECK(f.magento->walk_pages() == pages_of(1, 9, 300));
+
+  f.magento->fail_page = 0;
+  f.magento->requests.clear();
+  Progress progress;
+  auto again = f.store();  // a restart
+  f.prepare(*again, &progress);
+  CHECK(f.magento->walk_pages() == pages_of(6, 10, 300));  // the failed wave, then the last page
+  CHECK(progress.seen.front().first == 1500);              // the first run's pages count
+  CHECK(progress.seen.back() == std::pair<std::uint64_t, std::uint64_t>{3000, 3000});
+  f.magento->requests.clear();
+  const auto results = f.push(*again, items_for({"S1001", "S2500", "S4000"}));
+  for (const auto& r : results) CHECK(r.outcome == PushOutcome::confirmed);
+  CHECK(f.magento->walk_pages().empty());
+  CHECK(f.magento->count("GET", "products") == 0);  // no lookups: all three were mapped
+}
+
+TEST_CASE("magento walk: a stop ends it between two waves, the next run goes on") {
+  Fixture f;
+  f.simples(3000);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  f.magento->on_page = [&](std::size_t page) {
+    if (page == 3) stop->store(true);  // beectl pause while the wave 2-5 is read
+  };
+  auto store = f.store();
+  CHECK_THROWS_WITH_AS(f.prepare(*store, nullptr, stop),
+                       doctest::Contains("stopped during the Magento catalogue walk"), StoreError);
+  CHECK(f.magento->walk_pages() == pages_of(1, 5, 300));
+  stop->store(false);
+  f.magento->requests.clear();
+  f.prepare(*store, nullptr, stop);
+  CHECK(f.magento->walk_pages() == pages_of(6, 10, 300));
+}
+
+TEST_CASE("magento walk: progress counts products mapped of total_count") {
+  Fixture f;
+  f.simples(650);
+  Progress progress;
+  auto store = f.store();
+  f.prepare(*store, &progress);
+  using Seen = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  CHECK(progress.seen == Seen{{0, 0}, {300, 650}, {650, 650}});
+  CHECK(progress.done == 1);
+}
+
+TEST_CASE("magento walk: a page size cap met mid-walk goes on from the first product not read") {
+  CHECK(decode_walk_position("6 300 3000")->page_size == 300);
+  CHECK_FALSE(decode_walk_position("6 300"));
+  CHECK_FALSE(decode_walk_position("0 300 10"));
+  const auto capped = with_page_size_cap({6, 300, 3000}, 200);  // 1,500 read
+  CHECK((capped.page - 1) * capped.page_size == 1500);
+  CHECK(capped.page_size == 150);
+  CHECK(with_page_size_cap({1, 300, 0}, 100).page_size == 100);
+
+  Fixture f;
+  f.simples(3000);
+  f.magento->fail_page = 7;
+  auto store = f.store();
+  CHECK_THROWS_AS(f.prepare(*store), StoreError);
+  f.magento->fail_page = 0;
+  f.magento->max_page_size = 200;  // the admin lowered the cap before the restart
+  f.magento->requests.clear();
+  auto again = f.store();
+  f.prepare(*again);
+  auto expected = pages_of(6, 9, 300);  // the wave refused for its size
+  const auto rest = pages_of(11, 20, 150);
+  expected.insert(expected.end(), rest.begin(), rest.end());
+  CHECK(f.magento->walk_pages() == expected);
+  f.magento->requests.clear();
+  std::vector<std::string> all;
+  for (int i = 1; i <= 3000; i += 7) all.push_back("S" + std::to_string(1000 + i));
+  for (const auto& r : f.push(*again, items_for(all))) CHECK(r.outcome == PushOutcome::confirmed);
+  CHECK(f.magento->count("GET", "products") == 0);  // every SKU mapped: no lookups
+}
+
+TEST_CASE("magento walk: a refresh walks into memory: the old map serves if it fails") {
+  Fixture f;
+  f.simples(1000);
+  auto store = f.store();
+  f.prepare(*store);
+  f.config.catalogue_refresh = std::chrono::seconds(0);  // the map is now too old
+  f.magento->fail_page = 3;
+  f.magento->requests.clear();
+  Progress progress;
+  auto refreshing = f.store();
+  f.prepare(*refreshing, &progress);  // a warning, not a failure
+  CHECK(progress.done == 1);
+  CHECK(f.push(*refreshing, items_for({"S2000"}))[0].outcome == PushOutcome::confirmed);
+  // The old map served S2000 (on page 4): no lookup by SKU beside the refresh's pages.
+  CHECK(f.magento->count("GET", "products") == f.magento->walk_pages().size());
+  f.magento->fail_page = 0;
+  f.magento->requests.clear();
+  auto again = f.store();
+  f.prepare(*again);
+  CHECK(f.magento->walk_pages() == pages_of(1, 4, 300));  // nothing kept from the failed one
 }

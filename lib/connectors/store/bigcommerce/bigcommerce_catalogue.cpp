@@ -1,5 +1,6 @@
 #include "connectors/store/bigcommerce/bigcommerce_catalogue.hpp"
 
+#include <charconv>
 #include <unordered_set>
 
 #include "connectors/store/bigcommerce/bigcommerce_json.hpp"
@@ -14,33 +15,81 @@ namespace asio = boost::asio;
 // 100 million items, far past any store.
 constexpr std::size_t kMaxPages = 100'000;
 
-// Pages through GET /inventory/items with `filter` ("" or "sku:in=...&"), appending to `out`.
+// GET /inventory/items with `filter` ("" or "sku:in=...&"), page `page`.
+asio::awaitable<ItemsPage> fetch_page(Client& client, const std::string& filter, std::size_t page,
+                                      WalkStats& stats) {
+  const auto resource = "/inventory/items?" + filter + "limit=" + std::to_string(kPageLimit) +
+                        "&page=" + std::to_string(page);
+  const std::string no_body;
+  auto answer = co_await client.send("GET", resource, no_body);
+  auto items = parse_items_page(answer.json);
+  if (!items)
+    throw StoreError(client.origin() + ": GET /inventory/items page " + std::to_string(page) +
+                         ": not an inventory items page",
+                     StoreError::Retry::no);
+  ++stats.pages;
+  stats.items += items->count;
+  co_return std::move(*items);
+}
+
+bool last_page(const ItemsPage& items, std::size_t page) {
+  if (items.count == 0 || page >= kMaxPages) return true;
+  return items.total_pages != 0 ? page >= items.total_pages : items.count < kPageLimit;
+}
+
+// Pages through GET /inventory/items with `filter`, appending to `out`.
 asio::awaitable<void> page_through(Client& client, const std::string& filter, SkuIds& out,
                                    WalkStats& stats) {
-  for (std::size_t page = 1; page <= kMaxPages; ++page) {
-    const auto resource = "/inventory/items?" + filter + "limit=" + std::to_string(kPageLimit) +
-                          "&page=" + std::to_string(page);
-    const std::string no_body;
-    auto answer = co_await client.send("GET", resource, no_body);
-    auto items = parse_items_page(answer.json);
-    if (!items)
-      throw StoreError(client.origin() + ": GET /inventory/items page " + std::to_string(page) +
-                           ": not an inventory items page",
-                       StoreError::Retry::no);
-    ++stats.pages;
-    stats.items += items->count;
-    for (auto& entry : items->items) out.push_back(std::move(entry));
-    if (items->count == 0) break;
-    if (items->total_pages != 0 ? page >= items->total_pages : items->count < kPageLimit) break;
+  for (std::size_t page = 1;; ++page) {
+    auto items = co_await fetch_page(client, filter, page, stats);
+    for (auto& entry : items.items) out.push_back(std::move(entry));
+    if (last_page(items, page)) break;
   }
 }
 
 }  // namespace
 
-asio::awaitable<SkuIds> walk_inventory(Client& client, WalkStats& stats) {
-  SkuIds found;
+asio::awaitable<WalkPage> read_walk_page(Client& client, const std::string& position,
+                                         WalkStats& stats) {
+  std::size_t page = 0;
+  const auto* end = position.data() + position.size();
+  const auto [stopped, error] = std::from_chars(position.data(), end, page);
+  if (error != std::errc{} || stopped != end || page == 0)
+    throw StoreError("BigCommerce catalogue walk: bad page position \"" + position + "\"",
+                     StoreError::Retry::no);
   const std::string no_filter;
-  co_await page_through(client, no_filter, found, stats);
+  auto items = co_await fetch_page(client, no_filter, page, stats);
+  WalkPage out;
+  out.entries = std::move(items.items);
+  out.listed = items.count;
+  out.total = items.total;
+  if (!last_page(items, page)) out.next = std::to_string(page + 1);
+  co_return out;
+}
+
+asio::awaitable<SkuIds> walk_inventory(Client& client, const PushContext& context,
+                                       WalkStats& stats) {
+  SkuIds found;
+  std::uint64_t listed = 0;
+  std::string position = "1";
+  // mapping_done() however the walk ends, so that the run's phase does not stay "mapping".
+  struct Done {
+    MappingProgress* progress;
+    ~Done() {
+      if (progress) progress->mapping_done();
+    }
+  } done{context.progress};
+  for (;;) {
+    if (context.stop_requested())
+      throw StoreError("stopped during the BigCommerce catalogue refresh (the old map is kept)",
+                       StoreError::Retry::no);
+    auto page = co_await read_walk_page(client, position, stats);
+    listed += page.listed;
+    if (context.progress) context.progress->mapping(listed, page.total);
+    for (auto& entry : page.entries) found.push_back(std::move(entry));
+    if (!page.next) break;
+    position = std::move(*page.next);
+  }
   co_return found;
 }
 

@@ -1,5 +1,6 @@
 // Which SKUs the BigCommerce store has: GET /v3/inventory/items, paged (limit up to 1,000),
-// either whole (the catalogue walk) or filtered by SKU (sku:in, for SKUs the walk missed).
+// either whole (the catalogue walk, a page a step of run_resumable_walk, or into memory for a
+// refresh) or filtered by SKU (sku:in, for SKUs the walk missed).
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "connectors/store/bigcommerce/bigcommerce_client.hpp"
+#include "connectors/store/resumable_walk.hpp"
 
 namespace pb::connectors::bigcommerce {
 
@@ -25,10 +27,22 @@ struct WalkStats {
   std::size_t items = 0;  // items listed, with or without a SKU
 };
 
-// Every item with a SKU, page after page until meta.pagination.total_pages (or a short or
-// empty page when the meta is missing). Throws as Client::send does, and StoreError when a
-// page is not an items page.
-boost::asio::awaitable<SkuIds> walk_inventory(Client& client, WalkStats& stats);
+// The walk's kind in its checkpoint; positions are page numbers ("1", "2", ...). BigCommerce
+// SKUs are unique in a store (one item each), so a page's entries need no merge.
+inline constexpr std::string_view kWalkKind = "bigcommerce-items";
+
+// Page `position` of the whole catalogue, as a step of the walk: its items with a SKU, the next
+// page unless this one is the last (meta.pagination.total_pages, or a short or empty page when
+// the meta is missing), and meta.pagination.total. Throws as Client::send does, and StoreError
+// when the page is not an items page.
+boost::asio::awaitable<WalkPage> read_walk_page(Client& client, const std::string& position,
+                                                WalkStats& stats);
+
+// The whole walk into memory (a refresh: the old map serves until this one is whole). Shows
+// progress as run_resumable_walk does, and stops between pages when context.stop_requested()
+// (StoreError).
+boost::asio::awaitable<SkuIds> walk_inventory(Client& client, const PushContext& context,
+                                              WalkStats& stats);
 
 // Those of `skus` the store has now. A SKU holding a comma cannot be named in sku:in: it is
 // not asked for (the walk alone decides for it).

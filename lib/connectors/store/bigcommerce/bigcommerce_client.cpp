@@ -1,5 +1,6 @@
 #include "connectors/store/bigcommerce/bigcommerce_client.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -18,10 +19,8 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
-}
+// How often a wait looks at the stop flag.
+constexpr std::chrono::milliseconds kStopCheck{200};
 
 // The start of an error body, on one line, for a message.
 std::string excerpt(const std::string& body) {
@@ -45,6 +44,18 @@ Client::Client(std::shared_ptr<net::HttpSession> session, std::string api_root,
       token_file_(std::move(token_file)),
       retry_(retry) {}
 
+asio::awaitable<void> Client::pause(std::chrono::milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto until = Clock::now() + delay;
+  for (auto now = Clock::now(); now < until; now = Clock::now()) {
+    if (stop_ && stop_->load())
+      throw StoreError("stopped while waiting for BigCommerce's request quota",
+                       StoreError::Retry::no);
+    timer.expires_after(stop_ ? std::min<Clock::duration>(until - now, kStopCheck) : until - now);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 asio::awaitable<void> Client::wait_for_quota() {
   const auto delay = pacer_.delay_before(Clock::now());
   if (delay.count() <= 0) co_return;
@@ -54,7 +65,7 @@ asio::awaitable<void> Client::wait_for_quota() {
                                  session_->origin(), seconds(delay)),
                      StoreError::Retry::no);
   stats_.paced += delay;
-  co_await sleep_for(delay);
+  co_await pause(delay);
 }
 
 asio::awaitable<net::Response> Client::exchange(const net::Request& request,
@@ -119,7 +130,7 @@ asio::awaitable<Answer> Client::send(const char* method, std::string resource, s
                     session_->origin(), what, delay.count());
       waited += delay;
       stats_.rate_wait += delay;
-      co_await sleep_for(delay);
+      co_await pause(delay);
       continue;  // the same request: an absolute adjustment may be sent again
     }
     if (response.status == 401 || response.status == 403)

@@ -5,6 +5,7 @@
 // quota is the store's, shared by all its apps, so concurrency would only buy 429s.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -58,6 +59,11 @@ class Client {
 
   void set_access_token(std::string token) { token_ = std::move(token); }
 
+  // While set (the catalogue walk), a wait for the quota or after a 429 ends as soon as `*stop`
+  // turns true, with StoreError: a walk waiting out the store's window (up to 30 s) honours
+  // `beectl pause` and SIGTERM within a fraction of a second. Null: waits run their course.
+  void set_stop(std::shared_ptr<const std::atomic<bool>> stop) { stop_ = std::move(stop); }
+
   // `method` is "GET" or "PUT"; `resource` is below the API root ("/inventory/items?page=2").
   // Callers pass named strings, not temporaries (a g++ 12 coroutine pitfall). Returns a 2xx or
   // a 422.
@@ -73,6 +79,7 @@ class Client {
 
  private:
   boost::asio::awaitable<void> wait_for_quota();
+  boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
   boost::asio::awaitable<net::Response> exchange(const net::Request& request,
                                                  boost::json::value& parsed);
 
@@ -83,6 +90,7 @@ class Client {
   std::string token_;
   RatePacer pacer_;
   ClientStats stats_;
+  std::shared_ptr<const std::atomic<bool>> stop_;
 };
 
 }  // namespace pb::connectors::bigcommerce

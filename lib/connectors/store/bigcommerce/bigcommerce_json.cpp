@@ -110,6 +110,7 @@ std::optional<ItemsPage> parse_items_page(const json::value& body) {
       const auto& p = pagination->get_object();
       page.current_page = count_of(p, "current_page").value_or(0);
       page.total_pages = count_of(p, "total_pages").value_or(0);
+      page.total = count_of(p, "total").value_or(0);
     }
   }
   return page;

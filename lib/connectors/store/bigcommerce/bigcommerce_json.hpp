@@ -44,6 +44,7 @@ struct ItemsPage {
   std::size_t count = 0;         // items on the page, with or without a SKU
   std::size_t current_page = 0;  // meta.pagination.current_page (0: absent)
   std::size_t total_pages = 0;   // meta.pagination.total_pages (0: absent)
+  std::size_t total = 0;         // meta.pagination.total, items on all pages (0: absent)
 };
 
 // nullopt when `body` is not {"data": [...], ...}.

@@ -2,7 +2,9 @@
 // - prepare() walks GET /v3/inventory/items (1,000 a page: a 100,000-SKU store is 100
 //   requests) when no complete walk is on record for this endpoint, store and location, or the
 //   last one is older than catalogue_refresh (default 24h; if that re-walk fails, the old map
-//   is used). The map holds SKU -> "v<variant_id>" | "p<product_id>".
+//   is used). The map holds SKU -> "v<variant_id>" | "p<product_id>". A first walk commits
+//   each page with its checkpoint (run_resumable_walk): a stop, a failure or a kill costs the
+//   page in flight, and `beectl pause` or SIGTERM ends it between two pages.
 // - A SKU the map does not know (added to the store since the walk) is asked for with
 //   sku:in (50 SKUs a request, at most kLookupsPerRun requests a run). Still unknown: rejected
 //   unsent, and marked "-" in the map, so that later pushes reject it at once with no request until
@@ -25,6 +27,7 @@
 #include "connectors/store/bigcommerce/bigcommerce_json.hpp"
 #include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "log/log.hpp"
 #include "net/exchange_observer.hpp"
 #include "net/url.hpp"
@@ -118,6 +121,13 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
   const auto refresh = config_.catalogue_refresh.value_or(config::kDefaultCatalogueRefresh);
   prepared_ = true;
   if (catalogue_is_fresh(walked_at, refresh)) co_return;
+  // The walk's quota waits end at a stop; a push's run their course, as before (the engine
+  // stops between batches).
+  struct StopDuringWalk {
+    bigcommerce::Client& client;
+    ~StopDuringWalk() { client.set_stop(nullptr); }
+  } stop_during_walk{*client_};
+  client_->set_stop(context.stop);
   try {
     co_await walk(context);
   } catch (const bigcommerce::TokenRefused& e) {
@@ -125,22 +135,50 @@ asio::awaitable<void> BigCommerceStore::prepare(PushContext context) {
     // is refused during a push.
     refused_ = e.what();
   } catch (const StoreError& e) {
+    if (context.stop_requested()) throw;  // a stop, not a failure: the run ends here
     keep_old_map_or_fail(describe(), connection_, walked_at, e.what());
   }
 }
 
+// A first walk (or one a stop, a failure or a kill cut short) is written as it goes and goes on
+// from its checkpoint; a refresh of a complete map walks into memory, so that the old map serves
+// until the new one is whole (and if the walk fails).
 asio::awaitable<void> BigCommerceStore::walk(const PushContext& context) {
   const auto started = std::chrono::steady_clock::now();
   bigcommerce::WalkStats stats;
-  auto found = co_await bigcommerce::walk_inventory(*client_, stats);
-  const auto skus = found.size();
-  co_await async::offload(context.pool, [&] {
-    ids_->replace_all(std::move(found), now_millis());  // freed on the pool, not on the loop
-  });
+  const bool complete = co_await async::offload(context.pool, [this] { return ids_->complete(); });
+  std::size_t skus = 0;
+  std::string resumed;
+  if (!complete) {
+    const auto checkpoint = co_await async::offload(context.pool, [this] {
+      const auto text = ids_->walk_checkpoint();
+      return text ? decode_walk_checkpoint(bigcommerce::kWalkKind, *text) : std::nullopt;
+    });
+    const log::Fields fields{.connection = connection_};
+    if (checkpoint && checkpoint->listed > 0) {  // not a walk killed before its first page
+      resumed = fmt::format(" (resumed at page {}, after {} items listed by an earlier run)",
+                            checkpoint->position, checkpoint->listed);
+      log::info(fields, "{}: resuming the catalogue walk at page {} ({} items listed before)",
+                describe(), checkpoint->position, checkpoint->listed);
+    }
+    const ResumableWalk resumable{std::string(bigcommerce::kWalkKind), "1", "BigCommerce",
+                                  [this, &stats](const std::string& position) {
+                                    return bigcommerce::read_walk_page(*client_, position, stats);
+                                  },
+                                  nullptr};
+    co_await run_resumable_walk(*ids_, context, resumable);
+    skus = co_await async::offload(context.pool, [this] { return ids_->size(); });
+  } else {
+    auto found = co_await bigcommerce::walk_inventory(*client_, context, stats);
+    skus = found.size();
+    co_await async::offload(context.pool, [&] {
+      ids_->replace_all(std::move(found), now_millis());  // freed on the pool, not on the loop
+    });
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   log::info(log::Fields{.connection = connection_},
-            "{}: catalogue walk: {} SKUs on {} inventory items, {} pages in {:.1f} s", describe(),
-            skus, stats.items, stats.pages, took.count());
+            "{}: catalogue walk: {} SKUs on {} inventory items, {} pages in {:.1f} s{}", describe(),
+            skus, stats.items, stats.pages, took.count(), resumed);
 }
 
 asio::awaitable<void> BigCommerceStore::resolve_unknown(Work& work, const PushContext& context) {

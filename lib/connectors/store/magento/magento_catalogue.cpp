@@ -1,6 +1,7 @@
 #include "connectors/store/magento/magento_catalogue.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <unordered_set>
 
 #include "async/for_each_bounded.hpp"
@@ -33,21 +34,31 @@ std::string text_of(const json::object& object, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string{};
 }
 
-struct WalkState {
-  MagentoApi& api;
-  MagentoProducts& out;
-  MagentoWalkStats& stats;
-};
+// Page `page` of `page_size` products into `out` (any answer: the step judges them together).
+boost::asio::awaitable<void> fetch_page(MagentoApi& api, std::size_t page, std::size_t page_size,
+                                        MagentoReply& out) {
+  const auto query = products_page_query(page, page_size);
+  out = co_await api.get(kProducts, query);
+}
 
-boost::asio::awaitable<void> fetch_page(WalkState& state, std::size_t page) {
-  const auto query = products_page_query(page, state.stats.page_size);
-  const auto reply = co_await state.api.get(kProducts, query);
-  if (!reply.ok())
-    throw MagentoRequestError("GET products page " + std::to_string(page) + ": " + reply.text);
-  ++state.stats.requests;
-  const auto before = state.out.size();
-  read_products_page(reply.body, state.out);
-  state.stats.products += state.out.size() - before;
+// The page size the store asks for in any of `replies`, when lower than `page_size`.
+std::optional<std::size_t> lower_cap(const std::vector<MagentoReply>& replies,
+                                     std::size_t page_size) {
+  std::optional<std::size_t> cap;
+  for (const auto& reply : replies) {
+    if (reply.status != 400) continue;
+    const auto limit = page_size_limit(reply.text);
+    if (limit && *limit > 0 && *limit < page_size && (!cap || *limit < *cap)) cap = limit;
+  }
+  return cap;
+}
+
+std::optional<std::size_t> number(std::string_view text) {
+  std::size_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stopped, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc{} || stopped != end || text.empty()) return std::nullopt;
+  return value;
 }
 
 boost::asio::awaitable<void> fetch_by_sku(MagentoApi& api, const std::string& value,
@@ -124,31 +135,98 @@ std::vector<std::string> sku_filter_values(const std::vector<std::string>& skus)
   return sku_lists(skus, "%2C", kMaxSkusPerFilter, kMaxFilterChars);
 }
 
-boost::asio::awaitable<MagentoProducts> walk_catalogue(MagentoApi& api, std::size_t concurrency,
-                                                       MagentoWalkStats& stats) {
-  MagentoProducts out;
-  stats.page_size = kMagentoPageSize;
-  // The first page says how many there are, and whether the store caps the page size.
-  MagentoReply first;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const auto query = products_page_query(1, stats.page_size);
-    first = co_await api.get(kProducts, query);
-    ++stats.requests;
-    const auto cap = first.status == 400 ? page_size_limit(first.text) : std::nullopt;
-    if (!cap || *cap >= stats.page_size) break;
-    stats.page_size = *cap;
+std::string encode_walk_position(const MagentoWalkPosition& at) {
+  return std::to_string(at.page) + " " + std::to_string(at.page_size) + " " +
+         std::to_string(at.total);
+}
+
+std::optional<MagentoWalkPosition> decode_walk_position(std::string_view text) {
+  const auto first = text.find(' ');
+  const auto second = first == std::string_view::npos ? first : text.find(' ', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const auto page = number(text.substr(0, first));
+  const auto size = number(text.substr(first + 1, second - first - 1));
+  const auto total = number(text.substr(second + 1));
+  if (!page || !size || !total || *page == 0 || *size == 0) return std::nullopt;
+  return MagentoWalkPosition{*page, *size, *total};
+}
+
+MagentoWalkPosition with_page_size_cap(const MagentoWalkPosition& at, std::size_t cap) {
+  const auto read = (at.page - 1) * at.page_size;
+  auto size = std::max<std::size_t>(1, std::min(cap, at.page_size));
+  while (read % size != 0) --size;  // ends at 1 at the latest
+  return MagentoWalkPosition{read / size + 1, size, at.total};
+}
+
+boost::asio::awaitable<WalkPage> read_walk_step(MagentoApi& api, std::size_t concurrency,
+                                                const std::string& position,
+                                                MagentoWalkStats& stats) {
+  auto at = decode_walk_position(position);
+  if (!at) throw MagentoRequestError("catalogue walk: bad position \"" + position + "\"");
+  std::vector<MagentoReply> replies;
+  // Twice at most: a store lowers its cap once, and a second refusal is not followed further.
+  for (int lowered = 0;; ++lowered) {
+    const auto pages = at->total == 0 ? at->page : page_count(at->total, at->page_size);
+    const auto count = std::min(kMagentoWave, std::max(pages, at->page) - at->page + 1);
+    replies.assign(count, MagentoReply{});
+    const auto from = at->page;
+    const auto size = at->page_size;
+    const async::IndexedTask task = [&](std::size_t i) {
+      return fetch_page(api, from + i, size, replies[i]);
+    };
+    co_await async::for_each_bounded(count, std::max<std::size_t>(1, concurrency), task);
+    stats.requests += count;
+    const auto cap = lower_cap(replies, size);
+    if (!cap || lowered == 2) break;
+    at = with_page_size_cap(*at, *cap);
   }
-  if (!first.ok()) throw MagentoRequestError("GET products: " + first.text);
-  const auto total = read_products_page(first.body, out);
-  stats.products = out.size();
-  // A page past the end repeats the last one, so the count of pages comes from total_count,
-  // never from reading until an empty page.
-  if (!total) throw MagentoRequestError("GET products: the answer has no total_count");
-  const auto pages = page_count(*total, stats.page_size);
-  WalkState state{api, out, stats};
-  const async::IndexedTask task = [&state](std::size_t i) { return fetch_page(state, i + 2); };
-  co_await async::for_each_bounded(pages > 1 ? pages - 1 : 0, concurrency, task);
+  stats.page_size = at->page_size;
+  MagentoProducts found;
+  std::optional<std::size_t> total;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const auto page = std::to_string(at->page + i);
+    if (!replies[i].ok())
+      throw MagentoRequestError("GET products page " + page + ": " + replies[i].text);
+    total = read_products_page(replies[i].body, found);
+    if (!total)
+      throw MagentoRequestError("GET products page " + page + ": the answer has no total_count");
+  }
+  stats.products += found.size();
+  WalkPage out;
+  out.listed = found.size();
+  out.total = *total;
+  out.entries.reserve(found.size());
+  for (const auto& [sku, product] : found) out.entries.emplace_back(sku, encode_product(product));
+  const auto next = at->page + replies.size();
+  if (next <= page_count(*total, at->page_size))
+    out.next = encode_walk_position({next, at->page_size, *total});
   co_return out;
+}
+
+boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> walk_catalogue(
+    MagentoApi& api, std::size_t concurrency, const PushContext& context, MagentoWalkStats& stats) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::uint64_t listed = 0;
+  auto position = encode_walk_position({});
+  // mapping_done() however the walk ends, so that the run's phase does not stay "mapping".
+  struct Done {
+    MappingProgress* progress;
+    ~Done() {
+      if (progress) progress->mapping_done();
+    }
+  } done{context.progress};
+  for (;;) {
+    if (context.stop_requested())
+      throw StoreError("stopped during the Magento catalogue refresh (the old map is kept)",
+                       StoreError::Retry::no);
+    auto step = co_await read_walk_step(api, concurrency, position, stats);
+    listed += step.listed;
+    if (context.progress) context.progress->mapping(listed, step.total);
+    for (auto& entry : step.entries) entries.push_back(std::move(entry));
+    if (!step.next) break;
+    position = std::move(*step.next);
+  }
+  co_return entries;
 }
 
 boost::asio::awaitable<MagentoProducts> find_products(MagentoApi& api,

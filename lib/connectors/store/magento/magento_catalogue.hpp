@@ -1,5 +1,6 @@
 // Finding the store's SKUs: the walk of every product (GET /V1/products, searchCriteria
-// paging) that fills the id cache, and the lookup by SKU that mends it between walks.
+// paging) that fills the id cache, a wave of pages a step of run_resumable_walk (or into memory
+// for a refresh), and the lookup by SKU that mends it between walks.
 // Only SKUs found here are ever sent: Magento creates a source item for any SKU it is sent,
 // product or not, so an unknown SKU would become an orphan row in inventory_source_item.
 #pragma once
@@ -9,12 +10,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include "connectors/store/magento/magento_api.hpp"
+#include "connectors/store/resumable_walk.hpp"
 
 namespace pb::connectors {
 
@@ -46,10 +49,41 @@ struct MagentoWalkStats {
 // from the store's refusal ("Maximum SearchCriteria pageSize is N").
 constexpr std::size_t kMagentoPageSize = 300;
 
-// Pages through every product, up to `concurrency` requests at once after the first page
-// (which gives total_count). Throws MagentoRequestError, MagentoTokenRefused.
-boost::asio::awaitable<MagentoProducts> walk_catalogue(MagentoApi& api, std::size_t concurrency,
-                                                       MagentoWalkStats& stats);
+// Pages a step of the walk reads, `concurrency` at once: a kill costs at most this many pages.
+constexpr std::size_t kMagentoWave = 4;
+// The walk's kind in its checkpoint. Magento SKUs are unique (one product each), so a step's
+// entries need no merge.
+inline constexpr std::string_view kMagentoWalkKind = "magento-products";
+
+// Where the walk stands: the searchCriteria currentPage and pageSize to read next (the page
+// size in force: the store may have lowered it), and the total_count last seen (0: unknown).
+struct MagentoWalkPosition {
+  std::size_t page = 1;
+  std::size_t page_size = kMagentoPageSize;
+  std::size_t total = 0;
+};
+// "PAGE SIZE TOTAL"; decode returns nullopt for anything else.
+std::string encode_walk_position(const MagentoWalkPosition& at);
+std::optional<MagentoWalkPosition> decode_walk_position(std::string_view text);
+// The same place with a page size of at most `cap` (the store's "Maximum SearchCriteria pageSize
+// is N"): the next page still begins at the first product not read, so the page size is the
+// largest one up to `cap` that divides the products read so far.
+MagentoWalkPosition with_page_size_cap(const MagentoWalkPosition& at, std::size_t cap);
+
+// One step of the walk from `position`: up to kMagentoWave pages, `concurrency` at once (one
+// while total_count is not known), ending at the last page total_count gives (a page past the
+// end repeats the last one, so reading until an empty page would never end). A page size the
+// store refuses is lowered and the step read again. Entries are SKU -> encode_product().
+// Throws MagentoRequestError, MagentoTokenRefused.
+boost::asio::awaitable<WalkPage> read_walk_step(MagentoApi& api, std::size_t concurrency,
+                                                const std::string& position,
+                                                MagentoWalkStats& stats);
+
+// The whole walk into memory (a refresh: the old map serves until this one is whole), as SKU ->
+// encode_product(). Shows progress as run_resumable_walk does, and stops between steps when
+// context.stop_requested() (StoreError).
+boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> walk_catalogue(
+    MagentoApi& api, std::size_t concurrency, const PushContext& context, MagentoWalkStats& stats);
 
 // The products among `skus` (a filter sku IN (...), 50 SKUs a request). SKUs holding a comma
 // cannot be asked for (Magento splits the value at commas) and are left out.

@@ -3,9 +3,11 @@
 //   product or not (an orphan row the admin never shows), so the SKU -> product map decides:
 //   prepare() walks every product (GET products, 300 a page, `fields` limited to sku, id and
 //   type) when no complete walk is on record for this store, or the last one is older than
-//   `catalogue_refresh` (default 24h). A SKU the map does not know is looked up (sku IN (...),
-//   50 a request); one still not found is rejected and marked "-" in the map, so that later
-//   runs reject it with no request until the next walk replaces the map.
+//   `catalogue_refresh` (default 24h). A first walk commits each wave of pages with its
+//   checkpoint (run_resumable_walk): a stop, a failure or a kill costs the wave in flight, and
+//   `beectl pause` or SIGTERM ends it between two waves. A SKU the map does not know is looked
+//   up (sku IN (...), 50 a request); one still not found is rejected and marked "-" in the
+//   map, so that later runs reject it with no request until the next walk replaces the map.
 // - Configurable, bundle and grouped products hold no quantity of their own: rejected.
 // - POST inventory/source-items is one transaction: a refused call is halved until the
 //   refused SKUs stand alone (push_isolating_refusals); each is rejected with Magento's words.
@@ -21,6 +23,7 @@
 #include <string_view>
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -34,6 +37,7 @@
 #include "connectors/store/magento/magento_messages.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/refusal_isolation.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "log/log.hpp"
 #include "net/url.hpp"
 
@@ -196,22 +200,51 @@ asio::awaitable<void> MagentoStore::check_source() {
   if (!reply.ok()) throw MagentoRequestError("GET " + resource + ": " + reply.text);
 }
 
+// A first walk (or one a stop, a failure or a kill cut short) is written as it goes and goes on
+// from its checkpoint; a refresh of a complete map walks into memory, so that the old map serves
+// until the new one is whole (and if the walk fails).
 asio::awaitable<void> MagentoStore::walk(const PushContext& context) {
   const auto started = std::chrono::steady_clock::now();
   MagentoWalkStats stats;
-  auto found = co_await walk_catalogue(*api_, kInFlight, stats);
-  const auto skus = found.size();
-  co_await async::offload(context.pool, [&] {
-    std::vector<std::pair<std::string, std::string>> entries;
-    entries.reserve(found.size());
-    for (const auto& [sku, product] : found) entries.emplace_back(sku, encode_product(product));
-    found = {};  // a big map is freed here, not on the loop
-    cache_->replace_all(std::move(entries), now_millis());
-  });
+  stats.page_size = kMagentoPageSize;
+  const bool complete =
+      co_await async::offload(context.pool, [this] { return cache_->complete(); });
+  std::size_t skus = 0;
+  std::string resumed;
+  if (!complete) {
+    const auto checkpoint = co_await async::offload(context.pool, [this] {
+      const auto text = cache_->walk_checkpoint();
+      return text ? decode_walk_checkpoint(kMagentoWalkKind, *text) : std::nullopt;
+    });
+    const auto at = checkpoint ? decode_walk_position(checkpoint->position) : std::nullopt;
+    if (at && checkpoint->listed > 0) {  // not a walk killed before its first step
+      resumed =
+          fmt::format(" (resumed at page {} of {} products, after {} listed by an earlier run)",
+                      at->page, at->page_size, checkpoint->listed);
+      const log::Fields fields{.connection = connection_};
+      log::info(fields,
+                "{}: resuming the catalogue walk at page {} of {} products ({} listed before)",
+                describe(), at->page, at->page_size, checkpoint->listed);
+    }
+    const ResumableWalk resumable{std::string(kMagentoWalkKind), encode_walk_position({}),
+                                  "Magento",
+                                  [this, &stats](const std::string& position) {
+                                    return read_walk_step(*api_, kInFlight, position, stats);
+                                  },
+                                  nullptr};
+    co_await run_resumable_walk(*cache_, context, resumable);
+    skus = co_await async::offload(context.pool, [this] { return cache_->size(); });
+  } else {
+    auto entries = co_await walk_catalogue(*api_, kInFlight, context, stats);
+    skus = entries.size();
+    co_await async::offload(context.pool, [&] {
+      cache_->replace_all(std::move(entries), now_millis());  // freed on the pool, not the loop
+    });
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const log::Fields fields{.connection = connection_};
-  log::info(fields, "{}: catalogue walk: {} SKUs, {} requests of {} products in {:.1f} s",
-            describe(), skus, stats.requests, stats.page_size, took.count());
+  log::info(fields, "{}: catalogue walk: {} SKUs, {} requests of {} products in {:.1f} s{}",
+            describe(), skus, stats.requests, stats.page_size, took.count(), resumed);
 }
 
 asio::awaitable<std::vector<PushResult>> MagentoStore::push(std::vector<PushItem> batch,
