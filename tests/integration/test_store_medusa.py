@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "platforms", "medusa"))
 import harness  # noqa: E402
 from harness import BeeTestCase  # noqa: E402
 import medusa_server  # noqa: E402
+from slow_proxy import SlowProxy  # noqa: E402
 from store_emulators import write_secret  # noqa: E402
 
 SKIP = 77
@@ -61,13 +62,13 @@ class MedusaStoreTest(BeeTestCase):
         cls.medusa.stop()
         harness.shutil.rmtree(cls.medusa_root, ignore_errors=True)
 
-    def medusa_env(self, key=None):
+    def medusa_env(self, key=None, url=None):
         """A beed environment pushing to a stock location of its own; returns (env, location)."""
         location = self.medusa.create_stock_location(self._testMethodName)
         env = self.make_env()
         store = {
             "type": "medusa",
-            "url": self.medusa.url,  # http:// is allowed to loopback only
+            "url": url or self.medusa.url,  # http:// is allowed to loopback only
             "api_key_file": write_secret(env.root, "medusa-key", key or self.key),
             "location_id": location,
         }
@@ -166,6 +167,52 @@ class MedusaStoreTest(BeeTestCase):
         self.assertEqual(self.medusa.stocked(location), feed)
         pending = [s for s, item in env.inventory().items() if item.get("pending")]
         self.assertEqual(pending, [])
+
+    def test_first_walk_killed_mid_way_goes_on_from_its_checkpoint(self):
+        # 5,500 items: the walk reads page 1 (which gives the count), then pages 2-5 at once,
+        # then page 6. Items beyond the class's catalogue are written into Medusa's database
+        # (the Admin API takes minutes for thousands); a proxy holds each request 1 s, so that
+        # beed is killed while pages are in flight.
+        extra = self.medusa.add_bare_items("WALK", 5500 - len(self.item_ids))
+        self.addCleanup(self.medusa.delete_bare_items, "WALK")
+        proxy = SlowProxy("127.0.0.1", self.medusa.port)
+        self.addCleanup(proxy.close)
+        proxy.delay = 1.0
+        env, location = self.medusa_env(url="http://127.0.0.1:%d" % proxy.port)
+        pushed = all_skus()[:10] + extra[1000:1010] + extra[-10:]  # pages 1, 2 and 6
+        feed = {sku: 5 + n for n, sku in enumerate(pushed)}
+        env.write_feed(feed)
+        env.start()
+        seen = []
+
+        def first_page_committed():
+            progress = env.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return seen and seen[-1][0] >= 1000
+        harness.wait_for(first_page_committed, timeout=120, interval=0.05,
+                         what="a page of the walk committed")
+        env.kill(signal.SIGKILL)
+        mapped_at_kill, total = seen[-1]
+        page = r"GET /admin/inventory-items\?\S*&order=id&limit=1000&offset=(\d+) "
+        before = [int(s) for s in proxy.matches(page)]
+        self.assertLess(mapped_at_kill, total, "the walk ended before the kill")
+        self.assertEqual(total, 5500)
+        self.assertEqual(seen, sorted(seen))
+        self.assertEqual(seen[0][0], 0)
+
+        env.start()
+        run = env.wait_run(2, timeout=180)
+        self.assertEqual(run["result"], "ok", run)
+        self.assertEqual(self.medusa.stocked(location), feed)
+        # Each page read once, but those in flight at the kill (at most a wave of 4).
+        offsets = [int(s) for s in proxy.matches(page)]
+        self.assertEqual(sorted(set(offsets)), list(range(0, total, 1000)), offsets)
+        again = [s for s in set(offsets) if offsets.count(s) > 1]
+        self.assertLessEqual(len(again), 4, (before, offsets))
+        self.assertTrue(all(s >= mapped_at_kill for s in again), (before, offsets))
+        self.assertIn("goes on from item %d" % mapped_at_kill, env.log_text())
+        self.assertIn("resumed at item %d" % mapped_at_kill, env.log_text())
 
 
 if __name__ == "__main__":

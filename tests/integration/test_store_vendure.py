@@ -208,6 +208,52 @@ class VendureStoreTest(BeeTestCase):
         self.assertEqual(run["result"], "ok", run)
         self.assertEqual(self.stock(), newer)
 
+    def test_first_walk_killed_mid_way_goes_on_from_its_checkpoint(self):
+        # Three pages of 1,000 variants: the class's, then copies written into Vendure's
+        # database (creating them through the API would take minutes). A proxy holds each of
+        # beed's requests 1 s, so that beed is killed while a page is in flight.
+        extra = ["VS-WALK-%05d" % i for i in range(3 * 1000 - COUNT - 200)]
+        clones = self.server.clone_variants(self.ids[SKUS[0]], extra)
+        self.addCleanup(self.server.soft_delete_variants, clones.values())
+        proxy = SlowProxy("127.0.0.1", self.server.port)
+        self.addCleanup(proxy.close)
+        proxy.delay = 1.0
+        env = self.vendure_env(url="http://127.0.0.1:%d/admin-api" % proxy.port)
+        pushed = SKUS[:20] + extra[900:920] + extra[-20:]  # on the first, second, last pages
+        feed = {s: 7 + n for n, s in enumerate(pushed)}
+        env.write_feed(feed)
+        env.start()
+        seen = []
+
+        def first_page_committed():
+            progress = env.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return seen and seen[-1][0] >= 1000
+        harness.wait_for(first_page_committed, timeout=120, interval=0.05,
+                         what="a page of the walk committed")
+        env.kill(signal.SIGKILL)
+        mapped_at_kill = seen[-1][0]
+        before = [int(s) for s in proxy.matches(r'"skip":\s*(\d+)')]
+        self.assertLess(mapped_at_kill, seen[-1][1], "the walk ended before the kill")
+        self.assertEqual(seen, sorted(seen))
+        self.assertEqual(seen[0][0], 0)
+        self.assertGreaterEqual(seen[-1][1], len(extra) + COUNT)  # Vendure's totalItems
+
+        env.start()
+        run = env.wait_run(2, timeout=240)
+        self.assertEqual(run["result"], "ok", run)
+        self.assertEqual(self.stock(pushed), feed)
+        # Each page read once, but the one in flight at the kill (read again after it).
+        skips = [int(s) for s in proxy.matches(r'"skip":\s*(\d+)')]
+        self.assertEqual(sorted(set(skips)), list(range(0, seen[-1][1], 1000)), skips)
+        again = [s for s in set(skips) if skips.count(s) > 1]
+        self.assertLessEqual(len(again), 1, (before, skips))
+        self.assertTrue(all(s >= mapped_at_kill for s in again), (before, skips))
+        self.assertRegex(env.log_text(), r"goes on from variant %d" % mapped_at_kill)
+        self.assertRegex(env.log_text(), r"resumed from its checkpoint at variant %d" %
+                         mapped_at_kill)
+
 
 if __name__ == "__main__":
     if not vp.installed():
