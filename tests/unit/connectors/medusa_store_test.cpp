@@ -19,11 +19,15 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/store/medusa/medusa_catalogue.hpp"
 #include "connectors/store/medusa/medusa_levels.hpp"
 #include "connectors/store/medusa/medusa_requests.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "fake_http_session.hpp"
 #include "net/basic_auth.hpp"
 #include "request_target.hpp"
+#include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
@@ -581,4 +585,23 @@ TEST_CASE("a refresh of a complete map walks into memory: a failed one keeps the
   CHECK(f.push({{"S02499", 5}})[0].outcome == PushOutcome::confirmed);
   CHECK(f.count("GET", "/admin/inventory-items") == gets + 1);
   CHECK(f.medusa.items["iitem_02499"].level == 5);
+}
+
+TEST_CASE("first walk: a kill between the last wave's commit and the walk's end reads no page") {
+  Fixture f;
+  state::InventoryDb db{f.dir.path() / "state"};
+  const auto caches = state::lmdb_store_id_caches(db, "shop");
+  {
+    // What the last step of a walk left: its entries, and a checkpoint with no position.
+    auto cache = caches("medusa " + f.config.url + " " + f.config.location_id);
+    cache->begin_walk(encode_walk_checkpoint(kWalkKind, 0, "0"));
+    cache->walk_step({{"A", encode_item({"iitem_a", true})}},
+                     encode_walk_checkpoint(kWalkKind, 1, ""));
+  }
+  f.store = std::make_unique<MedusaStore>(f.config, StoreDeps{{}, caches, "shop"}, f.fake);
+  f.medusa.items["iitem_a"] = {"A", 1};
+  f.serve(5);
+  CHECK(f.push({{"A", 4}})[0].outcome == PushOutcome::confirmed);
+  CHECK(f.medusa.walk_offsets.empty());
+  CHECK(f.medusa.items["iitem_a"].level == 4);
 }

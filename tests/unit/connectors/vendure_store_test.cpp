@@ -19,6 +19,7 @@
 
 #include "config/config_loader.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "connectors/store/vendure/vendure_client.hpp"
 #include "connectors/store/vendure/vendure_graphql.hpp"
 #include "connectors/store/vendure/vendure_id_index.hpp"
@@ -489,4 +490,20 @@ TEST_CASE("vendure: the id merge of a walk step keeps the ids an earlier page co
   std::vector<std::pair<std::string, std::string>> entries{{"A", "2,7"}, {"C", "9"}};
   merge_with_cached(cache, entries);
   CHECK(entries == std::vector<std::pair<std::string, std::string>>{{"A", "1,2,7"}, {"C", "9"}});
+}
+
+TEST_CASE("vendure: a kill between the last page's commit and the walk's end reads no page") {
+  Fixture f;
+  {
+    // What the last step of a walk left: its entries, and a checkpoint with no position.
+    auto cache = state::lmdb_store_id_caches(f.db, "shop")("vendure " + f.config.url + "  ");
+    cache->begin_walk(encode_walk_checkpoint("vendure-variants", 0, "0"));
+    cache->walk_step({{"S-1001", "1"}}, encode_walk_checkpoint("vendure-variants", 600, ""));
+  }
+  f.serve(5);
+  auto store = f.store();
+  const auto results = f.push(*store, {{"S-1001", 3}});
+  CHECK(results[0].outcome == PushOutcome::confirmed);
+  CHECK(f.vendure.skips.empty());
+  CHECK(f.vendure.stock["1"] == 3);
 }
