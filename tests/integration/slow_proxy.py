@@ -35,6 +35,9 @@ class SlowProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._closed:
+                client.close()
+                return
             try:
                 server = socket.create_connection(self.upstream, timeout=10)
             except OSError:
@@ -79,4 +82,11 @@ class SlowProxy:
 
     def close(self):
         self._closed = True
+        # Wakes the accept() under way first: a thread left blocked in it could, once the fd's
+        # number is reused by the next proxy's listener, take (and not log) that proxy's
+        # connections.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
