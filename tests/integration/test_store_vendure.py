@@ -6,6 +6,7 @@ Vendure's own Admin API. One Vendure serves the whole class (its boot takes ~20 
 writes every quantity it checks. Exits 77 (skipped) when `npm ci` did not run there."""
 
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -208,6 +209,77 @@ class VendureStoreTest(BeeTestCase):
         self.assertEqual(run["result"], "ok", run)
         self.assertEqual(self.stock(), newer)
 
+    def finished(self, env, run_id):
+        # A paused connection is never "idle" (wait_run's test): read the run's own record.
+        last = env.conn_status().get("last_sync") or {}
+        return last.get("id") == run_id and last.get("finished_at") is not None
+
+    def interrupted_first_walk(self, how):
+        """A first walk of three pages of 1,000 variants (the class's, then copies written into
+        Vendure's database: creating them through the API would take minutes), with each of
+        beed's requests held 1 s at a proxy, interrupted (`how`: SIGKILL, SIGTERM or pause) once
+        a page is committed, then run to its end. Returns how long the interruption took."""
+        extra = ["VS-%s-%05d" % (how, i) for i in range(3 * 1000 - COUNT - 200)]
+        clones = self.server.clone_variants(self.ids[SKUS[0]], extra)
+        self.addCleanup(self.server.soft_delete_variants, clones.values())
+        proxy = SlowProxy("127.0.0.1", self.server.port)
+        self.addCleanup(proxy.close)
+        proxy.delay = 1.0
+        env = self.vendure_env(url="http://127.0.0.1:%d/admin-api" % proxy.port)
+        pushed = SKUS[:20] + extra[900:920] + extra[-20:]  # on the first, second, last pages
+        feed = {s: 7 + n for n, s in enumerate(pushed)}
+        env.write_feed(feed)
+        env.start()
+        seen = []
+
+        def first_page_committed():
+            progress = env.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return seen and seen[-1][0] >= 1000
+        harness.wait_for(first_page_committed, timeout=120, interval=0.05,
+                         what="a page of the walk committed")
+        sent = time.monotonic()
+        if how == "pause":
+            self.assertEqual(env.beectl("pause", env.name).code, 0)
+            harness.wait_for(lambda: self.finished(env, 1), timeout=30, what="run 1 to end")
+            self.assertNotEqual(env.conn_status()["last_sync"]["result"], "ok")
+        else:
+            env.kill(getattr(signal, how))
+        stopped_in = time.monotonic() - sent
+        mapped_at_kill, total = seen[-1]
+        before = [int(s) for s in proxy.matches(r'"skip":\s*(\d+)')]
+        self.assertLess(mapped_at_kill, total, "the walk ended before the %s" % how)
+        self.assertEqual(seen, sorted(seen))  # progress that moves
+        self.assertEqual(seen[0][0], 0)
+        self.assertGreaterEqual(total, len(extra) + COUNT)  # Vendure's totalItems
+
+        if how == "pause":  # paused, a manual run still goes
+            self.assertEqual(env.beectl("full-sync", env.name).code, 0)
+            harness.wait_for(lambda: self.finished(env, 2), timeout=240, what="run 2 to end")
+            run = env.conn_status()["last_sync"]
+        else:
+            env.start()
+            run = env.wait_run(2, timeout=240)
+        self.assertEqual(run["result"], "ok", run)
+        self.assertEqual(self.stock(pushed), feed)
+        # Each page read once, but the one in flight at a kill (read again after it).
+        skips = [int(s) for s in proxy.matches(r'"skip":\s*(\d+)')]
+        self.assertEqual(sorted(set(skips)), list(range(0, total, 1000)), skips)
+        again = [s for s in set(skips) if skips.count(s) > 1]
+        self.assertLessEqual(len(again), 1 if how == "SIGKILL" else 0, (before, skips))
+        self.assertTrue(all(s >= mapped_at_kill for s in again), (before, skips))
+        resumed_at = int(re.search(r"goes on from variant (\d+)", env.log_text()).group(1))
+        self.assertIn(resumed_at, range(mapped_at_kill, total, 1000))
+        self.assertIn("resumed from its checkpoint at variant %d" % resumed_at, env.log_text())
+        return stopped_in
+
+    def test_first_walk_killed_mid_way_goes_on_from_its_checkpoint(self):
+        self.interrupted_first_walk("SIGKILL")
+
+    def test_pause_stops_a_first_walk_between_pages_and_the_next_run_goes_on(self):
+        # Within the page in flight (~2 s with the proxy's hold), not the run's stop deadline.
+        self.assertLess(self.interrupted_first_walk("pause"), 5.0)
 
 if __name__ == "__main__":
     if not vp.installed():

@@ -9,7 +9,8 @@ PostgreSQL, for tests/integration/test_store_medusa.py and bench/medusa_bench.py
     server.stop()
 
 Everything goes through Medusa's own CLI (`medusa db:migrate`, `medusa user`) and its Admin API,
-so the tests see what a real deployment does. Needs `npm ci` in this folder (.ci/install-deps).
+so the tests see what a real deployment does, except add_bare_items (thousands of inventory items
+in a second, written into the database). Needs `npm ci` in this folder (.ci/install-deps).
 """
 
 import base64
@@ -223,6 +224,22 @@ class MedusaServer:
                                  for sku, v in zip(p["skus"], values)],
                 })
             self.ok("POST", "/admin/products/batch", {"create": create})
+
+    def add_bare_items(self, prefix, n):
+        """`n` inventory items with SKUs PREFIX000001..., written straight into Medusa's
+        database (no variant, no level; ids iitem_PREFIX..., after Medusa's own in id order): a
+        catalogue of thousands of items in a second, where the Admin API takes minutes. Medusa's
+        list routes read them back like its own. Returns their SKUs."""
+        self.pg.psql("medusa",
+                     "INSERT INTO inventory_item (id, sku, title, description) SELECT "
+                     "'iitem_%(p)s' || lpad(g::text, 6, '0'), '%(p)s' || lpad(g::text, 6, '0'), "
+                     "'%(p)s', '%(p)s' FROM generate_series(1, %(n)d) g" % {"p": prefix, "n": n})
+        return ["%s%06d" % (prefix, g) for g in range(1, n + 1)]
+
+    def delete_bare_items(self, prefix):
+        """Soft-deletes what add_bare_items(prefix) made, as Medusa deletes (lists skip them)."""
+        self.pg.psql("medusa", "UPDATE inventory_item SET deleted_at = now() "
+                               "WHERE id LIKE 'iitem_%s%%'" % prefix)
 
     def items(self):
         """{sku: inventory item id}."""

@@ -7,7 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,11 +19,15 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/store/medusa/medusa_catalogue.hpp"
 #include "connectors/store/medusa/medusa_levels.hpp"
 #include "connectors/store/medusa/medusa_requests.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "fake_http_session.hpp"
 #include "net/basic_auth.hpp"
 #include "request_target.hpp"
+#include "state/inventory_db.hpp"
+#include "state/lmdb_store_id_cache.hpp"
 #include "test_support.hpp"
 
 using namespace pb;
@@ -66,6 +72,9 @@ struct MiniMedusa {
   std::map<std::string, Item> items;  // by id
   bool batch_route = true;
   std::size_t writes = 0;
+  std::vector<std::size_t> walk_offsets;     // offsets of the catalogue pages read (no SKU)
+  std::optional<std::size_t> refuse_offset;  // that page is refused (400) once
+  std::function<void(std::size_t)> on_page;  // called for each catalogue page asked
 
   net::Response answer(const net::Request& r) {
     const auto auth = net::basic_authorization(kKey, "");
@@ -89,13 +98,21 @@ struct MiniMedusa {
     return {{"id", id}, {"sku", items.at(id).sku}, {"location_levels", levels}};
   }
 
-  net::Response list(const net::Request& r) const {
+  net::Response list(const net::Request& r) {
     std::set<std::string> skus;
     std::size_t offset = 0, limit = 20;
     for (const auto& [k, v] : query_pairs(r.target)) {
       if (k == "sku") skus.insert(v);
       if (k == "offset") offset = std::stoul(v);
       if (k == "limit") limit = std::stoul(v);
+    }
+    if (skus.empty()) {
+      walk_offsets.push_back(offset);
+      if (on_page) on_page(offset);
+      if (refuse_offset == offset) {
+        refuse_offset.reset();
+        return json_reply(400, {{"type", "invalid_data"}, {"message", "page refused"}});
+      }
     }
     json::array page;
     std::size_t count = 0;
@@ -163,6 +180,15 @@ asio::awaitable<std::vector<PushResult>> prepare_then_push(Store& store,
   co_return co_await store.push(std::move(batch), context);
 }
 
+struct Progress final : MappingProgress {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
+  int done = 0;
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    seen.emplace_back(mapped, total);
+  }
+  void mapping_done() override { ++done; }
+};
+
 struct Fixture {
   ScratchDir dir;
   std::shared_ptr<test::FakeHttpSession> fake = std::make_shared<test::FakeHttpSession>();
@@ -185,6 +211,21 @@ struct Fixture {
     return test::run_with_pool([&](asio::any_io_executor pool) {
       return prepare_then_push(*store, std::move(batch), pool);
     });
+  }
+  // prepare() alone, reporting to `progress` and stopping when `stop` is set.
+  void prepare(MappingProgress* progress = nullptr,
+               std::shared_ptr<std::atomic<bool>> stop = nullptr) {
+    test::run_with_pool([&](asio::any_io_executor pool) -> asio::awaitable<void> {
+      PushContext context{pool, "shop/1", progress, stop};
+      co_await store->prepare(context);
+    });
+  }
+  // `n` inventory items "I00000"... with SKUs "S00000"..., in id order.
+  void catalogue(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto k = std::to_string(100000 + i).substr(1);
+      medusa.items["iitem_" + k] = {"S" + k, std::nullopt};
+    }
   }
   std::size_t count(std::string_view method, std::string_view path) const {
     std::size_t n = 0;
@@ -474,4 +515,93 @@ TEST_CASE(
     CHECK(std::string(e.what()).find("Medusa asked to come back at") != std::string::npos);
   }
   CHECK(g.fake->requests().size() == 1);
+}
+
+TEST_CASE("first walk: a page refused mid-walk leaves the checkpoint, the next run reads on") {
+  Fixture f;
+  f.catalogue(9500);  // steps: page 0 (the count), pages 1-4 at once, 5-8 at once, 9
+  f.medusa.refuse_offset = 6000;
+  f.serve(40);
+  Progress progress;
+  CHECK_THROWS_WITH_AS(f.prepare(&progress), doctest::Contains("page refused"), StoreError);
+  CHECK(progress.done == 1);
+  CHECK(progress.seen.front() == std::pair<std::uint64_t, std::uint64_t>{0, 0});
+  CHECK(progress.seen.back() == std::pair<std::uint64_t, std::uint64_t>{5000, 9500});
+
+  f.medusa.walk_offsets.clear();
+  Progress again;
+  f.prepare(&again);
+  auto offsets = f.medusa.walk_offsets;
+  std::sort(offsets.begin(), offsets.end());
+  // Pages 0-4 were committed: not read again; the rest once each.
+  CHECK(offsets == std::vector<std::size_t>{5000, 6000, 7000, 8000, 9000});
+  CHECK(again.seen == std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+                          {5000, 0}, {6000, 9500}, {9500, 9500}});
+  CHECK(again.done == 1);
+  // Every item is mapped: a push of SKUs from every part of the walk needs no look-up.
+  const auto gets = f.count("GET", "/admin/inventory-items");
+  f.serve();
+  const auto results = f.push({{"S00000", 1}, {"S04999", 2}, {"S05000", 3}, {"S09499", 4}});
+  for (const auto& r : results) CHECK(r.outcome == PushOutcome::confirmed);
+  CHECK(f.count("GET", "/admin/inventory-items") == gets);
+  CHECK(f.medusa.items["iitem_09499"].level == 4);
+}
+
+TEST_CASE("first walk: a stop is honoured between waves, the committed wave kept") {
+  Fixture f;
+  f.catalogue(6500);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  // `beectl pause` while pages 1-4 are read.
+  f.medusa.on_page = [&](std::size_t offset) {
+    if (offset == 1000) stop->store(true);
+  };
+  f.serve(40);
+  CHECK_THROWS_WITH_AS(f.prepare(nullptr, stop),
+                       "stopped during the Medusa catalogue walk (it resumes on the next run)",
+                       StoreError);
+  CHECK(f.medusa.walk_offsets.size() == 5);  // pages 0-4: nothing after the stop
+  stop->store(false);
+  f.medusa.walk_offsets.clear();
+  f.prepare(nullptr, stop);
+  CHECK(f.medusa.walk_offsets == std::vector<std::size_t>{5000, 6000});
+  f.serve();
+  CHECK(f.push({{"S06499", 7}})[0].outcome == PushOutcome::confirmed);
+  CHECK(f.count("GET", "/admin/inventory-items") == 7);  // no look-up
+}
+
+TEST_CASE("a refresh of a complete map walks into memory: a failed one keeps the old map") {
+  Fixture f;
+  f.config.catalogue_refresh = std::chrono::seconds(0);
+  f.store = std::make_unique<MedusaStore>(f.config, StoreDeps{{}, {}, "shop"}, f.fake);
+  f.catalogue(2500);
+  f.serve(40);
+  f.prepare();
+  f.medusa.walk_offsets.clear();
+  f.medusa.refuse_offset = 2000;
+  f.prepare();  // the refresh fails at its last page: the old map serves
+  CHECK(f.medusa.walk_offsets.size() == 3);
+  const auto gets = f.count("GET", "/admin/inventory-items");
+  f.medusa.refuse_offset = 0;  // the next refresh fails at once: the push goes on with the map
+  CHECK(f.push({{"S02499", 5}})[0].outcome == PushOutcome::confirmed);
+  CHECK(f.count("GET", "/admin/inventory-items") == gets + 1);
+  CHECK(f.medusa.items["iitem_02499"].level == 5);
+}
+
+TEST_CASE("first walk: a kill between the last wave's commit and the walk's end reads no page") {
+  Fixture f;
+  state::InventoryDb db{f.dir.path() / "state"};
+  const auto caches = state::lmdb_store_id_caches(db, "shop");
+  {
+    // What the last step of a walk left: its entries, and a checkpoint with no position.
+    auto cache = caches("medusa " + f.config.url + " " + f.config.location_id);
+    cache->begin_walk(encode_walk_checkpoint(kWalkKind, 0, "0"));
+    cache->walk_step({{"A", encode_item({"iitem_a", true})}},
+                     encode_walk_checkpoint(kWalkKind, 1, ""));
+  }
+  f.store = std::make_unique<MedusaStore>(f.config, StoreDeps{{}, caches, "shop"}, f.fake);
+  f.medusa.items["iitem_a"] = {"A", 1};
+  f.serve(5);
+  CHECK(f.push({{"A", 4}})[0].outcome == PushOutcome::confirmed);
+  CHECK(f.medusa.walk_offsets.empty());
+  CHECK(f.medusa.items["iitem_a"].level == 4);
 }

@@ -6,17 +6,23 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
 #include "config/config_loader.hpp"
+#include "connectors/store/memory_store_id_cache.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "connectors/store/vendure/vendure_client.hpp"
 #include "connectors/store/vendure/vendure_graphql.hpp"
+#include "connectors/store/vendure/vendure_id_index.hpp"
 #include "fake_http_session.hpp"
 #include "state/inventory_db.hpp"
 #include "state/lmdb_store_id_cache.hpp"
@@ -64,6 +70,9 @@ struct MiniVendure {
   std::string session;                        // the valid bearer token; empty: none
   int logins = 0;
   int updates = 0;
+  std::vector<std::int64_t> skips;            // the catalogue pages asked (by skip)
+  std::optional<std::int64_t> fail_skip;      // that page fails once
+  std::function<void(std::int64_t)> on_page;  // called for each catalogue page asked
 
   net::Response serve(const net::Request& r) {
     const auto body = body_of(r);
@@ -110,6 +119,14 @@ struct MiniVendure {
     std::size_t total = 0;
     const auto skip = vars.contains("skip") ? vars.at("skip").as_int64() : 0;
     const auto take = vars.at("take").as_int64();
+    if (vars.contains("skip")) {
+      skips.push_back(skip);
+      if (on_page) on_page(skip);
+      if (fail_skip == skip) {
+        fail_skip.reset();
+        return answer(error("INTERNAL_SERVER_ERROR", "SQLITE_BUSY: database is locked"));
+      }
+    }
     for (const auto& [id, sku] : sku_of) {
       if (!vars.contains("skip") && std::find(wanted.begin(), wanted.end(), sku) == wanted.end())
         continue;
@@ -155,11 +172,38 @@ struct Fixture {
     for (int i = 0; i < n; ++i)
       fake->then([this](const net::Request& r) { return vendure.serve(r); });
   }
+  // prepare() alone, reporting to `progress` and stopping when `stop` is set.
+  void prepare(Store& store, MappingProgress* progress = nullptr,
+               std::shared_ptr<std::atomic<bool>> stop = nullptr) {
+    test::run_with_pool([&](asio::any_io_executor pool) -> asio::awaitable<void> {
+      PushContext context{pool, "shop/1", progress, stop};
+      co_await store.prepare(context);
+    });
+  }
+  // `n` variants "v00001"... (ids sort as numbers do) with SKUs "S00001"...
+  void catalogue(int n) {
+    vendure.sku_of.clear();
+    vendure.stock.clear();
+    for (int i = 1; i <= n; ++i) {
+      const auto k = std::to_string(100000 + i).substr(1);
+      vendure.sku_of["v" + k] = "S" + k;
+      vendure.stock["v" + k] = 0;
+    }
+  }
   std::vector<PushResult> push(Store& store, std::vector<PushItem> batch) {
     return test::run_with_pool([&](asio::any_io_executor pool) {
       return prepare_then_push(store, std::move(batch), pool);
     });
   }
+};
+
+struct Progress final : MappingProgress {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
+  int done = 0;
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    seen.emplace_back(mapped, total);
+  }
+  void mapping_done() override { ++done; }
 };
 
 std::string store_error_message(const std::function<void()>& f) {
@@ -383,4 +427,83 @@ TEST_CASE("vendure: a 503 with Retry-After is waited out and the same call sent 
   const auto& requests = f.fake->requests();
   REQUIRE(requests.size() == 4);
   CHECK(requests[2].body == requests[3].body);
+}
+
+TEST_CASE("vendure: a first walk cut by a failure goes on after a restart, a split SKU whole") {
+  Fixture f;
+  f.catalogue(2500);
+  // Two variants share a SKU, the last of page 1 and the first of page 2.
+  f.vendure.sku_of["v01000"] = "SPLIT";
+  f.vendure.sku_of["v01001"] = "SPLIT";
+  f.vendure.fail_skip = 2000;
+  f.serve(20);
+  {
+    auto store = f.store();
+    Progress progress;
+    const auto message = store_error_message([&] { f.prepare(*store, &progress); });
+    CHECK(message.find("SQLITE_BUSY") != std::string::npos);
+    CHECK(f.vendure.skips == std::vector<std::int64_t>{0, 1000, 2000});
+    CHECK(progress.seen ==
+          std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 0}, {1000, 2500}, {2000, 2500}});
+    CHECK(progress.done == 1);
+  }
+  // beed restarts: a new store on the same LMDB goes on from page 3.
+  f.vendure.skips.clear();
+  auto store = f.store();
+  Progress progress;
+  f.prepare(*store, &progress);
+  CHECK(f.vendure.skips == std::vector<std::int64_t>{2000});
+  CHECK(progress.seen ==
+        std::vector<std::pair<std::uint64_t, std::uint64_t>>{{2000, 0}, {2500, 2500}});
+  const auto requests = f.fake->requests().size();
+  const auto results = f.push(*store, {{"SPLIT", 6}, {"S00001", 1}, {"S02500", 9}});
+  for (const auto& r : results) CHECK(r.outcome == PushOutcome::confirmed);
+  CHECK(f.vendure.stock["v01000"] == 6);  // both variants of the split SKU
+  CHECK(f.vendure.stock["v01001"] == 6);
+  CHECK(f.vendure.stock["v02500"] == 9);
+  CHECK(f.fake->requests().size() == requests + 1);  // one update, no walk, no look-up
+}
+
+TEST_CASE("vendure: a stop is honoured between pages, the next run reads the rest") {
+  Fixture f;
+  f.catalogue(3500);
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  f.vendure.on_page = [&](std::int64_t skip) {
+    if (skip == 1000) stop->store(true);  // `beectl pause` while page 2 is read
+  };
+  f.serve(20);
+  auto store = f.store();
+  const auto message = store_error_message([&] { f.prepare(*store, nullptr, stop); });
+  CHECK(message.find("stopped during the Vendure catalogue walk") != std::string::npos);
+  CHECK(f.vendure.skips == std::vector<std::int64_t>{0, 1000});
+  stop->store(false);
+  f.vendure.skips.clear();
+  f.prepare(*store, nullptr, stop);
+  CHECK(f.vendure.skips == std::vector<std::int64_t>{2000, 3000});
+  CHECK(f.push(*store, {{"S01500", 4}})[0].outcome == PushOutcome::confirmed);
+  CHECK(f.vendure.stock["v01500"] == 4);
+}
+
+TEST_CASE("vendure: the id merge of a walk step keeps the ids an earlier page committed") {
+  MemoryStoreIdCache cache;
+  cache.put({{"A", "1,2"}, {"B", "3"}});
+  std::vector<std::pair<std::string, std::string>> entries{{"A", "2,7"}, {"C", "9"}};
+  merge_with_cached(cache, entries);
+  CHECK(entries == std::vector<std::pair<std::string, std::string>>{{"A", "1,2,7"}, {"C", "9"}});
+}
+
+TEST_CASE("vendure: a kill between the last page's commit and the walk's end reads no page") {
+  Fixture f;
+  {
+    // What the last step of a walk left: its entries, and a checkpoint with no position.
+    auto cache = state::lmdb_store_id_caches(f.db, "shop")("vendure " + f.config.url + "  ");
+    cache->begin_walk(encode_walk_checkpoint("vendure-variants", 0, "0"));
+    cache->walk_step({{"S-1001", "1"}}, encode_walk_checkpoint("vendure-variants", 600, ""));
+  }
+  f.serve(5);
+  auto store = f.store();
+  const auto results = f.push(*store, {{"S-1001", 3}});
+  CHECK(results[0].outcome == PushOutcome::confirmed);
+  CHECK(f.vendure.skips.empty());
+  CHECK(f.vendure.stock["1"] == 3);
 }

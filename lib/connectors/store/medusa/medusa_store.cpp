@@ -1,7 +1,9 @@
 // How the SKU -> inventory item map stays right, and what it costs:
 // - prepare() walks every inventory item (1,000 a page, only id, SKU and the locations of its
-//   levels) when no complete walk is on record for this server and location, or the last one is
-//   older than `catalogue_refresh` (if that re-walk fails, the old map is used).
+//   levels, 4 pages at once) when no complete walk is on record for this server and location, or
+//   the last one is older than `catalogue_refresh` (if that re-walk fails, the old map is used).
+//   A first walk is committed a wave of pages at a time with its checkpoint (run_resumable_walk):
+//   a stop, a failure or a kill does not send the next run back to the first page.
 // - A SKU the map does not know is looked up (GET /admin/inventory-items?sku=A&sku=B..., up to
 //   500 SKUs a request). Still unknown: rejected, and marked in the map as not in the store, so
 //   that later pushes reject it with no request until the next walk replaces the map (a variant
@@ -13,9 +15,12 @@
 #include "connectors/store/medusa/medusa_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
@@ -25,6 +30,7 @@
 #include "connectors/store/medusa/medusa_levels.hpp"
 #include "connectors/store/medusa/medusa_requests.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "log/log.hpp"
 #include "net/url.hpp"
 
@@ -60,6 +66,19 @@ std::string not_in_store_message(UnixMillis walked_at) {
   return "no inventory item in Medusa has this SKU (as of the walk at " + format_time(walked_at) +
          "; a variant needs manage_inventory to have one); it is looked up again after the next "
          "catalogue refresh";
+}
+
+// The step after the last one: a kill came between the last step's commit and finish_walk().
+asio::awaitable<WalkPage> no_more_pages() {
+  co_return WalkPage{};
+}
+
+// A walk's position: an item offset. Junk (never written by this connector) begins again.
+std::size_t parse_offset(const std::string& position) {
+  std::size_t offset = 0;
+  const auto* end = position.data() + position.size();
+  const auto [stopped, error] = std::from_chars(position.data(), end, offset);
+  return error == std::errc{} && stopped == end ? offset : 0;
 }
 
 std::vector<std::pair<std::string, std::string>> encoded(const medusa::SkuItems& items) {
@@ -126,7 +145,7 @@ asio::awaitable<void> MedusaStore::prepare(PushContext context) {
   if (catalogue_is_fresh(walked_at, refresh)) co_return;
   std::string failure;
   try {
-    co_await walk(context);
+    co_await walk(context, walked_at);
   } catch (const medusa::KeyRefused& e) {
     refused_ = e.what();  // thrown by the first push, so that its SKUs carry the message
   } catch (const medusa::RequestError& e) {
@@ -135,7 +154,14 @@ asio::awaitable<void> MedusaStore::prepare(PushContext context) {
   if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
-asio::awaitable<void> MedusaStore::walk(const PushContext& context) {
+// A refresh of a complete map walks into memory and replaces the map at the end, so that the old
+// map serves until the new one is whole (and if the walk fails); a first walk (or one a stop or a
+// kill cut short) is written as it goes, and goes on from its checkpoint.
+asio::awaitable<void> MedusaStore::walk(const PushContext& context, UnixMillis walked_at) {
+  if (walked_at == 0) {
+    co_await resumable_walk(context);
+    co_return;
+  }
   const auto started = std::chrono::steady_clock::now();
   medusa::WalkStats stats;
   auto found = co_await medusa::walk_catalogue(*api_, config_.location_id, kWalkConcurrency, stats);
@@ -148,6 +174,33 @@ asio::awaitable<void> MedusaStore::walk(const PushContext& context) {
   const log::Fields fields{.connection = connection_};
   log::info(fields, "{}: catalogue walk: {} SKUs on {} inventory items, {} requests in {:.1f} s",
             describe(), skus, stats.items, stats.requests, took.count());
+}
+
+asio::awaitable<void> MedusaStore::resumable_walk(const PushContext& context) {
+  const auto started = std::chrono::steady_clock::now();
+  const log::Fields fields{.connection = connection_};
+  medusa::WalkReader reader{*api_, config_.location_id, kWalkConcurrency, 0, {}, std::nullopt};
+  ResumableWalk plan;
+  plan.kind = medusa::kWalkKind;
+  plan.first_position = "0";
+  plan.platform = "Medusa";
+  plan.read_page = [&](const std::string& position) {
+    if (position.empty()) return no_more_pages();
+    const auto offset = parse_offset(position);
+    if (!reader.started_at && offset > 0)
+      log::info(fields, "{}: the catalogue walk goes on from item {} (its checkpoint)", describe(),
+                offset);
+    return medusa::read_walk_step(reader, offset);
+  };
+  const auto result = co_await run_resumable_walk(*cache_, context, plan);
+  const auto skus = co_await async::offload(context.pool, [this] { return cache_->size(); });
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::string resumed;
+  if (result.resumed)
+    resumed = fmt::format(" (resumed at item {}: {} had been read before)",
+                          reader.started_at.value_or(0), result.listed - reader.stats.items);
+  log::info(fields, "{}: catalogue walk: {} SKUs on {} inventory items, {} requests in {:.1f} s{}",
+            describe(), skus, result.listed, reader.stats.requests, took.count(), resumed);
 }
 
 asio::awaitable<std::vector<PushResult>> MedusaStore::push(std::vector<PushItem> batch,

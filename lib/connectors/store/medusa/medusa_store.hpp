@@ -49,7 +49,8 @@ class MedusaStore final : public Store {
   std::string describe() const override;
 
  private:
-  boost::asio::awaitable<void> walk(const PushContext& context);
+  boost::asio::awaitable<void> walk(const PushContext& context, UnixMillis walked_at);
+  boost::asio::awaitable<void> resumable_walk(const PushContext& context);
   boost::asio::awaitable<void> find_items(const PushContext& context, medusa::MedusaPush& work);
   boost::asio::awaitable<void> write(const PushContext& context, medusa::MedusaPush& work,
                                      const std::vector<std::size_t>& items);

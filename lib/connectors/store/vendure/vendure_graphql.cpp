@@ -153,6 +153,7 @@ std::optional<VariantPage> read_variants(const json::value& answer) {
     page.total = static_cast<std::size_t>(total->get_uint64());
   for (const auto& item : items->get_array()) {
     if (!item.is_object()) return std::nullopt;
+    ++page.returned;
     const auto* id = item.get_object().if_contains("id");
     auto parsed = id != nullptr ? id_of(*id) : std::nullopt;
     if (!parsed) return std::nullopt;

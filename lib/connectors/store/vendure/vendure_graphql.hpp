@@ -30,6 +30,7 @@ struct StockUpdate {
 // A page of productVariants: (sku, id) pairs, and the count over all pages.
 struct VariantPage {
   std::vector<std::pair<std::string, std::string>> variants;
+  std::size_t returned = 0;  // variants on the page, with a SKU or not
   std::size_t total = 0;
 };
 

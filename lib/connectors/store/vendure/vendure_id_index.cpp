@@ -30,7 +30,9 @@ std::vector<std::string> decode(std::string_view text) {
   return ids;
 }
 
-std::vector<std::pair<std::string, std::string>> encoded(const SkuVariants& variants) {
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> walk_entries(const SkuVariants& variants) {
   std::vector<std::pair<std::string, std::string>> entries;
   entries.reserve(variants.size());
   for (const auto& [sku, ids] : variants)
@@ -38,7 +40,21 @@ std::vector<std::pair<std::string, std::string>> encoded(const SkuVariants& vari
   return entries;
 }
 
-}  // namespace
+void merge_with_cached(StoreIdCache& cache,
+                       std::vector<std::pair<std::string, std::string>>& entries) {
+  std::vector<std::string> skus;
+  skus.reserve(entries.size());
+  for (const auto& entry : entries) skus.push_back(entry.first);
+  const auto cached = cache.find(skus);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    // A walk's own entries only: begin_walk() dropped the not-in-store marks.
+    if (!cached[i] || *cached[i] == kNotInStore) continue;
+    auto ids = decode(*cached[i]);
+    for (auto& id : decode(entries[i].second))
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+    entries[i].second = encode(ids);
+  }
+}
 
 void add_variants(SkuVariants& into,
                   const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -78,11 +94,11 @@ std::vector<std::optional<std::vector<std::string>>> IdIndex::find(
 }
 
 void IdIndex::replace_all(const SkuVariants& variants, UnixMillis now) {
-  cache_->replace_all(encoded(variants), now);
+  cache_->replace_all(walk_entries(variants), now);
 }
 
 void IdIndex::put(const SkuVariants& variants) {
-  cache_->put(encoded(variants));
+  cache_->put(walk_entries(variants));
 }
 
 void IdIndex::put_not_in_store(const std::vector<std::string>& skus) {

@@ -20,6 +20,14 @@ using SkuVariants = std::map<std::string, std::vector<std::string>, std::less<>>
 // Collects (sku, id) pairs into SKU -> ids, each id once.
 void add_variants(SkuVariants& into, const std::vector<std::pair<std::string, std::string>>& pairs);
 
+// The map's entries for `variants` (SKU -> "12,57"), as a walk commits them.
+std::vector<std::pair<std::string, std::string>> walk_entries(const SkuVariants& variants);
+
+// The resumable walk's merge hook: a SKU whose variants span two pages keeps the ids an earlier
+// page committed, followed by this page's (each id once). Blocking.
+void merge_with_cached(StoreIdCache& cache,
+                       std::vector<std::pair<std::string, std::string>>& entries);
+
 class IdIndex {
  public:
   explicit IdIndex(std::unique_ptr<StoreIdCache> cache);
@@ -38,6 +46,9 @@ class IdIndex {
   // next walk replaces the map (the marks survive a restart).
   void put_not_in_store(const std::vector<std::string>& skus);
   void erase(const std::vector<std::string>& skus);
+
+  // For run_resumable_walk, which writes the walk's steps itself.
+  StoreIdCache& cache() { return *cache_; }
 
  private:
   std::unique_ptr<StoreIdCache> cache_;

@@ -1,7 +1,9 @@
 // How the SKU -> variant ids map stays right, and what it costs (the bounds):
 // - prepare() pages productVariants (id and sku only, 1,000 a page, sorted by id) when no
 //   complete walk is on record for this URL, channel and location, or the last one is older
-//   than `catalogue_refresh` (default 24h; if that re-walk fails, the old map is used).
+//   than `catalogue_refresh` (default 24h; if that re-walk fails, the old map is used). A first
+//   walk is committed a page at a time with its checkpoint (run_resumable_walk): a stop, a
+//   failure or a kill does not send the next run back to the first page.
 // - A SKU the map does not know (added since the walk) is asked for with productVariants
 //   filter sku in [...] (100 SKUs a call). Still unknown: rejected, and marked in the map as
 //   not in the store, so that later pushes reject it at once, with no request, until the next
@@ -12,15 +14,19 @@
 #include "connectors/store/vendure/vendure_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <span>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "async/offload.hpp"
 #include "connectors/secret_file.hpp"
 #include "connectors/store/catalogue_refresh.hpp"
 #include "connectors/store/memory_store_id_cache.hpp"
 #include "connectors/store/refusal_isolation.hpp"
+#include "connectors/store/resumable_walk.hpp"
 #include "connectors/store/vendure/vendure_client.hpp"
 #include "connectors/store/vendure/vendure_graphql.hpp"
 #include "connectors/store/vendure/vendure_id_index.hpp"
@@ -61,6 +67,19 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace vendure;
+
+// The step after the last one: a kill came between the last step's commit and finish_walk().
+asio::awaitable<WalkPage> no_more_pages() {
+  co_return WalkPage{};
+}
+
+// A walk's position: a skip. Junk (never written by this connector) begins again.
+std::size_t parse_skip(const std::string& position) {
+  std::size_t skip = 0;
+  const auto* end = position.data() + position.size();
+  const auto [stopped, error] = std::from_chars(position.data(), end, skip);
+  return error == std::errc{} && stopped == end ? skip : 0;
+}
 
 std::string not_in_catalogue_message(UnixMillis walked_at) {
   return "SKU not in the Vendure catalogue (no variant has it, as of the walk at " +
@@ -135,7 +154,7 @@ asio::awaitable<void> VendureStore::prepare(PushContext context) {
   if (catalogue_is_fresh(walked_at, refresh_after())) co_return;
   std::string failure;
   try {
-    co_await walk(context);
+    co_await walk(context, walked_at);
   } catch (const CredentialsRefused&) {
     throw;
   } catch (const StoreError& e) {
@@ -144,27 +163,25 @@ asio::awaitable<void> VendureStore::prepare(PushContext context) {
   if (!failure.empty()) keep_old_map_or_fail(describe(), connection_, walked_at, failure);
 }
 
-asio::awaitable<void> VendureStore::walk(const PushContext& context) {
+// A refresh of a complete map walks into memory and replaces the map at the end, so that the old
+// map serves until the new one is whole (and if the walk fails); a first walk (or one a stop or a
+// kill cut short) is written a page at a time, and goes on from its checkpoint.
+asio::awaitable<void> VendureStore::walk(const PushContext& context, UnixMillis walked_at) {
+  if (walked_at == 0) {
+    co_await resumable_walk(context);
+    co_return;
+  }
   const auto started = std::chrono::steady_clock::now();
   SkuVariants found;
   std::size_t variants = 0;
   std::size_t pages = 0;
   for (std::size_t skip = 0;; skip += kPageSize) {
-    const auto body = variants_page_body(skip, kPageSize);
-    const auto answer = co_await client_->call(body, "productVariants");
+    const auto page = co_await read_page(skip);
     ++pages;
-    if (const auto error = classify_errors(answer); error.kind != ErrorClass::none)
-      throw StoreError(
-          "productVariants: " + client_->redact(error.message) + " (" + error.code + ")",
-          StoreError::Retry::no);
-    const auto page = read_variants(answer);
-    if (!page)
-      throw StoreError("productVariants: the answer has no items and totalItems",
-                       StoreError::Retry::no);
-    add_variants(found, page->variants);
-    variants += page->variants.size();
+    add_variants(found, page.variants);
+    variants += page.returned;
     // An empty page ends the walk even if totalItems promised more (variants deleted meanwhile).
-    if (page->variants.empty() || skip + kPageSize >= page->total) break;
+    if (page.returned == 0 || skip + kPageSize >= page.total) break;
   }
   const auto skus = found.size();
   co_await async::offload(context.pool, [&] {
@@ -175,6 +192,65 @@ asio::awaitable<void> VendureStore::walk(const PushContext& context) {
   const log::Fields fields{.connection = connection_};
   log::info(fields, "{}: catalogue walk: {} SKUs on {} variants, {} requests in {:.1f} s",
             describe(), skus, variants, pages, took.count());
+}
+
+asio::awaitable<void> VendureStore::resumable_walk(const PushContext& context) {
+  const auto started = std::chrono::steady_clock::now();
+  const log::Fields fields{.connection = connection_};
+  std::size_t pages = 0;
+  std::optional<std::size_t> started_at;  // the skip this run began at
+  ResumableWalk plan;
+  plan.kind = "vendure-variants";
+  plan.first_position = "0";
+  plan.platform = "Vendure";
+  plan.read_page = [&](const std::string& position) {
+    if (position.empty()) return no_more_pages();
+    const auto skip = parse_skip(position);
+    if (!started_at && skip > 0)
+      log::info(fields, "{}: the catalogue walk goes on from variant {} (its checkpoint)",
+                describe(), skip);
+    if (!started_at) started_at = skip;
+    return walk_step(skip, pages);
+  };
+  // Vendure does not make SKUs unique: a SKU's variants may span two pages.
+  plan.merge = merge_with_cached;
+  const auto result = co_await run_resumable_walk(index_->cache(), context, plan);
+  const auto skus =
+      co_await async::offload(context.pool, [this] { return index_->cache().size(); });
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::string resumed;
+  if (result.resumed)
+    resumed = fmt::format(" (resumed from its checkpoint at variant {})", started_at.value_or(0));
+  log::info(fields, "{}: catalogue walk: {} SKUs on {} variants, {} requests in {:.1f} s{}",
+            describe(), skus, result.listed, pages, took.count(), resumed);
+}
+
+asio::awaitable<WalkPage> VendureStore::walk_step(std::size_t skip, std::size_t& pages) {
+  const auto page = co_await read_page(skip);
+  ++pages;
+  SkuVariants found;
+  add_variants(found, page.variants);
+  WalkPage step;
+  step.entries = walk_entries(found);
+  step.listed = page.returned;
+  step.total = page.total;
+  // An empty page ends the walk even if totalItems promised more (variants deleted meanwhile).
+  if (page.returned > 0 && skip + kPageSize < page.total)
+    step.next = std::to_string(skip + kPageSize);
+  co_return step;
+}
+
+asio::awaitable<VariantPage> VendureStore::read_page(std::size_t skip) {
+  const auto body = variants_page_body(skip, kPageSize);
+  const auto answer = co_await client_->call(body, "productVariants");
+  if (const auto error = classify_errors(answer); error.kind != ErrorClass::none)
+    throw StoreError("productVariants: " + client_->redact(error.message) + " (" + error.code + ")",
+                     StoreError::Retry::no);
+  auto page = read_variants(answer);
+  if (!page)
+    throw StoreError("productVariants: the answer has no items and totalItems",
+                     StoreError::Retry::no);
+  co_return std::move(*page);
 }
 
 asio::awaitable<std::vector<PushResult>> VendureStore::push(std::vector<PushItem> batch,

@@ -18,7 +18,10 @@
 
 namespace pb::connectors {
 
+struct WalkPage;
+
 namespace vendure {
+struct VariantPage;
 class Client;
 class IdIndex;
 struct PushWork;
@@ -58,7 +61,11 @@ class VendureStore final : public Store {
 
  private:
   std::chrono::milliseconds refresh_after() const;
-  boost::asio::awaitable<void> walk(const PushContext& context);
+  boost::asio::awaitable<void> walk(const PushContext& context, UnixMillis walked_at);
+  boost::asio::awaitable<void> resumable_walk(const PushContext& context);
+  // One page of the resumable walk, counted in `pages`.
+  boost::asio::awaitable<WalkPage> walk_step(std::size_t skip, std::size_t& pages);
+  boost::asio::awaitable<vendure::VariantPage> read_page(std::size_t skip);
   boost::asio::awaitable<void> resolve(const PushContext& context, vendure::PushWork& work);
   boost::asio::awaitable<void> send(const PushContext& context, vendure::PushWork& work);
 
