@@ -69,7 +69,9 @@ boost::asio::awaitable<ResumableWalkResult> run_resumable_walk(StoreIdCache& cac
   } done{context.progress};
   if (context.progress) context.progress->mapping(result.listed, 0);
 
-  for (;;) {
+  // An empty position is the last step's checkpoint: a kill came between its commit and
+  // finish_walk(), so there is nothing left to read.
+  for (bool more = !(result.resumed && at.position.empty()); more;) {
     if (context.stop_requested())
       throw StoreError(
           "stopped during the " + walk.platform + " catalogue walk (it resumes on the next run)",
@@ -85,8 +87,8 @@ boost::asio::awaitable<ResumableWalkResult> run_resumable_walk(StoreIdCache& cac
       page.entries = {};  // freed on the pool, not on the loop
     });
     if (context.progress) context.progress->mapping(result.listed, page.total);
-    if (!page.next) break;
-    at.position = std::move(*page.next);
+    more = page.next.has_value();
+    if (more) at.position = std::move(*page.next);
   }
   co_await async::offload(context.pool, [&cache] { cache.finish_walk(now_millis()); });
   co_return result;

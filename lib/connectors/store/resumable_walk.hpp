@@ -23,7 +23,8 @@ namespace pb::connectors {
 struct WalkPage {
   // SKU -> encoded ids, committed with `next` in one transaction.
   std::vector<std::pair<std::string, std::string>> entries;
-  // Where the walk goes on from ("page 8", a cursor...); nullopt: this was the last step.
+  // Where the walk goes on from ("page 8", a cursor...; never empty: an empty position marks
+  // a walk whose last step is committed); nullopt: this was the last step.
   std::optional<std::string> next;
   std::uint64_t listed = 0;  // catalogue entries this step read (the progress counter)
   std::uint64_t total = 0;   // how many the platform says there are; 0: it does not say

@@ -173,3 +173,16 @@ TEST_CASE("resumable walk: checkpoint text") {
   CHECK_FALSE(decode_walk_checkpoint("k", "k").has_value());
   CHECK_FALSE(decode_walk_checkpoint("k", "").has_value());
 }
+
+TEST_CASE("resumable walk: killed after the last step's commit, the next run only finishes it") {
+  MemoryStoreIdCache cache;
+  cache.begin_walk(connectors::encode_walk_checkpoint("test-pages", 0, "1"));
+  cache.walk_step({{"S1a", "id1a"}}, connectors::encode_walk_checkpoint("test-pages", 2, ""));
+  Catalogue catalogue;
+  const auto result = run(cache, catalogue.walk());
+  CHECK(result.resumed);
+  CHECK(result.steps == 0);
+  CHECK(catalogue.read.empty());
+  CHECK(cache.complete());
+  CHECK(cache.size() == 1);
+}

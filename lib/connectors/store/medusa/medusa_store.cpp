@@ -68,11 +68,6 @@ std::string not_in_store_message(UnixMillis walked_at) {
          "catalogue refresh";
 }
 
-// The step after the last one: a kill came between the last step's commit and finish_walk().
-asio::awaitable<WalkPage> no_more_pages() {
-  co_return WalkPage{};
-}
-
 // A walk's position: an item offset. Junk (never written by this connector) begins again.
 std::size_t parse_offset(const std::string& position) {
   std::size_t offset = 0;
@@ -185,7 +180,6 @@ asio::awaitable<void> MedusaStore::resumable_walk(const PushContext& context) {
   plan.first_position = "0";
   plan.platform = "Medusa";
   plan.read_page = [&](const std::string& position) {
-    if (position.empty()) return no_more_pages();
     const auto offset = parse_offset(position);
     if (!reader.started_at && offset > 0)
       log::info(fields, "{}: the catalogue walk goes on from item {} (its checkpoint)", describe(),

@@ -68,11 +68,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace vendure;
 
-// The step after the last one: a kill came between the last step's commit and finish_walk().
-asio::awaitable<WalkPage> no_more_pages() {
-  co_return WalkPage{};
-}
-
 // A walk's position: a skip. Junk (never written by this connector) begins again.
 std::size_t parse_skip(const std::string& position) {
   std::size_t skip = 0;
@@ -204,7 +199,6 @@ asio::awaitable<void> VendureStore::resumable_walk(const PushContext& context) {
   plan.first_position = "0";
   plan.platform = "Vendure";
   plan.read_page = [&](const std::string& position) {
-    if (position.empty()) return no_more_pages();
     const auto skip = parse_skip(position);
     if (!started_at && skip > 0)
       log::info(fields, "{}: the catalogue walk goes on from variant {} (its checkpoint)",
