@@ -4,6 +4,7 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -233,22 +234,21 @@ struct Detection {
 };
 
 // Blocking. The digest's fast path, in the order that keeps memory low: the differences (few),
-// then the new digest in place of the old one, then the feed's rows go (the 1M rows are ~46 MB),
-// and only then LMDB. A refused or failed write leaves no digest: the next feed merges all.
+// then the feed's rows go (the 1M rows are ~46 MB), then the new digest is the old one patched
+// with the differences, and only then LMDB. A refused or failed write leaves no digest: the
+// next feed merges all.
 void apply_with_digest(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
                        const Rules& rules, UnixMillis now, bool allow_zeroing,
                        std::shared_ptr<const FeedDigest> digest, Detection& out) {
   const auto diffs = differences(feed, *digest);
-  const Totals base{digest->listed, digest->in_stock};
-  std::shared_ptr<FeedDigest> next;
-  if (diffs.empty()) {
-    out.digest = std::move(digest);
-  } else {
-    digest.reset();
-    next = make_digest(feed, rules);
-  }
   const auto rows = feed.rows.size();
   feed.rows = {};
+  const Totals base{digest->listed, digest->in_stock};
+  std::shared_ptr<FeedDigest> next;
+  if (diffs.empty())
+    out.digest = std::move(digest);
+  else
+    next = patch_digest(*std::exchange(digest, nullptr), diffs, rules);
   out.counts =
       apply_differences(db, connection, diffs, rows, feed.origin, rules, base, now, allow_zeroing);
   if (next) {
