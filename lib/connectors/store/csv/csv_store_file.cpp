@@ -400,8 +400,18 @@ bool patch_known_file(const fs::path& path, std::span<const PushItem> batch,
   TempFile out(path);
   out.write(header);
   for (const auto& item : batch) {
-    // The first line at or after `pos` whose SKU is not less than the item's.
+    // The first line at or after `pos` whose SKU is not less than the item's. The batch is
+    // sorted, so it is usually near: gallop from `pos` to bound the search, then bisect (a
+    // bisection over the whole rest of the file was 25 probes an item, 8 % of a 1 % run).
     std::size_t lo = pos, hi = text.size();
+    for (std::size_t step = 256; lo + step < hi; step *= 2) {
+      const std::size_t line = line_start_from(lo + step);
+      if (line == text.size() || sku_at(line) >= item.sku) {
+        hi = lo + step;
+        break;
+      }
+      lo = lo + step + 1;
+    }
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
       const std::size_t line = line_start_from(mid);
