@@ -90,6 +90,13 @@ std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
   return out;
 }
 
+bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diffs) {
+  for (const auto& d : diffs)
+    if (!d.was || !d.quantity || d.at >= digest.size()) return false;
+  for (const auto& d : diffs) digest.quantities[d.at] = *d.quantity;
+  return true;
+}
+
 namespace {
 
 // Adds to `counts` what the full merge counts for one SKU it passes, the listed and in-stock

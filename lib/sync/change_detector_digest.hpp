@@ -73,6 +73,10 @@ std::vector<Difference> differences(const connectors::Feed& feed, const FeedDige
 std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
                                          const std::vector<Difference>& diffs, const Rules& rules);
 
+// patch_digest in place, when every difference requantifies a SKU `digest` holds (the usual
+// Smart Sync): sets their quantities and returns true. Otherwise leaves it and returns false.
+bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diffs);
+
 // The stored totals a digest knows (FeedDigest::listed, in_stock).
 struct Totals {
   std::uint64_t listed = 0;

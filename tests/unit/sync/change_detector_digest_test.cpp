@@ -186,3 +186,30 @@ TEST_CASE("the fast path's zeroing guard refuses what the full merge refuses, wr
                   FeedRefused);
   CHECK(stored(db).items == before.items);
 }
+
+TEST_CASE("a digest is requantified in place only when no SKU comes or goes") {
+  const Rules rules;
+  std::map<std::string, Quantity> rows{{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}};
+  auto digest = make_digest(make_feed(rows), rules);
+  REQUIRE(digest);
+  rows["B"] = 20;
+  rows["D"] = 0;
+  auto feed = make_feed(rows);
+  REQUIRE(requantify_in_place(*digest, differences(feed, *digest)));
+  const auto fresh = make_digest(feed, rules);
+  CHECK(digest->skus == fresh->skus);
+  CHECK(digest->ends == fresh->ends);
+  CHECK(digest->quantities == fresh->quantities);
+  // A new SKU (with a requantified one) or a gone one: left as it was, for patch_digest.
+  for (const bool add : {true, false}) {
+    auto changed = rows;
+    changed["C"] = 30;
+    if (add)
+      changed["BB"] = 5;
+    else
+      changed.erase("A");
+    const auto before = digest->quantities;
+    CHECK_FALSE(requantify_in_place(*digest, differences(make_feed(changed), *digest)));
+    CHECK(digest->quantities == before);
+  }
+}
