@@ -30,19 +30,71 @@ std::vector<Difference> differences(const connectors::Feed& feed, const FeedDige
                           ? -1
                           : std::string_view(feed.rows[i].sku).compare(digest.sku(j));
     if (order < 0) {
-      out.push_back({feed.rows[i].sku, feed.rows[i].quantity});
+      out.push_back({feed.rows[i].sku, feed.rows[i].quantity, std::nullopt, j});
       ++i;
     } else if (order > 0) {
-      out.push_back({std::string(digest.sku(j)), std::nullopt});
+      out.push_back({std::string(digest.sku(j)), std::nullopt, digest.quantities[j], j});
       ++j;
     } else {
       if (feed.rows[i].quantity != digest.quantities[j])
-        out.push_back({feed.rows[i].sku, feed.rows[i].quantity});
+        out.push_back({feed.rows[i].sku, feed.rows[i].quantity, digest.quantities[j], j});
       ++i;
       ++j;
     }
   }
   return out;
+}
+
+std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
+                                         const std::vector<Difference>& diffs, const Rules& rules) {
+  std::size_t bytes = old.skus.size();
+  std::size_t count = old.size();
+  for (const auto& d : diffs) {
+    if (!d.was) {  // new
+      bytes += d.sku.size();
+      ++count;
+    }
+    if (!d.quantity) {  // gone
+      bytes -= d.sku.size();
+      --count;
+    }
+  }
+  if (bytes > std::numeric_limits<std::uint32_t>::max()) return nullptr;
+  auto out = std::make_shared<FeedDigest>();
+  out->rules = rules;
+  out->skus.reserve(bytes);
+  out->ends.reserve(count);
+  out->quantities.reserve(count);
+  std::size_t next = 0;  // the first entry of `old` not yet passed
+  // Entries [next, end) of `old` as they are: their SKUs' bytes in one piece, their ends shifted.
+  const auto copy_run = [&](std::size_t end) {
+    if (end <= next) return;
+    const std::uint32_t from = next == 0 ? 0 : old.ends[next - 1];
+    const auto shift = static_cast<std::int64_t>(out->skus.size()) - from;
+    out->skus.append(old.skus, from, old.ends[end - 1] - from);
+    for (std::size_t k = next; k < end; ++k)
+      out->ends.push_back(static_cast<std::uint32_t>(old.ends[k] + shift));
+    out->quantities.insert(out->quantities.end(), old.quantities.begin() + std::ptrdiff_t(next),
+                           old.quantities.begin() + std::ptrdiff_t(end));
+    next = end;
+  };
+  for (const auto& d : diffs) {
+    copy_run(d.at);
+    if (d.was) ++next;  // the digest's own entry for this SKU: replaced or gone
+    if (!d.quantity) continue;
+    out->skus += d.sku;
+    out->ends.push_back(static_cast<std::uint32_t>(out->skus.size()));
+    out->quantities.push_back(*d.quantity);
+  }
+  copy_run(old.size());
+  return out;
+}
+
+bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diffs) {
+  for (const auto& d : diffs)
+    if (!d.was || !d.quantity || d.at >= digest.size()) return false;
+  for (const auto& d : diffs) digest.quantities[d.at] = *d.quantity;
+  return true;
 }
 
 namespace {
@@ -90,16 +142,28 @@ std::uint64_t shifted(std::uint64_t total, std::int64_t delta) {
   return static_cast<std::uint64_t>(static_cast<std::int64_t>(total) + delta);
 }
 
-// The read-only pass that decides the guards, as apply_feed's first merge does.
+// A SKU the digest holds is stored listed, with the digest's quantity and the wanted quantity
+// the rules give (FeedDigest's promise): all apply_difference reads of it, without a lookup.
+state::ItemRecord as_digested(Quantity quantity, const Rules& rules) {
+  state::ItemRecord item;
+  item.listed = true;
+  item.quantity = quantity;
+  item.wanted = wanted_quantity(quantity, rules);
+  return item;
+}
+
+// The read-only pass that decides the guards, as apply_feed's first merge does. Looks up only
+// the SKUs the digest does not hold (`lookups` counts them).
 DetectResult preview(state::InventoryDb& db, std::string_view connection,
                      const std::vector<Difference>& diffs, const Rules& rules, const Totals& base,
-                     UnixMillis now, std::uint64_t& peak) {
+                     UnixMillis now, std::uint64_t& peak, std::size_t& lookups) {
   DetectResult counts;
   std::int64_t listed_delta = 0;
   std::int64_t in_stock_delta = 0;
   db.read(connection, [&](state::ConnectionTxn& txn) {
     for (const auto& d : diffs) {
-      auto stored = txn.item(d.sku);
+      auto stored = d.was ? std::optional(as_digested(*d.was, rules)) : txn.item(d.sku);
+      if (!d.was) ++lookups;
       apply_difference(d, stored, rules, now, counts, listed_delta, in_stock_delta);
     }
     peak = detail::window_peak(txn.connection().stock_marks, now);
@@ -170,11 +234,12 @@ DetectResult apply_differences(state::InventoryDb& db, std::string_view connecti
                                const std::string& origin, const Rules& rules, const Totals& base,
                                UnixMillis now, bool allow_zeroing) {
   std::uint64_t peak = 0;
-  DetectResult whole = preview(db, connection, diffs, rules, base, now, peak);
+  std::size_t lookups = 0;
+  DetectResult whole = preview(db, connection, diffs, rules, base, now, peak, lookups);
   if (!allow_zeroing) detail::check_zeroing(whole, peak, origin, connection);
   whole.rows = rows;
   // Many lookups left as many pages of the map in beed's RSS; the write pass takes them again.
-  if (diffs.size() >= kReleaseAfterLookups) db.env().release_pages();
+  if (lookups >= kReleaseAfterLookups) db.env().release_pages();
   if (diffs.empty() && !allow_zeroing && stock_mark_holds(db, connection, whole.in_stock, now)) {
     // Nothing to write (not even today's stock mark): no write transaction, no fsync.
     db.read(connection,

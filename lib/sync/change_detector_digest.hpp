@@ -57,11 +57,25 @@ std::shared_ptr<FeedDigest> make_digest(const connectors::Feed& feed, const Rule
 struct Difference {
   std::string sku;
   std::optional<Quantity> quantity;
+  // The digest's quantity when it holds the SKU: the stored item is then known without a
+  // lookup (listed, that quantity, its wanted quantity), which the guard's preview uses.
+  std::optional<Quantity> was;
+  std::size_t at = 0;  // the SKU's index in the digest, or where it would go
 };
 
 // One merge of two sorted lists in memory: every row of `feed` that the digest does not hold
 // as it is, and every SKU of the digest the feed no longer lists, in SKU order.
 std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest);
+
+// The digest of the feed that differs from `old` by `diffs` (differences(feed, old)), made by
+// copying the unchanged runs of `old`: what make_digest(feed, rules) gives, without the feed's
+// rows (they can be gone). listed and in_stock are the caller's to set.
+std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
+                                         const std::vector<Difference>& diffs, const Rules& rules);
+
+// patch_digest in place, when every difference requantifies a SKU `digest` holds (the usual
+// Smart Sync): sets their quantities and returns true. Otherwise leaves it and returns false.
+bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diffs);
 
 // The stored totals a digest knows (FeedDigest::listed, in_stock).
 struct Totals {

@@ -4,6 +4,7 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -229,26 +230,27 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
 struct Detection {
   DetectResult counts;
   std::optional<UnixMillis> stale_checked_at;
-  std::shared_ptr<const FeedDigest> digest;  // for the next feed; null: the next one merges all
+  std::shared_ptr<FeedDigest> digest;  // for the next feed; null: the next one merges all
 };
 
 // Blocking. The digest's fast path, in the order that keeps memory low: the differences (few),
-// then the new digest in place of the old one, then the feed's rows go (the 1M rows are ~46 MB),
-// and only then LMDB. A refused or failed write leaves no digest: the next feed merges all.
+// then the feed's rows go (the 1M rows are ~46 MB), then the new digest is the old one patched
+// with the differences, and only then LMDB. A refused or failed write leaves no digest: the
+// next feed merges all.
 void apply_with_digest(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
                        const Rules& rules, UnixMillis now, bool allow_zeroing,
-                       std::shared_ptr<const FeedDigest> digest, Detection& out) {
+                       std::shared_ptr<FeedDigest> digest, Detection& out) {
   const auto diffs = differences(feed, *digest);
-  const Totals base{digest->listed, digest->in_stock};
-  std::shared_ptr<FeedDigest> next;
-  if (diffs.empty()) {
-    out.digest = std::move(digest);
-  } else {
-    digest.reset();
-    next = make_digest(feed, rules);
-  }
   const auto rows = feed.rows.size();
   feed.rows = {};
+  const Totals base{digest->listed, digest->in_stock};
+  std::shared_ptr<FeedDigest> next;
+  if (diffs.empty())
+    out.digest = std::move(digest);
+  else if (requantify_in_place(*digest, diffs))  // the run owns it (taken from RunControl)
+    next = std::move(digest);
+  else
+    next = patch_digest(*std::exchange(digest, nullptr), diffs, rules);
   out.counts =
       apply_differences(db, connection, diffs, rows, feed.origin, rules, base, now, allow_zeroing);
   if (next) {
@@ -263,7 +265,7 @@ void apply_with_digest(state::InventoryDb& db, std::string_view connection, conn
 // daily after `last_stale_check`.
 void apply_changes(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
                    const Rules& rules, UnixMillis last_stale_check, UnixMillis now,
-                   bool allow_zeroing, std::shared_ptr<const FeedDigest> digest, Detection& out) {
+                   bool allow_zeroing, std::shared_ptr<FeedDigest> digest, Detection& out) {
   // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
   // null (set before each write, so an exception leaves it so).
   bool walked = false;  // every stored SKU was passed, stale ones marked on the way
@@ -277,7 +279,11 @@ void apply_changes(state::InventoryDb& db, std::string_view connection, connecto
   } else {
     digest.reset();
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
-    out.digest = digest_of(feed, rules, out.counts);
+    out.digest = make_digest(feed, rules);
+    if (out.digest) {
+      out.digest->listed = out.counts.listed;
+      out.digest->in_stock = out.counts.in_stock;
+    }
     out.stale_checked_at = now;  // it checked on its way
     walked = true;
   }

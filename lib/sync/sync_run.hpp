@@ -86,7 +86,7 @@ class RunControl {
   bool allow_zeroing = false;
   // What the connection's last applied full feed said, so the next one touches LMDB only
   // where it differs (sync/change_detector_digest.hpp); null until a full merge builds it.
-  std::shared_ptr<const FeedDigest> feed_digest;
+  std::shared_ptr<FeedDigest> feed_digest;
 
  private:
   bool cancel_ = false;

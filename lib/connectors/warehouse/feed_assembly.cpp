@@ -201,9 +201,16 @@ void finish_feed(Feed& feed, DuplicatePolicy duplicates) {
     const int c = a.sku.compare(b.sku);
     return c < 0 || (c == 0 && a.line < b.line);
   };
-  // Many exports are already sorted by SKU: checking is linear, sorting is not.
-  if (!std::is_sorted(rows.begin(), rows.end(), by_sku_then_line)) sort_rows(rows);
-  resolve_duplicates(feed, duplicates);
+  // Many exports are already sorted by SKU, and unique: checking is linear, sorting is not, and
+  // a feed whose SKUs strictly increase has no duplicates to resolve (a second 1M-row pass).
+  const bool strictly_increasing =
+      std::adjacent_find(rows.begin(), rows.end(), [](const FeedRow& a, const FeedRow& b) {
+        return a.sku.compare(b.sku) >= 0;
+      }) == rows.end();
+  if (!strictly_increasing) {
+    if (!std::is_sorted(rows.begin(), rows.end(), by_sku_then_line)) sort_rows(rows);
+    resolve_duplicates(feed, duplicates);
+  }
 
   auto& held = feed.held_skus;
   std::sort(held.begin(), held.end());

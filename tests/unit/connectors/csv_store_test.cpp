@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -278,4 +279,42 @@ TEST_CASE("a store file changed behind beed's back is merged by reading every ro
   apply_to_store_file(path, std::vector<PushItem>{{"C", 3}});
   apply_to_store_file(path, std::vector<PushItem>{{"B", 5}});
   CHECK(read_file(path) == "sku,quantity\n\"A,1\",1\nB,5\nC,3\n");
+}
+
+TEST_CASE("patches of a big file: sparse and clustered batches, near and far apart") {
+  // 20,000 rows of varied length, so that the patch's search (a gallop from the last change,
+  // then a bisection) crosses many line boundaries; each batch mixes updates, inserts before,
+  // between and after rows, runs of neighbours and SKUs far apart.
+  ScratchDir dir;
+  const auto path = dir.path() / "store.csv";
+  std::vector<PushItem> first;
+  for (int i = 0; i < 20000; ++i)
+    first.push_back(
+        {"K" + std::to_string(100000 + i * 3) + std::string(static_cast<std::size_t>(i % 7), 'x'),
+         i});
+  std::sort(first.begin(), first.end(), [](auto& a, auto& b) { return a.sku < b.sku; });
+  std::vector<std::vector<PushItem>> applied{first};
+  apply_to_store_file(path, first);
+  std::mt19937 rng(5);
+  for (int round = 0; round < 25; ++round) {
+    CAPTURE(round);
+    std::map<std::string, Quantity> batch;
+    const int spread = round % 3 == 0 ? 20000 : round % 3 == 1 ? 300 : 5;
+    const int start = static_cast<int>(rng() % 20000);
+    for (int k = 0; k < 60; ++k) {
+      const int i = (start + static_cast<int>(rng() % static_cast<unsigned>(spread))) % 20000;
+      const auto roll = rng() % 4;
+      std::string sku = "K" + std::to_string(100000 + i * 3 + (roll == 0 ? 1 : 0)) +
+                        std::string(static_cast<std::size_t>(i % 7), 'x');
+      if (roll == 1) sku = first[static_cast<std::size_t>(i)].sku;  // an existing row
+      batch[sku] = static_cast<Quantity>(round * 1000 + k);
+    }
+    if (round == 7) batch["A"] = 1;  // before the first row
+    if (round == 8) batch["Z"] = 2;  // after the last
+    std::vector<PushItem> items;
+    for (const auto& [sku, q] : batch) items.push_back({sku, q});
+    apply_to_store_file(path, items);
+    applied.push_back(items);
+    REQUIRE(read_file(path) == text_of(expected_after(applied)));
+  }
 }

@@ -110,13 +110,21 @@ void run_rounds(const Rules& rules, bool allow_zeroing) {
     const UnixMillis now = 1000 + round;
     const auto a = apply_feed(full, "c", feed, rules, now, allow_zeroing);
     DetectResult b;
+    std::shared_ptr<const FeedDigest> patched;
     if (digest_applies(digest.get(), feed, rules)) {
       b = apply_feed_with_digest(fast, "c", feed, rules, *digest, now, allow_zeroing);
+      patched = patch_digest(*digest, differences(feed, *digest), rules);
       ++fast_rounds;
     } else {
       b = apply_feed(fast, "c", feed, rules, now, allow_zeroing);
     }
     digest = digest_of(feed, rules, b);
+    // The digest sync_run keeps is the old one patched with the differences: the same.
+    if (patched) {
+      CHECK(patched->skus == digest->skus);
+      CHECK(patched->ends == digest->ends);
+      CHECK(patched->quantities == digest->quantities);
+    }
     check_counts(a, b);
     const auto sa = stored(full);
     const auto sb = stored(fast);
@@ -177,4 +185,31 @@ TEST_CASE("the fast path's zeroing guard refuses what the full merge refuses, wr
   CHECK_THROWS_AS(apply_feed_with_digest(db, "c", make_feed(rows), rules, *digest, 2000, false),
                   FeedRefused);
   CHECK(stored(db).items == before.items);
+}
+
+TEST_CASE("a digest is requantified in place only when no SKU comes or goes") {
+  const Rules rules;
+  std::map<std::string, Quantity> rows{{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}};
+  auto digest = make_digest(make_feed(rows), rules);
+  REQUIRE(digest);
+  rows["B"] = 20;
+  rows["D"] = 0;
+  auto feed = make_feed(rows);
+  REQUIRE(requantify_in_place(*digest, differences(feed, *digest)));
+  const auto fresh = make_digest(feed, rules);
+  CHECK(digest->skus == fresh->skus);
+  CHECK(digest->ends == fresh->ends);
+  CHECK(digest->quantities == fresh->quantities);
+  // A new SKU (with a requantified one) or a gone one: left as it was, for patch_digest.
+  for (const bool add : {true, false}) {
+    auto changed = rows;
+    changed["C"] = 30;
+    if (add)
+      changed["BB"] = 5;
+    else
+      changed.erase("A");
+    const auto before = digest->quantities;
+    CHECK_FALSE(requantify_in_place(*digest, differences(make_feed(changed), *digest)));
+    CHECK(digest->quantities == before);
+  }
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "connectors/csv_record_reader.hpp"
+#include "connectors/store/csv/file_copy.hpp"
 
 namespace pb::connectors {
 namespace fs = std::filesystem;
@@ -356,22 +357,6 @@ bool known_plain_file(const fs::path& path, const struct stat& st) {
   return it != written_files.end() && it->second.plain && same_file(it->second, st);
 }
 
-std::optional<std::string> read_whole(const fs::path& path, std::size_t size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string data(size, '\0');
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::pread(fd, data.data() + got, size - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (got != size) return std::nullopt;
-  return data;
-}
-
 // The batch patched into a file this process wrote (known_plain_file): each SKU's line is
 // found by binary search over byte offsets, and the unchanged runs between them are copied
 // as they are. Returns false, having written nothing, when the file is not one it can patch.
@@ -382,9 +367,9 @@ bool patch_known_file(const fs::path& path, std::span<const PushItem> batch,
   if (batch.size() * 64 > size || !known_plain_file(path, st)) return false;
   for (const auto& item : batch)
     if (needs_quotes(item.sku)) return false;
-  const auto data = read_whole(path, size);
-  if (!data || !std::string_view(*data).starts_with(header)) return false;
-  const std::string_view text(*data);
+  const auto data = FileCopy::read(path, size);
+  if (!data || !data->text().starts_with(header)) return false;
+  const std::string_view text = data->text();
 
   std::size_t pos = header.size();  // the start of the first line not yet written
   const auto line_start_from = [&](std::size_t p) -> std::size_t {
@@ -400,8 +385,18 @@ bool patch_known_file(const fs::path& path, std::span<const PushItem> batch,
   TempFile out(path);
   out.write(header);
   for (const auto& item : batch) {
-    // The first line at or after `pos` whose SKU is not less than the item's.
+    // The first line at or after `pos` whose SKU is not less than the item's. The batch is
+    // sorted, so it is usually near: gallop from `pos` to bound the search, then bisect (a
+    // bisection over the whole rest of the file was 25 probes an item, 8 % of a 1 % run).
     std::size_t lo = pos, hi = text.size();
+    for (std::size_t step = 256; lo + step < hi; step *= 2) {
+      const std::size_t line = line_start_from(lo + step);
+      if (line == text.size() || sku_at(line) >= item.sku) {
+        hi = lo + step;
+        break;
+      }
+      lo = lo + step + 1;
+    }
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
       const std::size_t line = line_start_from(mid);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "connectors/csv_record_reader.hpp"
+#include "connectors/warehouse/csv/plain_csv_lines.hpp"
 #include "connectors/warehouse/feed_assembly.hpp"
 #include "connectors/warehouse/location_totals.hpp"
 
@@ -142,36 +143,66 @@ class FeedBuilder {
   Feed* target_ = &feed_;                    // where the current row's row or problem goes
 };
 
+// CsvRecordReader behind PlainCsvLines' interface: the general path, for any input.
+class GeneralLines {
+ public:
+  explicit GeneralLines(CsvRecordReader& reader) : reader_(reader) {}
+  PlainCsvLines::Next next(CsvRecord& r) {
+    return reader_.next(r) ? PlainCsvLines::Next::record : PlainCsvLines::Next::end;
+  }
+  void keep_only(const std::vector<std::size_t>& columns) { reader_.keep_only(columns); }
+  std::uint64_t offset() const { return reader_.offset(); }
+  bool read_failed() const { return reader_.read_failed(); }
+  bool stopped() const { return reader_.stopped(); }
+
+ private:
+  CsvRecordReader& reader_;
+};
+
 // `input_bytes` (0 if unknown) sizes the row vector once the first rows show the average row
 // length: growing it by doubling would copy the rows repeatedly and leave up to half unused.
-Feed parse(CsvRecordReader& reader, const CsvFeedOptions& options, std::string origin,
-           std::uint64_t input_bytes) {
+// Null when `lines` (the fast path) met a line it cannot split: the caller starts again.
+template <class Lines>
+std::optional<Feed> parse(Lines& lines, const CsvFeedOptions& options, std::string origin,
+                          std::uint64_t input_bytes) {
+  using Next = PlainCsvLines::Next;
   FeedBuilder builder(options, std::move(origin));
   const auto check_stopped = [&] {
-    if (reader.stopped())
+    if (lines.stopped())
       throw WarehouseError(builder.origin() + ": the read was stopped (beed is stopping)");
   };
   CsvRecord record;
-  if (!reader.next(record)) {
+  const auto first = lines.next(record);
+  if (first == Next::not_plain) return std::nullopt;
+  if (first == Next::end) {
     check_stopped();
-    if (reader.read_failed()) throw WarehouseError(builder.origin() + ": read error");
+    if (lines.read_failed()) throw WarehouseError(builder.origin() + ": read error");
     throw WarehouseError(builder.origin() + ": empty file (expected a header line)");
   }
   check_stopped();
-  reader.keep_only(builder.set_header(record));
+  lines.keep_only(builder.set_header(record));
   constexpr std::uint64_t sample = 1024;
   std::uint64_t records = 0;
-  while (reader.next(record)) {
+  for (;;) {
+    const auto got = lines.next(record);
+    if (got == Next::not_plain) return std::nullopt;
+    if (got == Next::end) break;
     builder.add(record);
-    if (++records == sample && input_bytes > reader.offset()) {
-      const double per_row = static_cast<double>(reader.offset()) / static_cast<double>(sample);
+    if (++records == sample && input_bytes > lines.offset()) {
+      const double per_row = static_cast<double>(lines.offset()) / static_cast<double>(sample);
       builder.reserve(static_cast<std::size_t>(static_cast<double>(input_bytes) / per_row * 1.05));
     }
   }
   // A partial read must not pass for a snapshot: SKUs past the error would look deleted.
   check_stopped();
-  if (reader.read_failed()) throw WarehouseError(builder.origin() + ": read error");
+  if (lines.read_failed()) throw WarehouseError(builder.origin() + ": read error");
   return builder.finish();
+}
+
+Feed parse_general(CsvRecordReader& reader, const CsvFeedOptions& options, std::string origin,
+                   std::uint64_t input_bytes) {
+  GeneralLines lines(reader);
+  return *parse(lines, options, std::move(origin), input_bytes);
 }
 
 // The bytes left in a seekable stream; 0 for a pipe or on any doubt.
@@ -200,13 +231,24 @@ CsvReaderOptions reader_options(const CsvFeedOptions& options) {
 Feed parse_csv_feed(std::istream& in, const CsvFeedOptions& options, std::string origin) {
   std::uint64_t size = remaining_bytes(in);
   if (size == 0) size = options.expected_bytes;
-  CsvRecordReader reader(in, reader_options(options));
-  return parse(reader, options, std::move(origin), size);
+  const auto readers = reader_options(options);
+  // The fast path, for a seekable stream: a line it cannot split sends the whole input back to
+  // the general reader, from where it started.
+  const auto start = in.good() ? in.tellg() : std::istream::pos_type(-1);
+  if (start >= 0 && PlainCsvLines::usable(readers)) {
+    PlainCsvLines lines(in, readers);
+    if (auto feed = parse(lines, options, origin, size)) return std::move(*feed);
+    in.clear();
+    in.seekg(start);
+    if (!in.good()) throw WarehouseError(origin + ": read error");
+  }
+  CsvRecordReader reader(in, readers);
+  return parse_general(reader, options, std::move(origin), size);
 }
 
 Feed parse_csv_feed(std::string_view text, const CsvFeedOptions& options, std::string origin) {
   CsvRecordReader reader(text, reader_options(options));
-  return parse(reader, options, std::move(origin), text.size());
+  return parse_general(reader, options, std::move(origin), text.size());
 }
 
 }  // namespace pb::connectors

@@ -48,6 +48,7 @@ FeedFileBuf::FeedFileBuf(const std::filesystem::path& path, std::uint64_t max_by
     fail(std::string("is ") + kind_of(st.st_mode) +
          "; a feed must be a regular file (or a named pipe)");
   if (S_ISREG(st.st_mode)) {
+    regular_ = true;
     size_ = static_cast<std::uint64_t>(st.st_size);
     if (size_ > max_bytes_)
       fail("is larger than the " + std::to_string(max_bytes_) + " bytes a feed may hold (" +
@@ -88,6 +89,26 @@ FeedFileBuf::int_type FeedFileBuf::underflow() {
     setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
     return traits_type::to_int_type(*gptr());
   }
+}
+
+FeedFileBuf::pos_type FeedFileBuf::seekoff(off_type off, std::ios_base::seekdir dir,
+                                           std::ios_base::openmode which) {
+  const auto here = static_cast<off_type>(read_bytes_) - (egptr() - gptr());
+  if (dir == std::ios_base::cur && off == 0 && regular_) return pos_type(here);
+  const off_type base = dir == std::ios_base::beg   ? 0
+                        : dir == std::ios_base::cur ? here
+                                                    : static_cast<off_type>(size_);
+  return seekpos(pos_type(base + off), which);
+}
+
+FeedFileBuf::pos_type FeedFileBuf::seekpos(pos_type pos, std::ios_base::openmode which) {
+  const auto to = static_cast<off_type>(pos);
+  if (!regular_ || (which & std::ios_base::in) == 0 || to < 0 ||
+      ::lseek(fd_, static_cast<off_t>(to), SEEK_SET) < 0)
+    return pos_type(off_type(-1));
+  read_bytes_ = static_cast<std::uint64_t>(to);
+  setg(buffer_.data(), buffer_.data(), buffer_.data());  // nothing buffered: the next read reads
+  return pos;
 }
 
 }  // namespace pb::connectors

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <ios>
 #include <streambuf>
 #include <vector>
 
@@ -37,11 +38,17 @@ class FeedFileBuf final : public std::streambuf {
 
  protected:
   int_type underflow() override;
+  // A regular file can be sought (the feed parser's fast path goes back to the start when it
+  // gives up); a pipe cannot, and says so (-1).
+  pos_type seekoff(off_type off, std::ios_base::seekdir dir,
+                   std::ios_base::openmode which) override;
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override;
 
  private:
   int fd_ = -1;
   std::uint64_t max_bytes_;
   const std::atomic<bool>* stop_;
+  bool regular_ = false;
   std::uint64_t size_ = 0;
   std::uint64_t read_bytes_ = 0;
   bool stopped_ = false;
