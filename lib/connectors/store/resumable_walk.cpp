@@ -52,7 +52,36 @@ boost::asio::awaitable<WalkCheckpoint> start(StoreIdCache& cache, const PushCont
   co_return fresh;
 }
 
+// mapping_done() however the walk ends, so the run's phase does not stay "mapping".
+struct MappingDone {
+  MappingProgress* progress;
+  ~MappingDone() {
+    if (progress) progress->mapping_done();
+  }
+};
+
 }  // namespace
+
+boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> read_walk_whole(
+    const PushContext& context, const ResumableWalk& walk) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  std::uint64_t listed = 0;
+  std::string position = walk.first_position;
+  MappingDone done{context.progress};
+  for (;;) {
+    if (context.stop_requested())
+      throw StoreError(
+          "stopped during the " + walk.platform + " catalogue refresh (the old map is kept)",
+          StoreError::Retry::no);
+    auto page = co_await walk.read_page(position);
+    listed += page.listed;
+    if (context.progress) context.progress->mapping(listed, page.total);
+    for (auto& entry : page.entries) entries.push_back(std::move(entry));
+    if (!page.next) break;
+    position = std::move(*page.next);
+  }
+  co_return entries;
+}
 
 boost::asio::awaitable<ResumableWalkResult> run_resumable_walk(StoreIdCache& cache,
                                                                const PushContext& context,
@@ -60,13 +89,7 @@ boost::asio::awaitable<ResumableWalkResult> run_resumable_walk(StoreIdCache& cac
   ResumableWalkResult result;
   auto at = co_await start(cache, context, walk, result.resumed);
   result.listed = at.listed;
-  // mapping_done() however the walk ends, so the run's phase does not stay "mapping".
-  struct Done {
-    MappingProgress* progress;
-    ~Done() {
-      if (progress) progress->mapping_done();
-    }
-  } done{context.progress};
+  MappingDone done{context.progress};
   if (context.progress) context.progress->mapping(result.listed, 0);
 
   // An empty position is the last step's checkpoint: a kill came between its commit and

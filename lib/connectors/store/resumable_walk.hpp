@@ -58,6 +58,13 @@ boost::asio::awaitable<ResumableWalkResult> run_resumable_walk(StoreIdCache& cac
                                                                const PushContext& context,
                                                                const ResumableWalk& walk);
 
+// The same walk read whole into memory, from walk.first_position, with the same stop checks and
+// progress, for a refresh of a complete map: the caller replaces the map with the result only
+// once it is whole, so the old map serves meanwhile and if the refresh fails. walk.merge and
+// walk.kind are not used.
+boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> read_walk_whole(
+    const PushContext& context, const ResumableWalk& walk);
+
 // The checkpoint text: "KIND LISTED\nPOSITION" (exposed for tests).
 std::string encode_walk_checkpoint(std::string_view kind, std::uint64_t listed,
                                    std::string_view position);

@@ -218,15 +218,7 @@ asio::awaitable<std::vector<PushResult>> prepare_and_push(Store& store, std::vec
   co_return co_await store.push(std::move(batch), context);
 }
 
-// The run's mapping counters, as the engine keeps them for `beectl status`.
-struct Progress final : MappingProgress {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
-  int done = 0;
-  void mapping(std::uint64_t mapped, std::uint64_t total) override {
-    seen.emplace_back(mapped, total);
-  }
-  void mapping_done() override { ++done; }
-};
+using Progress = test::RecordingProgress;
 
 // prepare() alone, with the run's progress and stop flag.
 void run_prepare(Store& store, Progress* progress = nullptr,

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "connectors/store/store.hpp"
 #include "connectors/warehouse/feed.hpp"
 
 namespace pb::test {
@@ -63,6 +65,16 @@ auto run_with_pool(Make make) {
   pool.join();
   return future.get();
 }
+
+// The run's mapping counters, as the engine keeps them for `beectl status`.
+struct RecordingProgress final : connectors::MappingProgress {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
+  int done = 0;
+  void mapping(std::uint64_t mapped, std::uint64_t total) override {
+    seen.emplace_back(mapped, total);
+  }
+  void mapping_done() override { ++done; }
+};
 
 // A feed as text the tests compare whole: "SKU=QUANTITY@LINE;..." then "LINE|SKU|MESSAGE" per
 // problem, then the held SKUs (a row or line number is the reader's: a CSV line, a PostgreSQL row).

@@ -197,14 +197,7 @@ struct Fixture {
   }
 };
 
-struct Progress final : MappingProgress {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;  // (mapped, total)
-  int done = 0;
-  void mapping(std::uint64_t mapped, std::uint64_t total) override {
-    seen.emplace_back(mapped, total);
-  }
-  void mapping_done() override { ++done; }
-};
+using Progress = test::RecordingProgress;
 
 std::string store_error_message(const std::function<void()>& f) {
   try {

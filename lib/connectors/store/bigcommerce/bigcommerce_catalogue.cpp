@@ -67,32 +67,6 @@ asio::awaitable<WalkPage> read_walk_page(Client& client, const std::string& posi
   co_return out;
 }
 
-asio::awaitable<SkuIds> walk_inventory(Client& client, const PushContext& context,
-                                       WalkStats& stats) {
-  SkuIds found;
-  std::uint64_t listed = 0;
-  std::string position = "1";
-  // mapping_done() however the walk ends, so that the run's phase does not stay "mapping".
-  struct Done {
-    MappingProgress* progress;
-    ~Done() {
-      if (progress) progress->mapping_done();
-    }
-  } done{context.progress};
-  for (;;) {
-    if (context.stop_requested())
-      throw StoreError("stopped during the BigCommerce catalogue refresh (the old map is kept)",
-                       StoreError::Retry::no);
-    auto page = co_await read_walk_page(client, position, stats);
-    listed += page.listed;
-    if (context.progress) context.progress->mapping(listed, page.total);
-    for (auto& entry : page.entries) found.push_back(std::move(entry));
-    if (!page.next) break;
-    position = std::move(*page.next);
-  }
-  co_return found;
-}
-
 asio::awaitable<SkuIds> look_up_skus(Client& client, const std::vector<std::string>& skus) {
   std::vector<std::string> askable;
   for (const auto& sku : skus)

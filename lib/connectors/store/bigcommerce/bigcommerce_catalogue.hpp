@@ -38,12 +38,6 @@ inline constexpr std::string_view kWalkKind = "bigcommerce-items";
 boost::asio::awaitable<WalkPage> read_walk_page(Client& client, const std::string& position,
                                                 WalkStats& stats);
 
-// The whole walk into memory (a refresh: the old map serves until this one is whole). Shows
-// progress as run_resumable_walk does, and stops between pages when context.stop_requested()
-// (StoreError).
-boost::asio::awaitable<SkuIds> walk_inventory(Client& client, const PushContext& context,
-                                              WalkStats& stats);
-
 // Those of `skus` the store has now. A SKU holding a comma cannot be named in sku:in: it is
 // not asked for (the walk alone decides for it).
 boost::asio::awaitable<SkuIds> look_up_skus(Client& client, const std::vector<std::string>& skus);

@@ -147,6 +147,11 @@ asio::awaitable<void> BigCommerceStore::walk(const PushContext& context) {
   const auto started = std::chrono::steady_clock::now();
   bigcommerce::WalkStats stats;
   const bool complete = co_await async::offload(context.pool, [this] { return ids_->complete(); });
+  const ResumableWalk pages{std::string(bigcommerce::kWalkKind), "1", "BigCommerce",
+                            [this, &stats](const std::string& position) {
+                              return bigcommerce::read_walk_page(*client_, position, stats);
+                            },
+                            nullptr};
   std::size_t skus = 0;
   std::string resumed;
   if (!complete) {
@@ -161,15 +166,10 @@ asio::awaitable<void> BigCommerceStore::walk(const PushContext& context) {
       log::info(fields, "{}: resuming the catalogue walk at page {} ({} items listed before)",
                 describe(), checkpoint->position, checkpoint->listed);
     }
-    const ResumableWalk resumable{std::string(bigcommerce::kWalkKind), "1", "BigCommerce",
-                                  [this, &stats](const std::string& position) {
-                                    return bigcommerce::read_walk_page(*client_, position, stats);
-                                  },
-                                  nullptr};
-    co_await run_resumable_walk(*ids_, context, resumable);
+    co_await run_resumable_walk(*ids_, context, pages);
     skus = co_await async::offload(context.pool, [this] { return ids_->size(); });
   } else {
-    auto found = co_await bigcommerce::walk_inventory(*client_, context, stats);
+    auto found = co_await read_walk_whole(context, pages);
     skus = found.size();
     co_await async::offload(context.pool, [&] {
       ids_->replace_all(std::move(found), now_millis());  // freed on the pool, not on the loop

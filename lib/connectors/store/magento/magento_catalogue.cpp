@@ -203,32 +203,6 @@ boost::asio::awaitable<WalkPage> read_walk_step(MagentoApi& api, std::size_t con
   co_return out;
 }
 
-boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> walk_catalogue(
-    MagentoApi& api, std::size_t concurrency, const PushContext& context, MagentoWalkStats& stats) {
-  std::vector<std::pair<std::string, std::string>> entries;
-  std::uint64_t listed = 0;
-  auto position = encode_walk_position({});
-  // mapping_done() however the walk ends, so that the run's phase does not stay "mapping".
-  struct Done {
-    MappingProgress* progress;
-    ~Done() {
-      if (progress) progress->mapping_done();
-    }
-  } done{context.progress};
-  for (;;) {
-    if (context.stop_requested())
-      throw StoreError("stopped during the Magento catalogue refresh (the old map is kept)",
-                       StoreError::Retry::no);
-    auto step = co_await read_walk_step(api, concurrency, position, stats);
-    listed += step.listed;
-    if (context.progress) context.progress->mapping(listed, step.total);
-    for (auto& entry : step.entries) entries.push_back(std::move(entry));
-    if (!step.next) break;
-    position = std::move(*step.next);
-  }
-  co_return entries;
-}
-
 boost::asio::awaitable<MagentoProducts> find_products(MagentoApi& api,
                                                       const std::vector<std::string>& skus,
                                                       std::size_t concurrency) {

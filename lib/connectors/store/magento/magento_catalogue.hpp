@@ -79,12 +79,6 @@ boost::asio::awaitable<WalkPage> read_walk_step(MagentoApi& api, std::size_t con
                                                 const std::string& position,
                                                 MagentoWalkStats& stats);
 
-// The whole walk into memory (a refresh: the old map serves until this one is whole), as SKU ->
-// encode_product(). Shows progress as run_resumable_walk does, and stops between steps when
-// context.stop_requested() (StoreError).
-boost::asio::awaitable<std::vector<std::pair<std::string, std::string>>> walk_catalogue(
-    MagentoApi& api, std::size_t concurrency, const PushContext& context, MagentoWalkStats& stats);
-
 // The products among `skus` (a filter sku IN (...), 50 SKUs a request). SKUs holding a comma
 // cannot be asked for (Magento splits the value at commas) and are left out.
 boost::asio::awaitable<MagentoProducts> find_products(MagentoApi& api,

@@ -209,6 +209,11 @@ asio::awaitable<void> MagentoStore::walk(const PushContext& context) {
   stats.page_size = kMagentoPageSize;
   const bool complete =
       co_await async::offload(context.pool, [this] { return cache_->complete(); });
+  const ResumableWalk steps{std::string(kMagentoWalkKind), encode_walk_position({}), "Magento",
+                            [this, &stats](const std::string& position) {
+                              return read_walk_step(*api_, kInFlight, position, stats);
+                            },
+                            nullptr};
   std::size_t skus = 0;
   std::string resumed;
   if (!complete) {
@@ -226,16 +231,10 @@ asio::awaitable<void> MagentoStore::walk(const PushContext& context) {
                 "{}: resuming the catalogue walk at page {} of {} products ({} listed before)",
                 describe(), at->page, at->page_size, checkpoint->listed);
     }
-    const ResumableWalk resumable{std::string(kMagentoWalkKind), encode_walk_position({}),
-                                  "Magento",
-                                  [this, &stats](const std::string& position) {
-                                    return read_walk_step(*api_, kInFlight, position, stats);
-                                  },
-                                  nullptr};
-    co_await run_resumable_walk(*cache_, context, resumable);
+    co_await run_resumable_walk(*cache_, context, steps);
     skus = co_await async::offload(context.pool, [this] { return cache_->size(); });
   } else {
-    auto entries = co_await walk_catalogue(*api_, kInFlight, context, stats);
+    auto entries = co_await read_walk_whole(context, steps);
     skus = entries.size();
     co_await async::offload(context.pool, [&] {
       cache_->replace_all(std::move(entries), now_millis());  // freed on the pool, not the loop
