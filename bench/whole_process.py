@@ -413,6 +413,12 @@ def main():
                   % (source.label, args.sample_ms, bb.loadavg()))
             print(bb.table(MEMORY_HEADERS, stages, ["l"] + ["r"] * (len(MEMORY_HEADERS) - 1)))
             st = status_mb(beed.pid)
+            peak_anon = max(float(r[-2]) for r in stages[1:])
+            peak_file = max(float(r[-1]) for r in stages[1:])
+            print("\npeaks sampled over the sequence: RssAnon %.1f MB (beed's heap: the feed's "
+                  "rows, the digest, LMDB's dirty pages), RssFile %.1f MB (the binary's %.1f MB "
+                  "and LMDB's map, released past a 16 MB budget)"
+                  % (peak_anon, peak_file, before["RssFile"]))
             print("\nVmHWM over the sequence: %.1f MB (target <= 150); VmRSS at rest %.1f MB, "
                   "%.1f MB above the probe's %.1f MB (target <= 60): RssAnon %.1f MB (+%.1f), "
                   "RssFile %.1f MB (+%.1f)"
