@@ -131,7 +131,7 @@ void Env::read(const std::function<void(Txn&)>& body) {
 }
 
 Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), env_(env), writable_(write) {
-  if (env.get() == nullptr)  // a reopen (Env::release_pages) failed, and said why then
+  if (env.get() == nullptr)  // a reopen (Env::release_memory) failed, and said why then
     throw Error(EIO, "the state in " + env.dir().string() +
                          " could not be reopened after giving its memory back: restart beed");
   int rc = mdb_txn_begin(env.get(), nullptr, write ? 0 : MDB_RDONLY, &txn_);

@@ -66,16 +66,19 @@ class Env {
   std::size_t map_size() const;
   const std::filesystem::path& dir() const { return dir_; }
 
-  // Gives back the memory a big run leaves behind (issue 14: beed at rest). Drops this
-  // process's mapping of the file's pages (madvise MADV_DONTNEED): they stay in the page
-  // cache, but no longer count in beed's RSS. LMDB maps the file read-only, so nothing is
-  // lost; a later read faults a page back in. A walk over a million items leaves ~180 MB of the
-  // map resident otherwise, until the kernel needs the memory. Then, when no transaction of
-  // the process is open, closes and reopens the environment: LMDB keeps every page it ever
-  // malloc'd for a write transaction on a free list that only mdb_env_close frees (the largest
-  // transaction's worth: 40 MB after 10,000 scattered changes), and malloc_trim gives the
-  // freed heap back. Database handles stay valid (reopened in the same order, checked).
+  // Drops this process's mapping of the file's pages (madvise MADV_DONTNEED): they stay in the
+  // page cache, but no longer count in beed's RSS. LMDB maps the file read-only, so nothing
+  // is lost; a later read faults a page back in. A walk over a million items leaves ~180 MB of
+  // the map resident otherwise, until the kernel needs the memory.
   void release_pages();
+
+  // What a run's end calls (issue 14: beed at rest): release_pages, then, when no transaction
+  // of the process is open, closes and reopens the environment: LMDB keeps every page it ever
+  // malloc'd for a write transaction on a free list that only mdb_env_close frees (the largest
+  // transaction's worth: 40 MB after 10,000 scattered changes), and malloc_trim gives the freed
+  // heap back. Not after every batch: the next transaction would malloc (and fault in) its
+  // pages afresh. Database handles stay valid (reopened in the same order, checked).
+  void release_memory();
 
   // Caps how much of the map a long walk or many scattered lookups leave in beed's RSS: every
   // kTouchesPerCheck operations (get, put, del, a cursor move) the process's file-backed RSS

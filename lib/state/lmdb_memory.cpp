@@ -51,13 +51,14 @@ std::uint64_t Env::file_resident_bytes() {
 }
 
 void Env::release_pages() {
-  {
-    // Shared: the map is not moved (grow) meanwhile. Open transactions may go on reading: a
-    // dropped page of a shared file mapping faults back in from the page cache as it was.
-    std::shared_lock lock(resize_lock_);
-    if (env_ == nullptr) return;
-    release_locked();
-  }
+  // Shared: the map is not moved (grow) meanwhile. Open transactions may go on reading: a
+  // dropped page of a shared file mapping faults back in from the page cache as it was.
+  std::shared_lock lock(resize_lock_);
+  if (env_ != nullptr) release_locked();
+}
+
+void Env::release_memory() {
+  release_pages();
   // Only when no transaction of the process is open (another connection's run may be): else
   // the next call does it.
   std::unique_lock lock(resize_lock_, std::try_to_lock);

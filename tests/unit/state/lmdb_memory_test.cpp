@@ -1,4 +1,4 @@
-// lmdb::Env's memory: the resident budget on the map's pages and release_pages' reopen.
+// lmdb::Env's memory: the resident budget on the map's pages and release_memory's reopen.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -77,29 +77,29 @@ TEST_CASE("scattered lookups keep the map's share of RSS within the budget") {
   }
 }
 
-TEST_CASE("release_pages reopens the environment: data and database handles stay valid") {
+TEST_CASE("release_memory reopens the environment: data and database handles stay valid") {
   pb::test::TempDir dir;
   lmdb::Env env(dir.path(), 4, 64 << 20);
   MDB_dbi other = 0;
   env.write([&](lmdb::Txn& t) { other = t.open_db("other"); });
   const MDB_dbi dbi = fill(env);  // opened second
   env.write([&](lmdb::Txn& t) { t.put(other, "x", "y"); });
-  env.release_pages();
+  env.release_memory();
   env.read([&](lmdb::Txn& t) {
     CHECK(t.get(other, "x") == std::string("y"));
     CHECK(t.get(dbi, key(59'999)) == std::string(400, static_cast<char>(59'999)));
   });
   env.write([&](lmdb::Txn& t) { t.put(dbi, "new", "z"); });
-  env.release_pages();
+  env.release_memory();
   env.read([&](lmdb::Txn& t) { CHECK(t.get(dbi, "new") == std::string("z")); });
 }
 
-TEST_CASE("release_pages with a transaction open leaves the environment as it is") {
+TEST_CASE("release_memory with a transaction open leaves the environment as it is") {
   pb::test::TempDir dir;
   lmdb::Env env(dir.path(), 4, 64 << 20);
   const MDB_dbi dbi = fill(env);
   lmdb::Txn reader(env, false);
   const auto value = reader.get(dbi, key(7));
-  env.release_pages();  // cannot reopen now: the map stays where `value` points
+  env.release_memory();  // cannot reopen now: the map stays where `value` points
   CHECK(value == std::string(400, static_cast<char>(7)));
 }
