@@ -326,6 +326,59 @@ def reset_peak_rss(pid):
         return False
 
 
+class StatusSampler:
+    """Reads /proc/PID/status every `interval` seconds in a thread and keeps, since the last
+    mark(), the sample with the largest VmRSS (with its RssAnon/RssFile split) and the largest
+    RssAnon and RssFile on their own (which may come from different moments). VmHWM is the
+    kernel's exact peak of RssAnon + RssFile + RssShmem; the samples say which part made it."""
+
+    def __init__(self, pid, interval=0.02):
+        import threading
+        self.pid, self.interval = pid, interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self.samples = 0
+        self._reset()
+
+    def _reset(self):
+        self.peak = {"rss": 0, "anon": 0, "file": 0}   # the sample with the largest VmRSS (kB)
+        self.peak_anon = self.peak_file = 0             # kB
+
+    def _loop(self):
+        while not self._stop.is_set():
+            try:
+                st = _status_fields(f"/proc/{self.pid}/status")
+            except OSError:
+                return  # beed is gone
+            rss, anon, fil = _kb(st.get("VmRSS")), _kb(st.get("RssAnon")), _kb(st.get("RssFile"))
+            with self._lock:
+                self.samples += 1
+                if rss > self.peak["rss"]:
+                    self.peak = {"rss": rss, "anon": anon, "file": fil}
+                self.peak_anon = max(self.peak_anon, anon)
+                self.peak_file = max(self.peak_file, fil)
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def mark(self):
+        """The peaks since the previous mark (MB), and a new stage begins."""
+        with self._lock:
+            out = {"rss": self.peak["rss"] / 1024.0, "rss_anon": self.peak["anon"] / 1024.0,
+                   "rss_file": self.peak["file"] / 1024.0, "anon": self.peak_anon / 1024.0,
+                   "file": self.peak_file / 1024.0}
+            self._reset()
+        return out
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])

@@ -4,6 +4,7 @@ memory over a long sequence, and a do-it-yourself baseline (a benchmark: it prin
 
   python3 bench/whole_process.py [--build-dir build] [--skus 1000000] [--runs 5]
                                  [--rates 0.1,1,10,0] [--smart 20] [--full 5] [--reloads 100]
+                                 [--warehouse csv|postgres|http] [--sample-ms 20]
 
 1. Memory. A probe beed whose feed is not there yet gives beed's size before any sync. Then one
    beed (`schedule: 1d`, `automatic: full`) runs the sequence: its first (automatic) Full Sync of
@@ -12,7 +13,14 @@ memory over a long sequence, and a do-it-yourself baseline (a benchmark: it prin
    configuration reloads (each changes the connection's schedule, so each swaps something), and
    a rest of --rest seconds. After each stage: VmHWM, VmRSS, RssAnon and RssFile from
    /proc/PID/status. RssFile is mostly LMDB's map (page cache the kernel can drop); RssAnon is
-   beed's own heap, stacks and glibc arenas.
+   beed's own heap, stacks and glibc arenas. During each stage /proc/PID/status is also sampled
+   every --sample-ms: the stage's largest sampled VmRSS with its anon/file split, and the
+   largest RssAnon and RssFile on their own (VmHWM is the kernel's exact peak of their sum).
+   --warehouse picks the source of the sequence: a CSV file (default), a PostgreSQL table of
+   --skus rows (a throwaway server, tests/integration/pg_server.py; `SELECT sku, quantity`,
+   every run reads every row) or the paged http-json source emulator
+   (tests/emulators/inventory_source, 1,000 items a page, every run reads every page); the
+   1% changes are UPDATEs of the table or POSTs to the emulator. Parts 2 and 3 are CSV only.
 2. Time. For each change rate of --rates (percent of the SKUs whose quantity differs between
    the two alternated feeds), --runs timed `beectl sync big --wait` (beectl's start to its exit)
    after one untimed run, in the same beed; the median, min and max, the run's own duration,
@@ -90,17 +98,18 @@ def put_feed(src, dest):
     os.replace(tmp, dest)
 
 
-def write_config(root, schedule="1d", feed_dir="feeds"):
+def write_config(root, schedule="1d", feed_dir="feeds", warehouse=None):
     os.makedirs(os.path.join(root, feed_dir), exist_ok=True)
     os.makedirs(os.path.join(root, "out"), exist_ok=True)
+    warehouse = warehouse or "{type: csv, path: %s/big.csv}" % feed_dir
     config = os.path.join(root, "packagebee.yaml")
     with open(config + ".tmp", "w") as f:
         f.write("daemon: {socket: beed.sock, state_dir: state, log_level: warning}\n"
                 "connections:\n"
                 "  big:\n"
-                "    warehouse: {type: csv, path: %s/big.csv}\n"
+                "    warehouse: %s\n"
                 "    store: {type: csv, path: out/big.csv}\n"
-                "    inventory: {schedule: %s, automatic: full}\n" % (feed_dir, schedule))
+                "    inventory: {schedule: %s, automatic: full}\n" % (warehouse, schedule))
     os.replace(config + ".tmp", config)
     return config
 
@@ -132,9 +141,117 @@ def wait_first_run(sock, timeout=1800):
     raise bb.SetupError("the first Full Sync did not end within %d s" % timeout)
 
 
-def probe_baseline(beed_bin, root):
-    """beed's size at rest before any sync: a beed whose feed is missing (its first run fails)."""
-    config = write_config(root, feed_dir="nofeed")
+class CsvSource:
+    """The sequence's feed as a CSV file, renamed into place."""
+    label = "CSV file"
+
+    def __init__(self, feeds, root):
+        self.feeds, self.feed_path = feeds, os.path.join(root, "feeds", "big.csv")
+        self.probe_yaml = "{type: csv, path: nofeed/big.csv}"
+        self.yaml = "{type: csv, path: feeds/big.csv}"
+
+    def set_variant(self, variant):
+        put_feed(self.feeds.path(1.0, variant), self.feed_path)
+
+    def stop(self):
+        pass
+
+
+class PostgresSource:
+    """A throwaway PostgreSQL server with a table of `skus` rows; variant 1 differs in 1%."""
+    label = "PostgreSQL table"
+
+    def __init__(self, root, skus):
+        sys.path.insert(0, os.path.join(bb.REPO, "tests", "integration"))
+        import pg_server  # noqa: E402
+        try:
+            self.server = pg_server.PgServer.start(os.path.join(root, "pg"))
+        except pg_server.PgUnavailable as e:
+            raise bb.SetupError("PostgreSQL: %s" % e)
+        bb.track(self)
+        self.server.create_database("wms")
+        self.server.psql("wms",
+                         "CREATE TABLE stock (id integer NOT NULL, sku text PRIMARY KEY, "
+                         "quantity integer NOT NULL);"
+                         "INSERT INTO stock SELECT i, 'SKU-' || lpad(i::text, 7, '0'), "
+                         "(i::bigint * 7919) %% 500 FROM generate_series(0, %d) i;"
+                         "CREATE INDEX stock_id ON stock (id);"
+                         "VACUUM ANALYZE stock;"
+                         "CREATE ROLE packagebee LOGIN; GRANT SELECT ON stock TO packagebee;"
+                         % (skus - 1))
+        conninfo = self.server.conninfo("wms", "packagebee")
+        self.yaml = ('{type: postgres, conninfo: "%s", query: "SELECT sku, quantity FROM stock"}'
+                     % conninfo)
+        self.probe_yaml = ('{type: postgres, conninfo: "%s", query: "SELECT sku, quantity FROM '
+                           'no_such_table"}' % conninfo)
+
+    def set_variant(self, variant):
+        # the SKUs whose id is a multiple of 100 (as in the CSV feeds' variants)
+        self.server.psql("wms", "UPDATE stock SET quantity = ((id::bigint * 7919) %% 500 + %d) %% 500 "
+                                "WHERE id %% 100 = 0" % variant)
+
+    def stop(self):
+        if self.server is not None:
+            self.server.destroy()
+            self.server = None
+        bb.untrack(self)
+
+
+class HttpSource:
+    """The paged http-json source emulator serving `skus` generated items; variant 1 differs in
+    1% of their quantities."""
+    label = "http-json (emulator, 1,000 items a page)"
+
+    def __init__(self, root, skus):
+        import urllib.request
+        self.urllib, self.skus = urllib.request, skus
+        emulator = os.path.join(bb.REPO, "tests", "emulators", "inventory_source",
+                                "inventory_source.py")
+        port_file = os.path.join(root, "emulator.port")
+        self.proc = subprocess.Popen([sys.executable, emulator, "--port", "0", "--port-file",
+                                      port_file, "--generate", str(skus), "--max-page-size",
+                                      "1000", "--clock", "2026-11-26T10:00:00Z"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bb.track(self)
+        deadline = time.monotonic() + 300
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise bb.SetupError("the inventory source emulator did not start")
+            time.sleep(0.2)
+        self.base = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
+        self.yaml = ('{type: http-json, url: "%s/api/inventory", paging: page, page_size: 1000, '
+                     'quantity_field: stock.available}' % self.base)
+        self.probe_yaml = self.yaml.replace("/api/inventory", "/api/no-such-path")
+
+    def set_variant(self, variant):
+        # the emulator generates SKU-0000001.. with quantity i % 1000
+        items = [{"sku": "SKU-%07d" % i, "quantity": (i % 1000 + variant) % 1000}
+                 for i in range(100, self.skus + 1, 100)]
+        req = self.urllib.Request(self.base + "/_emulator/items",
+                                  data=json.dumps({"items": items}).encode(),
+                                  headers={"Content-Type": "application/json"})
+        self.urllib.urlopen(req, timeout=120).read()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        bb.untrack(self)
+
+
+def make_source(args, ws_path, feeds):
+    root = os.path.join(ws_path, "beed")
+    if args.warehouse == "postgres":
+        return PostgresSource(ws_path, args.skus)
+    if args.warehouse == "http":
+        return HttpSource(ws_path, args.skus)
+    return CsvSource(feeds, root)
+
+
+def probe_baseline(beed_bin, root, source):
+    """beed's size at rest before any sync: a beed whose source is not there (its first run
+    fails: a missing feed, table or path)."""
+    config = write_config(root, feed_dir="nofeed", warehouse=source.probe_yaml)
     sock = os.path.join(root, "beed.sock")
     beed = bb.Beed(beed_bin, config, os.path.join(root, "beed.log")).start()
     try:
@@ -145,32 +262,43 @@ def probe_baseline(beed_bin, root):
         beed.stop()
 
 
-def memory_sequence(args, beed, sock, beectl_bin, feeds, feed_path, config_root):
+MEMORY_HEADERS = (["stage", "stage s"] + ["%s MB" % k for k in STATUS_KEYS]
+                  + ["sampled peak RSS MB", "its anon MB", "its file MB", "peak anon MB",
+                     "peak file MB"])
+
+
+def memory_sequence(args, beed, sock, beectl_bin, source, config_root):
     stages = []
+    sampler = bb.StatusSampler(beed.pid, args.sample_ms / 1000.0).start()
 
     def stage(label, t):
-        stages.append([label, "%.1f" % t] + ["%.1f" % v for v in status_mb(beed.pid).values()])
+        p = sampler.mark()
+        stages.append([label, "%.1f" % t] + ["%.1f" % v for v in status_mb(beed.pid).values()]
+                      + ["%.1f" % p[k] for k in ("rss", "rss_anon", "rss_file", "anon", "file")])
 
-    t0 = time.monotonic()
-    wait_first_run(sock)
-    stage("first Full Sync (automatic)", time.monotonic() - t0)
-    t0 = time.monotonic()
-    for n in range(args.smart):
-        put_feed(feeds.path(1.0, (n + 1) % 2), feed_path)
-        beectl(beectl_bin, sock, "sync")
-    stage("+ %d Smart Syncs (1%% changed)" % args.smart, time.monotonic() - t0)
-    t0 = time.monotonic()
-    for n in range(args.full):
-        put_feed(feeds.path(1.0, (args.smart + n + 1) % 2), feed_path)
-        beectl(beectl_bin, sock, "full-sync")
-    stage("+ %d Full Syncs" % args.full, time.monotonic() - t0)
-    t0 = time.monotonic()
-    for n in range(args.reloads):
-        write_config(config_root, schedule="1d" if n % 2 else "23h")
-        bb.request_once(sock, "reload")
-    stage("+ %d reloads" % args.reloads, time.monotonic() - t0)
-    time.sleep(args.rest)
-    stage("at rest (%.0f s later)" % args.rest, args.rest)
+    try:
+        t0 = time.monotonic()
+        wait_first_run(sock)
+        stage("first Full Sync (automatic)", time.monotonic() - t0)
+        t0 = time.monotonic()
+        for n in range(args.smart):
+            source.set_variant((n + 1) % 2)
+            beectl(beectl_bin, sock, "sync")
+        stage("+ %d Smart Syncs (1%% changed)" % args.smart, time.monotonic() - t0)
+        t0 = time.monotonic()
+        for n in range(args.full):
+            source.set_variant((args.smart + n + 1) % 2)
+            beectl(beectl_bin, sock, "full-sync")
+        stage("+ %d Full Syncs" % args.full, time.monotonic() - t0)
+        t0 = time.monotonic()
+        for n in range(args.reloads):
+            write_config(config_root, schedule="1d" if n % 2 else "23h", warehouse=source.yaml)
+            bb.request_once(sock, "reload")
+        stage("+ %d reloads" % args.reloads, time.monotonic() - t0)
+        time.sleep(args.rest)
+        stage("at rest (%.0f s later)" % args.rest, args.rest)
+    finally:
+        sampler.stop()
     return stages
 
 
@@ -246,6 +374,10 @@ def parse_args():
     parser.add_argument("--rest", type=float, default=5.0, help="seconds of rest at the end")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-diy", action="store_true")
+    parser.add_argument("--warehouse", choices=("csv", "postgres", "http"), default="csv",
+                        help="the memory sequence's source (the timings and the baseline: csv)")
+    parser.add_argument("--sample-ms", type=float, default=20.0,
+                        help="how often /proc/PID/status is sampled during the sequence")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     return args
@@ -260,31 +392,45 @@ def main():
         print("setup error: %s" % e, file=sys.stderr)
         return 1
     ws = bb.Workspace("pb-bench-whole-", keep=args.keep, path=args.dir)
+    source = None
     try:
-        print("%s SKUs; beed %s; load %s" % (f"{args.skus:,}", beed_bin, bb.loadavg()))
+        print("%s SKUs; warehouse %s; beed %s; load %s"
+              % (f"{args.skus:,}", args.warehouse, beed_bin, bb.loadavg()))
         feeds = Feeds(os.path.join(ws.path, "variants"), args.skus)
-        before = probe_baseline(beed_bin, os.path.join(ws.path, "probe"))
         root = os.path.join(ws.path, "beed")
-        config = write_config(root)
-        feed_path = os.path.join(root, "feeds", "big.csv")
-        put_feed(feeds.path(1.0, 0), feed_path)
+        source = make_source(args, ws.path, feeds)
+        before = probe_baseline(beed_bin, os.path.join(ws.path, "probe"), source)
+        config = write_config(root, warehouse=source.yaml)
+        source.set_variant(0)
         sock = os.path.join(root, "beed.sock")
         beed = bb.Beed(beed_bin, config, os.path.join(root, "beed.log")).start()
         bb.wait_for_socket(beed, sock)
-        headers = ["stage", "stage s"] + ["%s MB" % k for k in STATUS_KEYS]
         if not args.skip_memory:
-            stages = memory_sequence(args, beed, sock, beectl_bin, feeds, feed_path, root)
+            stages = memory_sequence(args, beed, sock, beectl_bin, source, root)
             stages.insert(0, ["before the first sync (probe beed)", "-"]
-                          + ["%.1f" % v for v in before.values()])
-            print("\n" + bb.table(headers, stages, ["l"] + ["r"] * 5))
-            rest = bb.proc_status_kb(beed.pid, "VmRSS") / 1024.0
+                          + ["%.1f" % v for v in before.values()] + ["-"] * 5)
+            print("\nmemory sequence, source: %s (sampled every %g ms; load %s)"
+                  % (source.label, args.sample_ms, bb.loadavg()))
+            print(bb.table(MEMORY_HEADERS, stages, ["l"] + ["r"] * (len(MEMORY_HEADERS) - 1)))
+            st = status_mb(beed.pid)
+            peak_anon = max(float(r[-2]) for r in stages[1:])
+            peak_file = max(float(r[-1]) for r in stages[1:])
+            print("\npeaks sampled over the sequence: RssAnon %.1f MB (beed's heap: the feed's "
+                  "rows, the digest, LMDB's dirty pages), RssFile %.1f MB (the binary's %.1f MB "
+                  "and LMDB's map, released past a 16 MB budget)"
+                  % (peak_anon, peak_file, before["RssFile"]))
             print("\nVmHWM over the sequence: %.1f MB (target <= 150); VmRSS at rest %.1f MB, "
-                  "%.1f MB above the probe's %.1f MB (target <= 60)"
-                  % (bb.proc_status_kb(beed.pid, "VmHWM") / 1024.0, rest, rest - before["VmRSS"],
-                     before["VmRSS"]))
+                  "%.1f MB above the probe's %.1f MB (target <= 60): RssAnon %.1f MB (+%.1f), "
+                  "RssFile %.1f MB (+%.1f)"
+                  % (st["VmHWM"], st["VmRSS"], st["VmRSS"] - before["VmRSS"], before["VmRSS"],
+                     st["RssAnon"], st["RssAnon"] - before["RssAnon"], st["RssFile"],
+                     st["RssFile"] - before["RssFile"]))
         else:
             wait_first_run(sock)
-        rows, medians = timed_rates(args, beed, sock, beectl_bin, feeds, feed_path)
+        if args.warehouse != "csv":
+            beed.stop()
+            return 0
+        rows, medians = timed_rates(args, beed, sock, beectl_bin, feeds, source.feed_path)
         print("\n`beectl sync big --wait`, %d runs per rate after one untimed:" % args.runs)
         print(bb.table(["changed", "read", "changed", "pushed", "median s", "min s", "max s",
                         "run's duration_ms s"], rows))
@@ -300,12 +446,13 @@ def main():
                            [["%g%%" % r, "%.3f" % medians[r], "%.3f" % diy_medians[r],
                              "%.1fx" % (diy_medians[r] / medians[r])] for r in args.rates]))
         return 0
-    except (bb.SetupError, bb.ProtocolError, OSError) as e:
+    except (bb.SetupError, bb.ProtocolError, OSError, RuntimeError) as e:
         print("setup error: %s" % e, file=sys.stderr)
         return 1
     finally:
+        if source is not None:
+            source.stop()
         ws.cleanup()
-
 
 if __name__ == "__main__":
     bb.run_main(main)

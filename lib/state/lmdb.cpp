@@ -1,14 +1,11 @@
 #include "state/lmdb.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
-#include <cinttypes>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -46,6 +43,7 @@ Error write_error(int rc, const char* what, const std::filesystem::path& dir) {
 }
 
 }  // namespace
+namespace {}  // namespace
 
 void check_file_size(MDB_env* env, const std::filesystem::path& dir) {
   MDB_envinfo info{};
@@ -62,30 +60,36 @@ void check_file_size(MDB_env* env, const std::filesystem::path& dir) {
 }
 
 Env::Env(const std::filesystem::path& dir, unsigned max_dbs, std::size_t initial_map_size)
-    : dir_(dir) {
+    : dir_(dir), max_dbs_(max_dbs) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw Error(ec.value(), "cannot create state directory " + dir.string() + ": " + ec.message());
+  open(initial_map_size);
+}
+
+void Env::open(std::size_t initial_map_size) {
   check(mdb_env_create(&env_), "mdb_env_create");
   try {
-    check(mdb_env_set_maxdbs(env_, max_dbs), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxdbs(env_, max_dbs_), "mdb_env_set_maxdbs");
     check(mdb_env_set_maxreaders(env_, 256), "mdb_env_set_maxreaders");
     // Open first, then compare: an existing environment may already be larger.
     // MDB_NOTLS: read transactions are tied to the transaction, not the thread,
     // so worker-pool threads and the event loop can each hold their own.
-    const int rc = mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0640);
+    const int rc = mdb_env_open(env_, dir_.c_str(), MDB_NOTLS, 0640);
     if (rc != MDB_SUCCESS)
-      throw Error(rc, "cannot open LMDB environment in " + dir.string() + ": " + mdb_strerror(rc));
+      throw Error(rc, "cannot open LMDB environment in " + dir_.string() + ": " + mdb_strerror(rc));
     // Before the first transaction: that is what would touch a page past the end (SIGBUS).
-    check_file_size(env_, dir);
+    check_file_size(env_, dir_);
     if (map_size() < initial_map_size)
       check(mdb_env_set_mapsize(env_, initial_map_size), "mdb_env_set_mapsize");
     // Readers left behind by a process that was killed would pin old pages.
     int dead = 0;
     mdb_reader_check(env_, &dead);
+    resident_after_release_ = file_resident_bytes();
   } catch (...) {
     mdb_env_close(env_);
+    env_ = nullptr;
     throw;
   }
 }
@@ -100,31 +104,11 @@ std::size_t Env::map_size() const {
   return info.me_mapsize;
 }
 
-void Env::release_pages() {
-  // Shared: the map is not moved (grow) meanwhile. Open transactions may go on reading: a
-  // dropped page of a shared file mapping faults back in from the page cache as it was.
-  std::shared_lock lock(resize_lock_);
-  // LMDB does not say where it mapped the file (mdb_env_info's me_mapaddr is only set for
-  // MDB_FIXEDMAP): the process's own map list does.
-  std::error_code ec;
-  const auto file = std::filesystem::canonical(dir_ / "data.mdb", ec).string();  // as maps says
-  if (ec) return;
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (line.size() < file.size() ||
-        line.compare(line.size() - file.size(), file.size(), file) != 0)
-      continue;
-    std::uintptr_t begin = 0;
-    std::uintptr_t end = 0;
-    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &begin, &end) == 2 && end > begin)
-      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  }
-}
-
 void Env::grow() {
   std::unique_lock lock(resize_lock_);
   check(mdb_env_set_mapsize(env_, map_size() * 2), "mdb_env_set_mapsize");
+  std::lock_guard guard(release_mutex_);
+  map_ranges_.clear();  // the map moved
 }
 
 void Env::write(const std::function<void(Txn&)>& body) {
@@ -147,6 +131,9 @@ void Env::read(const std::function<void(Txn&)>& body) {
 }
 
 Txn::Txn(Env& env, bool write) : lock_(env.resize_lock_), env_(env), writable_(write) {
+  if (env.get() == nullptr)  // a reopen (Env::release_memory) failed, and said why then
+    throw Error(EIO, "the state in " + env.dir().string() +
+                         " could not be reopened after giving its memory back: restart beed");
   int rc = mdb_txn_begin(env.get(), nullptr, write ? 0 : MDB_RDONLY, &txn_);
   if (rc == MDB_READERS_FULL) {
     int dead = 0;
@@ -175,12 +162,14 @@ void Txn::abort() {
 MDB_dbi Txn::open_db(const char* name) {
   MDB_dbi dbi = 0;
   check(mdb_dbi_open(txn_, name, writable_ ? MDB_CREATE : 0, &dbi), name);
+  const_cast<Env&>(env_).remember_db(name, dbi);
   return dbi;
 }
 
 std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) const {
   MDB_val k = to_val(key);
   MDB_val v{};
+  env_.touch();
   const int rc = mdb_get(txn_, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return std::nullopt;
   check(rc, "mdb_get");
@@ -190,18 +179,21 @@ std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) cons
 void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
+  env_.touch();
   check(mdb_put(txn_, dbi, &k, &v, 0), "mdb_put");
 }
 
 bool Txn::del(MDB_dbi dbi, std::string_view key) {
   MDB_val k = to_val(key);
+  env_.touch();
   const int rc = mdb_del(txn_, dbi, &k, nullptr);
   if (rc == MDB_NOTFOUND) return false;
   check(rc, "mdb_del");
   return true;
 }
 
-Cursor::Cursor(Txn& txn, MDB_dbi dbi, std::string prefix) : prefix_(std::move(prefix)) {
+Cursor::Cursor(Txn& txn, MDB_dbi dbi, std::string prefix)
+    : env_(txn.env_), prefix_(std::move(prefix)) {
   check(mdb_cursor_open(txn.get(), dbi, &cursor_), "mdb_cursor_open");
 }
 
@@ -210,6 +202,7 @@ Cursor::~Cursor() {
 }
 
 bool Cursor::settle(int rc) {
+  env_.touch();  // safe at any point: a released page faults back in as it was
   if (rc == MDB_NOTFOUND) return valid_ = false;
   check(rc, "mdb_cursor_get");
   valid_ = to_view(key_).substr(0, prefix_.size()) == prefix_;

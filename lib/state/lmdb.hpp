@@ -5,14 +5,19 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pb::state::lmdb {
 
@@ -67,6 +72,26 @@ class Env {
   // the map resident otherwise, until the kernel needs the memory.
   void release_pages();
 
+  // What a run's end calls (issue 14: beed at rest): release_pages, then, when no transaction
+  // of the process is open, closes and reopens the environment: LMDB keeps every page it ever
+  // malloc'd for a write transaction on a free list that only mdb_env_close frees (the largest
+  // transaction's worth: 40 MB after 10,000 scattered changes), and malloc_trim gives the freed
+  // heap back. Not after every batch: the next transaction would malloc (and fault in) its
+  // pages afresh. Database handles stay valid (reopened in the same order, checked).
+  void release_memory();
+
+  // Caps how much of the map a long walk or many scattered lookups leave in beed's RSS: every
+  // kTouchesPerCheck operations (get, put, del, a cursor move) the process's file-backed RSS
+  // is read, and once it has grown by more than `bytes` since the last release the map's pages
+  // are released (as release_pages, from inside the transaction: the map cannot move while one
+  // is open). The kernel maps up to 16 neighbouring pages per read fault ("fault-around"), so
+  // 10,000 lookups spread over a 120 MB file would otherwise map most of it. 0: never.
+  static constexpr std::size_t kDefaultResidentBudget = std::size_t{16} << 20;
+  static constexpr std::uint32_t kTouchesPerCheck = 64;
+  void set_resident_budget(std::size_t bytes) { budget_.store(bytes); }
+  // How many times the map's pages were released, by release_pages() or the budget.
+  std::uint64_t releases() const { return releases_.load(); }
+
   // Runs `body` in a write transaction and commits it. If the map is full the
   // transaction is aborted, the map doubled and `body` run again from the
   // start, so `body` must not keep state across attempts.
@@ -77,13 +102,33 @@ class Env {
 
  private:
   friend class Txn;
+  friend class Cursor;
   void grow();
+  // One operation on the map; may release its pages (the caller holds a transaction).
+  void touch() const;
+  void release_locked() const;  // the caller holds resize_lock_ (shared or exclusive)
+  void open(std::size_t initial_map_size);
+  void reopen();  // the caller holds resize_lock_ exclusively
+  void remember_db(const char* name, MDB_dbi dbi);
+  static std::uint64_t file_resident_bytes();  // the process's RssFile + RssShmem
 
   std::filesystem::path dir_;
+  unsigned max_dbs_;
   MDB_env* env_ = nullptr;
+  // The named databases in the order they were first opened: a reopened environment opens
+  // them again in that order, so they get the same handles.
+  std::vector<std::pair<std::string, MDB_dbi>> dbs_;
   // mdb_env_set_mapsize needs every transaction of the process closed:
   // transactions hold this shared; growing holds it exclusively.
   std::shared_mutex resize_lock_;
+  // Where the map is (found in /proc/self/maps, again after grow()) and the file-backed RSS
+  // after the last release: guarded by release_mutex_.
+  mutable std::mutex release_mutex_;
+  mutable std::vector<std::pair<std::uintptr_t, std::uintptr_t>> map_ranges_;
+  mutable std::uint64_t resident_after_release_ = 0;
+  mutable std::atomic<std::uint32_t> touches_{0};
+  mutable std::atomic<std::uint64_t> releases_{0};
+  std::atomic<std::size_t> budget_{kDefaultResidentBudget};
 };
 
 class Txn {
@@ -107,6 +152,7 @@ class Txn {
   bool del(MDB_dbi dbi, std::string_view key);
 
  private:
+  friend class Cursor;
   std::shared_lock<std::shared_mutex> lock_;
   const Env& env_;
   MDB_txn* txn_ = nullptr;
@@ -139,6 +185,7 @@ class Cursor {
  private:
   bool settle(int rc);
 
+  const Env& env_;
   MDB_cursor* cursor_ = nullptr;
   std::string prefix_;
   MDB_val key_{};

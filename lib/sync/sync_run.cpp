@@ -455,9 +455,10 @@ asio::awaitable<void> record_run(RunContext& ctx) {
   const bool stopped = run.error == kStopped;
   co_await async::offload(ctx.env.pool, [&] {
     record_run_end(ctx.env.db, ctx.connection, run, stopped);
-    // The pages of the map this run touched are page cache the kernel keeps anyway; beed at
-    // rest need not count them (issue 14: VmRSS at rest, flat for weeks).
-    ctx.env.db.env().release_pages();
+    // The pages of the map this run touched are page cache the kernel keeps anyway, and LMDB's
+    // pool of dirty pages is the largest transaction's worth: beed at rest need not keep them
+    // (issue 14: VmRSS at rest, flat for weeks).
+    ctx.env.db.env().release_memory();
   });
 }
 
