@@ -48,7 +48,7 @@ Service::~Service() {
 std::shared_ptr<sync::ConnectionRunner> Service::make_runner(
     const config::ConnectionConfig& connection) {
   sync::RunnerDeps deps{io_.get_executor(), pool_.get_executor(), *db_, *slots_, retry_,
-                        monitoring_.get()};
+                        monitoring_.get(),  idle_release_.get()};
   auto built = sync::build_connectors(connection, io_.get_executor(), db_.get(), monitoring_.get());
   auto runner = std::make_shared<sync::ConnectionRunner>(
       deps, connection, std::move(built.warehouse), std::move(built.store));
@@ -82,6 +82,8 @@ void Service::start() {
 
   slots_ =
       std::make_unique<async::Semaphore>(io_.get_executor(), config_.daemon.max_concurrent_syncs);
+  idle_release_ = std::make_unique<sync::IdleMemoryRelease>(
+      io_.get_executor(), pool_.get_executor(), [db = db_.get()] { db->env().release_memory(); });
   if (config_.daemon.http.enabled())
     monitoring_ = std::make_unique<Monitoring>(io_.get_executor(), pool(), *db_, runners_);
   for (const auto& connection : config_.connections) {

@@ -21,6 +21,7 @@
 #include "control/server.hpp"
 #include "state/inventory_db.hpp"
 #include "sync/connection_runner.hpp"
+#include "sync/idle_memory_release.hpp"
 #include "sys/instance_lock.hpp"
 
 namespace pb::service {
@@ -110,6 +111,7 @@ class Service {
   boost::asio::thread_pool pool_;
   std::unique_ptr<state::InventoryDb> db_;
   std::unique_ptr<async::Semaphore> slots_;
+  std::unique_ptr<sync::IdleMemoryRelease> idle_release_;  // memory back once no run goes
   // daemon.http: metrics and their listener (null without); outlives the runners it observes.
   std::unique_ptr<Monitoring> monitoring_;
   std::vector<std::shared_ptr<sync::ConnectionRunner>> runners_;  // in configuration order

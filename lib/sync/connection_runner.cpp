@@ -11,6 +11,7 @@
 #include "async/offload.hpp"
 #include "log/log.hpp"
 #include "sync/alert_hook.hpp"
+#include "sync/idle_memory_release.hpp"
 #include "sync/run_records.hpp"
 
 namespace pb::sync {
@@ -222,7 +223,9 @@ asio::awaitable<void> ConnectionRunner::run_one(Queued queued) {
   }
   {
     const async::SemaphorePermit slot(deps_.slots);
-    co_await run_in_slot(queued);
+    if (deps_.idle_release) deps_.idle_release->run_started();
+    co_await run_in_slot(queued);  // never throws
+    if (deps_.idle_release) deps_.idle_release->run_ended();
   }
   syncing_ = false;
   if (queued_ && !stopped_) {

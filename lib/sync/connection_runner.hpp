@@ -27,6 +27,8 @@
 
 namespace pb::sync {
 
+class IdleMemoryRelease;
+
 struct RunnerDeps {
   boost::asio::any_io_executor loop;
   boost::asio::any_io_executor pool;
@@ -34,6 +36,7 @@ struct RunnerDeps {
   async::Semaphore& slots;           // max_concurrent_syncs runs at once, across connections
   async::BackoffPolicy retry;        // for transient store failures within a run
   SyncObserver* observer = nullptr;  // beed's metrics; outlives the runners
+  IdleMemoryRelease* idle_release = nullptr;  // told when runs start and end; outlives the runners
 };
 
 struct RunTicket {

@@ -455,10 +455,8 @@ asio::awaitable<void> record_run(RunContext& ctx) {
   const bool stopped = run.error == kStopped;
   co_await async::offload(ctx.env.pool, [&] {
     record_run_end(ctx.env.db, ctx.connection, run, stopped);
-    // The pages of the map this run touched are page cache the kernel keeps anyway, and LMDB's
-    // pool of dirty pages is the largest transaction's worth: beed at rest need not keep them
-    // (issue 14: VmRSS at rest, flat for weeks).
-    ctx.env.db.env().release_memory();
+    // The memory the run leaves (the map's pages, LMDB's page pool) goes back once beed is
+    // idle (sync/idle_memory_release.hpp), not here: the next run may follow at once.
   });
 }
 
