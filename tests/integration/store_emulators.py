@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -121,6 +122,25 @@ class StoreEmulator:
 
 def make_tls(directory):
     return emulator_testlib.make_ca(directory)
+
+
+class WithTestCA:
+    """A test case mixin: setUpClass makes a test CA and server certificates in a temporary
+    directory (cls.tls, as make_tls returns; cls.tls_dir), tearDownClass removes them. Name the
+    directory with TLS_PREFIX."""
+
+    TLS_PREFIX = "pb-it-tls-"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tls_dir = tempfile.mkdtemp(prefix=cls.TLS_PREFIX)
+        cls.tls = make_tls(cls.tls_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tls_dir, ignore_errors=True)
+        super().tearDownClass()
 
 
 def write_secret(directory, name, value):

@@ -78,17 +78,9 @@ class BigCommerce:
                                         headers={"X-Auth-Token": token}, context=self.context)
 
 
-class BigCommerceStoreTest(BeeTestCase):
+class BigCommerceStoreTest(store_emulators.WithTestCA, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-bc-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-bc-tls-"
 
     def emulator(self, *args, cert="server", quota=1000):
         em = BigCommerce(self._tmp, self.tls, ["--generate", str(N), "--quota", str(quota), *args],
@@ -308,7 +300,7 @@ class BigCommerceStoreTest(BeeTestCase):
                 em.stop()
 
 
-class BigCommerceWalkTest(BeeTestCase):
+class BigCommerceWalkTest(store_emulators.WithTestCA, BeeTestCase):
     """The first catalogue walk is written as it goes (a page a step, one request at a time): a
     kill costs at most the page in flight and the one not yet committed, a SIGTERM ends it
     between two pages, and `beectl status` shows it as phase mapping with counts that move."""
@@ -319,15 +311,7 @@ class BigCommerceWalkTest(BeeTestCase):
     # comes (after page 3) is longer than the 5 s a stop may take.
     LATENCY_MS = 700
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-bc-walk-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-bc-walk-tls-"
 
     def start_walk(self):
         em = BigCommerce(self._tmp, self.tls, ["--generate", str(self.ITEMS), "--quota", "1000",

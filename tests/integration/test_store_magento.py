@@ -71,17 +71,9 @@ class MagentoEmulator:
                 if e["method"] == "POST" and e["path"].endswith("/inventory/source-items")]
 
 
-class MagentoStoreTest(BeeTestCase):
+class MagentoStoreTest(store_emulators.WithTestCA, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-magento-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-magento-tls-"
 
     def emulator(self, *args, cert="server"):
         em = MagentoEmulator(self._tmp, self.tls, args, cert=cert)
@@ -275,7 +267,7 @@ class MagentoStoreTest(BeeTestCase):
                 em.stop()
 
 
-class MagentoWalkTest(BeeTestCase):
+class MagentoWalkTest(store_emulators.WithTestCA, BeeTestCase):
     """The first catalogue walk is written as it goes (waves of 4 pages, 2 at once): a kill
     costs at most the wave in flight, a SIGTERM ends it between two waves, a page size the store
     lowered meanwhile is taken up where the walk stood, and `beectl status` shows it as phase
@@ -289,15 +281,7 @@ class MagentoWalkTest(BeeTestCase):
     # the signal comes (after the first wave) is longer than the 5 s a stop may take.
     LATENCY_MS = 800
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-magento-walk-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-magento-walk-tls-"
 
     def start_walk(self):
         em = MagentoEmulator(self._tmp, self.tls, ["--generate", str(self.ITEMS),

@@ -33,17 +33,9 @@ def full_feed(seed=7):
     return {s: (n * seed) % 97 for n, s in enumerate(catalogue_skus(), start=1)}
 
 
-class WooCommerceStoreTest(BeeTestCase):
+class WooCommerceStoreTest(store_emulators.WithTestCA, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-woo-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-woo-tls-"
 
     def emulator(self, *args, cert="server"):
         em = StoreEmulator("woocommerce", self._tmp, self.tls,
@@ -279,21 +271,13 @@ class WooCommerceStoreTest(BeeTestCase):
                 em.stop()
 
 
-class WooCommerceWalkTest(BeeTestCase):
+class WooCommerceWalkTest(store_emulators.WithTestCA, BeeTestCase):
     """The first catalogue walk is written as it goes: a kill mid-walk costs at most the wave of
     pages in flight, not the walk."""
 
     PRODUCTS = 4000  # 40 pages of 100
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-woo-walk-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-woo-walk-tls-"
 
     def test_sigkill_mid_walk_resumes_from_the_checkpoint(self):
         em = StoreEmulator("woocommerce", self._tmp, self.tls,

@@ -18,9 +18,7 @@ and a request log that shows every request beed made).
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -114,17 +112,9 @@ class InventorySource:
         return entries
 
 
-class WarehouseHttpTest(BeeTestCase):
+class WarehouseHttpTest(store_emulators.WithTestCA, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tls_dir = tempfile.mkdtemp(prefix="pb-it-whttp-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-whttp-tls-"
 
     # ---- helpers --------------------------------------------------------------------------
 
