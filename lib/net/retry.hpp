@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "async/backoff.hpp"
+#include "core/types.hpp"
 #include "net/http_session.hpp"
 
 namespace pb::net {
@@ -55,5 +56,17 @@ boost::asio::awaitable<Response> send_with_retries(HttpSession& session, const R
 // Parses a Retry-After value (delta-seconds or IMF-fixdate); nullopt if neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
+
+// What a retried answer's Retry-After asked for: a connector keeps the last one, so that when
+// send_with_retries gives up because the wait is beyond its budget, the run can stop and say
+// when the server asked to come back (every other request would be told the same).
+struct ComeBack {
+  unsigned status = 0;
+  std::string header;  // the value as sent, cut to 64 characters
+  std::chrono::milliseconds delay{0};
+  UnixMillis at = 0;  // wall clock, for the message
+};
+// nullopt without a Retry-After that parses.
+std::optional<ComeBack> come_back_of(const Response& response);
 
 }  // namespace pb::net

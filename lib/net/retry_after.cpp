@@ -1,4 +1,4 @@
-// parse_retry_after (retry.hpp): RFC 9110 section 10.2.3.
+// parse_retry_after and come_back_of (retry.hpp): RFC 9110 section 10.2.3.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -64,6 +64,14 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   if (!when) return std::nullopt;
   if (*when <= now) return milliseconds(0);
   return std::min<milliseconds>(std::chrono::ceil<milliseconds>(*when - now), kLongest);
+}
+
+std::optional<ComeBack> come_back_of(const Response& response) {
+  const auto* value = response.header("Retry-After");
+  if (value == nullptr) return std::nullopt;
+  const auto delay = parse_retry_after(*value, std::chrono::system_clock::now());
+  if (!delay) return std::nullopt;
+  return ComeBack{response.status, value->substr(0, 64), *delay, now_millis() + delay->count()};
 }
 
 }  // namespace pb::net

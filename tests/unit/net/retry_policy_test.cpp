@@ -61,3 +61,22 @@ TEST_CASE("Retry-After as an IMF-fixdate") {
   CHECK_FALSE(parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", date));
   CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 7:28:00 GMT", date));
 }
+
+TEST_CASE("come_back_of keeps a retried answer's Retry-After for the run's message") {
+  pb::net::Response response;
+  response.status = 503;
+  CHECK_FALSE(pb::net::come_back_of(response));  // no header
+  response.headers.push_back({"retry-after", "soon"});
+  CHECK_FALSE(pb::net::come_back_of(response));  // one that does not parse
+  response.headers.front().value = "600";
+  const auto before = pb::now_millis();
+  const auto come_back = pb::net::come_back_of(response);
+  REQUIRE(come_back);
+  CHECK(come_back->status == 503);
+  CHECK(come_back->header == "600");
+  CHECK(come_back->delay == 600s);
+  CHECK(come_back->at >= before + 600'000);
+  CHECK(come_back->at <= pb::now_millis() + 600'000);
+  response.headers.front().value = std::string(100, '9');  // a long value is cut
+  CHECK(pb::net::come_back_of(response)->header.size() == 64);
+}

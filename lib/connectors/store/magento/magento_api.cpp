@@ -12,26 +12,7 @@
 #include "net/retry.hpp"
 
 namespace pb::connectors {
-namespace {
-
 namespace json = boost::json;
-
-// What a retried answer's Retry-After asked for, to name it when it is beyond the budget.
-struct ComeBack {
-  unsigned status = 0;
-  std::string header;
-  std::chrono::milliseconds delay{0};
-};
-
-std::optional<ComeBack> come_back_of(const net::Response& response) {
-  const auto* value = response.header("Retry-After");
-  if (value == nullptr) return std::nullopt;
-  const auto delay = net::parse_retry_after(*value, std::chrono::system_clock::now());
-  if (!delay) return std::nullopt;
-  return ComeBack{response.status, value->substr(0, 64), *delay};
-}
-
-}  // namespace
 
 MagentoApi::MagentoApi(std::shared_ptr<net::HttpSession> session, std::string root,
                        std::string token)
@@ -63,10 +44,10 @@ boost::asio::awaitable<MagentoReply> MagentoApi::exchange(net::Request request, 
   // went out (send_with_retries logs each as a retry): source items carry absolute quantities,
   // so a call applied twice leaves the same stock. A 2xx whose body is not JSON (a proxy cut
   // it) is retried like a 503.
-  std::optional<ComeBack> come_back;
+  std::optional<net::ComeBack> come_back;
   const net::Judge judge = [&come_back](const net::Response& response) -> net::Verdict {
     auto verdict = net::judge_status(response);
-    if (verdict.retry) come_back = come_back_of(response);
+    if (verdict.retry) come_back = net::come_back_of(response);
     if (verdict.retry || response.status < 200 || response.status >= 300) return verdict;
     json::error_code ec;
     (void)json::parse(response.body, ec);

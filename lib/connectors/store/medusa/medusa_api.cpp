@@ -12,27 +12,7 @@
 #include "net/retry.hpp"
 
 namespace pb::connectors::medusa {
-namespace {
-
 namespace json = boost::json;
-
-// What the last retried answer's Retry-After asked for.
-struct ComeBack {
-  unsigned status = 0;
-  std::string header;
-  std::chrono::milliseconds delay{0};
-  UnixMillis at = 0;  // wall clock, for the message
-};
-
-std::optional<ComeBack> come_back_of(const net::Response& response) {
-  const auto* value = response.header("Retry-After");
-  if (value == nullptr) return std::nullopt;
-  const auto delay = net::parse_retry_after(*value, std::chrono::system_clock::now());
-  if (!delay) return std::nullopt;
-  return ComeBack{response.status, value->substr(0, 64), *delay, now_millis() + delay->count()};
-}
-
-}  // namespace
 
 Api::Api(std::shared_ptr<net::HttpSession> session, std::string root, std::string api_key)
     : session_(std::move(session)),
@@ -67,10 +47,10 @@ boost::asio::awaitable<Reply> Api::exchange(net::Request request, std::string wh
   // leaves the same stock. send_with_retries logs each such re-send as a retry. A 2xx body that
   // is not JSON (cut by a proxy) is retried like a 503.
   std::optional<json::value> parsed;
-  std::optional<ComeBack> come_back;
+  std::optional<net::ComeBack> come_back;
   const net::Judge judge = [&parsed, &come_back](const net::Response& response) -> net::Verdict {
     auto verdict = net::judge_status(response);
-    if (verdict.retry) come_back = come_back_of(response);
+    if (verdict.retry) come_back = net::come_back_of(response);
     if (verdict.retry || response.status < 200 || response.status >= 300) return verdict;
     json::error_code ec;
     auto value = json::parse(response.body, ec);

@@ -38,22 +38,6 @@ std::string shorten(std::string text) {
   return text;
 }
 
-// What a retried answer's Retry-After asked for.
-struct ComeBack {
-  unsigned status = 0;
-  std::string header;
-  std::chrono::milliseconds delay{0};
-  UnixMillis at = 0;  // wall clock, for the message
-};
-
-std::optional<ComeBack> come_back_of(const net::Response& response) {
-  const auto* value = response.header("Retry-After");
-  if (value == nullptr) return std::nullopt;
-  const auto delay = net::parse_retry_after(*value, std::chrono::system_clock::now());
-  if (!delay) return std::nullopt;
-  return ComeBack{response.status, value->substr(0, 64), *delay, now_millis() + delay->count()};
-}
-
 }  // namespace
 
 std::string describe_error_reply(const net::Response& response) {
@@ -121,10 +105,10 @@ boost::asio::awaitable<WooReply> WooCommerceApi::exchange(net::Request request, 
   // connection dropped as the request went out): batches set absolute quantities, so a
   // request applied twice leaves the same stock.
   std::optional<json::value> parsed;
-  std::optional<ComeBack> come_back;  // the Retry-After of the last retried answer
+  std::optional<net::ComeBack> come_back;  // the Retry-After of the last retried answer
   const net::Judge judge = [&parsed, &come_back](const net::Response& response) -> net::Verdict {
     auto verdict = net::judge_status(response);
-    if (verdict.retry) come_back = come_back_of(response);
+    if (verdict.retry) come_back = net::come_back_of(response);
     if (verdict.retry || response.status < 200 || response.status >= 300) return verdict;
     json::error_code ec;
     auto value = json::parse(response.body, ec);
