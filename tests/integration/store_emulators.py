@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -141,6 +142,19 @@ class WithTestCA:
     def tearDownClass(cls):
         shutil.rmtree(cls.tls_dir, ignore_errors=True)
         super().tearDownClass()
+
+
+class WithShopifyEmulator(WithTestCA):
+    """WithTestCA for tests of the Shopify emulator (Node): skipped where its packages are not
+    installed, an error in CI (a skip there would hide a missing install step)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not shopify_available():
+            if os.environ.get("CI"):
+                raise RuntimeError("node or tests/emulators/shopify/node_modules missing in CI")
+            raise unittest.SkipTest("node or tests/emulators/shopify/node_modules missing")
+        super().setUpClass()
 
 
 def write_secret(directory, name, value):

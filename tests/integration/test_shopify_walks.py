@@ -30,21 +30,9 @@ def full_feed(seed=5):
     return {sku(i): (i * seed) % 97 for i in range(1, CATALOGUE + 1)}
 
 
-class ShopifyWalkTest(BeeTestCase):
+class ShopifyWalkTest(store_emulators.WithShopifyEmulator, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if not store_emulators.shopify_available():
-            if os.environ.get("CI"):
-                raise RuntimeError("node or tests/emulators/shopify/node_modules missing in CI")
-            raise unittest.SkipTest("node or tests/emulators/shopify/node_modules missing")
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-shopify-walks-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-shopify-walks-tls-"
 
     def emulator(self, *args):
         # A fast bucket refill: paged walks are paced by the server latency the tests set, not

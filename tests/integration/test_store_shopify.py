@@ -29,22 +29,9 @@ def full_feed(seed=7):
     return {sku(i): (i * seed) % 101 for i in range(1, CATALOGUE + 1)}
 
 
-class ShopifyStoreTest(BeeTestCase):
+class ShopifyStoreTest(store_emulators.WithShopifyEmulator, BeeTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if not store_emulators.shopify_available():
-            # CI installs them (.ci/install-deps): a skip there would hide a missing install step.
-            if os.environ.get("CI"):
-                raise RuntimeError("node or tests/emulators/shopify/node_modules missing in CI")
-            raise unittest.SkipTest("node or tests/emulators/shopify/node_modules missing")
-        cls.tls_dir = harness.tempfile.mkdtemp(prefix="pb-it-shopify-tls-")
-        cls.tls = store_emulators.make_tls(cls.tls_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        harness.shutil.rmtree(cls.tls_dir, ignore_errors=True)
+    TLS_PREFIX = "pb-it-shopify-tls-"
 
     # ---- helpers ------------------------------------------------------------------------
 
