@@ -589,6 +589,11 @@ class RequestLog:
         self.lock = threading.Lock()
         self.entries = collections.deque(maxlen=limit)
         self.seq = 0
+        # Entries whose answer is on the wire but not yet recorded: a client that reads the log right
+        # after its answer must find the entry, so list() waits for these (briefly: a client that
+        # does not read a big body could hold one).
+        self.answering = set()
+        self.settled = threading.Condition(self.lock)
         self.file = open(path, "a", encoding="utf-8") if path else None
         # Every form a secret could take in a logged string (the query, a header): replaced.
         variants = set()
@@ -603,6 +608,10 @@ class RequestLog:
             self.seq += 1
             return self.seq
 
+    def answer_begins(self, seq):
+        with self.lock:
+            self.answering.add(seq)
+
     def scrub(self, text):
         for s in self.secrets:
             text = text.replace(s, "[redacted]")
@@ -615,12 +624,15 @@ class RequestLog:
             entry = json.loads(line)
         with self.lock:
             self.entries.append(entry)
+            self.answering.discard(entry["seq"])
+            self.settled.notify_all()
             if self.file:
                 self.file.write(line + "\n")
                 self.file.flush()
 
     def list(self, after=0):
         with self.lock:
+            self.settled.wait_for(lambda: not self.answering, timeout=2.0)
             return [e for e in self.entries if e["seq"] > after]
 
     def clear(self):
@@ -1159,6 +1171,8 @@ def make_handler(emu):
 
         def answer(self, status, data, headers, content_type):
             """Sends one answer; returns the number of body bytes written."""
+            if self.entry is not None:
+                emu.log.answer_begins(self.entry["seq"])
             self.send_response(status)
             if status != 304:
                 if content_type:
@@ -1185,6 +1199,7 @@ def make_handler(emu):
 
         def handle_any(self):
             t0 = time.monotonic()
+            self.entry = None  # set once this request has a log entry (control requests have none)
             url = urllib.parse.urlsplit(self.path)
             path = urllib.parse.unquote(url.path)
             if path == "/_emulator" or path.startswith("/_emulator/"):
@@ -1211,6 +1226,7 @@ def make_handler(emu):
                      "if_modified_since": self.headers.get("If-Modified-Since"),
                      "authorization": self.headers.get("Authorization") is not None,
                      "user_agent": self.headers.get("User-Agent"), "status": None, "bytes": 0}
+            self.entry = entry
             try:
                 self.read_body()  # a GET body is read and ignored, to keep the connection in step
             except (ApiError, ValueError):
@@ -1250,20 +1266,22 @@ def make_handler(emu):
             if rule and rule["malformed_json"] and data:
                 data = data[: max(1, len(data) // 2)]
             if rule and rule["drop_mid_body"] and status != 304:
-                self.send_response(status)
-                if ctype:
-                    self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                sent = 0
-                if self.command != "HEAD":
-                    sent = max(1, len(data) // 2) if data else 0
-                    self.wfile.write(data[:sent])
-                entry["bytes"] = sent
-                entry["duration_ms"] = round((time.monotonic() - t0) * 1000, 3)
-                emu.log.record(entry)
+                emu.log.answer_begins(entry["seq"])
+                try:
+                    self.send_response(status)
+                    if ctype:
+                        self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        sent = max(1, len(data) // 2) if data else 0
+                        self.wfile.write(data[:sent])
+                        entry["bytes"] = sent
+                finally:
+                    entry["duration_ms"] = round((time.monotonic() - t0) * 1000, 3)
+                    emu.log.record(entry)
                 return self.drop()
             try:
                 entry["bytes"] = self.answer(status, data, headers, ctype)
