@@ -24,7 +24,9 @@ memory over a long sequence, and a do-it-yourself baseline (a benchmark: it prin
 2. Time. For each change rate of --rates (percent of the SKUs whose quantity differs between
    the two alternated feeds), --runs timed `beectl sync big --wait` (beectl's start to its exit)
    after one untimed run, in the same beed; the median, min and max, the run's own duration,
-   and the SKUs changed and pushed.
+   and the SKUs changed and pushed. Then where the time went: the median of each phase of the
+   timed runs as beed logs it at debug level ("run N took: read ..., detect ..., push ...,
+   record ..."; the sequence's beed runs at debug level for this).
 3. The baseline. bench/diy_sync.py (Python csv + sqlite3, the same job the obvious way: compare
    with what was applied last, store the changes, rewrite the store's CSV file) timed the same
    way on the same feeds, as a whole process; then the ratio of the medians.
@@ -35,6 +37,7 @@ A feed is renamed into place before each run, so beed never reads half a file.
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -98,18 +101,18 @@ def put_feed(src, dest):
     os.replace(tmp, dest)
 
 
-def write_config(root, schedule="1d", feed_dir="feeds", warehouse=None):
+def write_config(root, schedule="1d", feed_dir="feeds", warehouse=None, log_level="debug"):
     os.makedirs(os.path.join(root, feed_dir), exist_ok=True)
     os.makedirs(os.path.join(root, "out"), exist_ok=True)
     warehouse = warehouse or "{type: csv, path: %s/big.csv}" % feed_dir
     config = os.path.join(root, "packagebee.yaml")
     with open(config + ".tmp", "w") as f:
-        f.write("daemon: {socket: beed.sock, state_dir: state, log_level: warning}\n"
+        f.write("daemon: {socket: beed.sock, state_dir: state, log_level: %s}\n"
                 "connections:\n"
                 "  big:\n"
                 "    warehouse: %s\n"
                 "    store: {type: csv, path: out/big.csv}\n"
-                "    inventory: {schedule: %s, automatic: full}\n" % (warehouse, schedule))
+                "    inventory: {schedule: %s, automatic: full}\n" % (log_level, warehouse, schedule))
     os.replace(config + ".tmp", config)
     return config
 
@@ -302,8 +305,37 @@ def memory_sequence(args, beed, sock, beectl_bin, source, config_root):
     return stages
 
 
+PHASE_LINE = re.compile(r"run (\d+) took: read ([\d.]+) ms, detect ([\d.]+) ms, push ([\d.]+) ms "
+                        r"\(waiting for the store ([\d.]+) ms\), record ([\d.]+) ms")
+PHASES = ("read", "detect", "push", "store", "record")
+
+
+def logged_phases(log_path):
+    """{run id: {phase: ms}} from beed's debug lines."""
+    out = {}
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = PHASE_LINE.search(line)
+            if m:
+                out[int(m.group(1))] = dict(zip(PHASES, map(float, m.groups()[1:])))
+    return out
+
+
+def phase_rows(rate_runs, log_path):
+    """One row per rate: the median ms of each phase over its timed runs."""
+    logged = logged_phases(log_path)
+    rows = []
+    for rate, ids in rate_runs:
+        got = [logged[i] for i in ids if i in logged]
+        if not got:
+            continue
+        rows.append(["%g%%" % rate, str(len(got))]
+                    + ["%.1f" % statistics.median(g[p] for g in got) for p in PHASES])
+    return rows
+
+
 def timed_rates(args, beed, sock, beectl_bin, feeds, feed_path):
-    rows, medians = [], {}
+    rows, medians, rate_runs = [], {}, []
     variant = 0
     for rate in args.rates:
         expected = feeds.expected_changes(rate)
@@ -316,6 +348,7 @@ def timed_rates(args, beed, sock, beectl_bin, feeds, feed_path):
                 raise bb.SetupError("rate %s%%: run %r (expected %d changed)" % (rate, run, expected))
             if n > 0:
                 walls.append((wall, run))
+        rate_runs.append((rate, [r["id"] for _, r in walls]))
         ws = sorted(w for w, _ in walls)
         med = statistics.median(ws)
         medians[rate] = med
@@ -323,7 +356,7 @@ def timed_rates(args, beed, sock, beectl_bin, feeds, feed_path):
         rows.append(["%g%%" % rate, f"{last['read']:,}", f"{last['changed']:,}",
                      f"{last['pushed']:,}", "%.3f" % med, "%.3f" % ws[0], "%.3f" % ws[-1],
                      "%.3f" % statistics.median(r["duration_ms"] / 1000.0 for _, r in walls)])
-    return rows, medians
+    return rows, medians, rate_runs
 
 
 def timed_diy(args, root, feeds):
@@ -430,11 +463,15 @@ def main():
         if args.warehouse != "csv":
             beed.stop()
             return 0
-        rows, medians = timed_rates(args, beed, sock, beectl_bin, feeds, source.feed_path)
+        rows, medians, rate_runs = timed_rates(args, beed, sock, beectl_bin, feeds,
+                                               source.feed_path)
         print("\n`beectl sync big --wait`, %d runs per rate after one untimed:" % args.runs)
         print(bb.table(["changed", "read", "changed", "pushed", "median s", "min s", "max s",
                         "run's duration_ms s"], rows))
         beed.stop()
+        print("\nwhere a run's time went (beed's debug log; medians, ms; `store` is the wait for "
+              "the store's answers, part of `push`):")
+        print(bb.table(["changed", "runs"] + list(PHASES), phase_rows(rate_runs, beed.log_path)))
         if not args.skip_diy:
             first, diy_rows, diy_medians = timed_diy(args, os.path.join(ws.path, "diy"), feeds)
             print("\nbench/diy_sync.py (first run, everything applied: %.2f s), %d runs per rate:"

@@ -1,6 +1,7 @@
 #include "sync/sync_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -160,6 +161,23 @@ void log_feed_problems(const log::Fields& fields, const connectors::Feed& feed) 
               feed.problems.size() - kProblemsLogged, feed.origin);
 }
 
+// Where a run's wall-clock time went, logged at debug level when it ends: what an operator (or a
+// benchmark) looks at first when a run is slower than it was. `store` is the time spent waiting
+// for the store's answers (and its retries), part of `push`; the rest of `push` is LMDB.
+class PhaseClock {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void lap(double& into) {
+    const auto now = Clock::now();
+    into += std::chrono::duration<double, std::milli>(now - mark_).count();
+    mark_ = now;
+  }
+  double read = 0, detect = 0, push = 0, store = 0, record = 0;
+
+ private:
+  Clock::time_point mark_ = Clock::now();
+};
+
 // What the phases of one run share. Lives in execute_run's frame, on the loop.
 struct RunContext {
   const RunEnvironment& env;
@@ -174,6 +192,7 @@ struct RunContext {
   std::string memory{};
   std::string fingerprint{};
   std::string first_problem{};  // the first bad row or unconfirmed SKU: a partial run's note
+  PhaseClock clock{};
 };
 
 void stop_if_cancelled(const RunContext& ctx) {
@@ -431,7 +450,10 @@ asio::awaitable<void> push_batches(RunContext& ctx) {
     co_await async::offload(env.pool, [&] {
       mark_in_flight(env.db, ctx.connection, batch.front().sku, batch.back().sku);
     });
+    const auto asked = PhaseClock::Clock::now();
     auto outcome = co_await push_with_retries(env, ctx.reference, ctx.fields, batch);
+    ctx.clock.store +=
+        std::chrono::duration<double, std::milli>(PhaseClock::Clock::now() - asked).count();
     const auto counts = co_await record_batch(ctx, batch, outcome);
     run.pushed += counts.confirmed;
     run.rejected += counts.rejected;
@@ -458,6 +480,12 @@ asio::awaitable<void> record_run(RunContext& ctx) {
     // The memory the run leaves (the map's pages, LMDB's page pool) goes back once beed is
     // idle (sync/idle_memory_release.hpp), not here: the next run may follow at once.
   });
+  auto& clock = ctx.clock;
+  clock.lap(clock.record);
+  log::debug(ctx.fields,
+             "run {} took: read {:.1f} ms, detect {:.1f} ms, push {:.1f} ms (waiting for the "
+             "store {:.1f} ms), record {:.1f} ms",
+             run.id, clock.read, clock.detect, clock.push, clock.store, clock.record);
 }
 
 }  // namespace
@@ -480,11 +508,19 @@ asio::awaitable<state::RunRecord> execute_run(RunEnvironment env, std::string co
       // Scoped: the snapshot can be a million rows; it is gone before the
       // push phase, which works from LMDB alone.
       auto feed = co_await read_feed(ctx);
+      ctx.clock.lap(ctx.clock.read);
       co_await detect_changes(ctx, feed);
+      ctx.clock.lap(ctx.clock.detect);
     }
     stop_if_cancelled(ctx);
     co_await push_batches(ctx);
+    ctx.clock.lap(ctx.clock.push);
   } catch (const std::exception& e) {
+    auto& clock = ctx.clock;
+    const auto phase = ctx.control.progress.phase;
+    clock.lap(phase == RunPhase::reading     ? clock.read
+              : phase == RunPhase::detecting ? clock.detect
+                                             : clock.push);
     // Warehouse unreadable, feed refused, state error: nothing past the last
     // committed batch is marked confirmed, so the next run picks up from here.
     run.result = RunResult::failed;

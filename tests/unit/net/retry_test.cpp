@@ -1,16 +1,12 @@
 // send_with_retries against the test server: which responses and failures are
 // tried again, how long it waits, when it gives up, and what it logs.
 #include <chrono>
-#include <memory>
-#include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
-#include <spdlog/logger.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 
+#include "../captured_log.hpp"
 #include "net/retry.hpp"
 #include "test_server.hpp"
 
@@ -32,23 +28,7 @@ using pb::test::SeenRequest;
 using pb::test::TestServer;
 using Clock = std::chrono::steady_clock;
 
-// Captures what the retries log, in place of the default logger, for one test.
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(lines_);
-    sink->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-  std::string text() const { return lines_.str(); }
-
- private:
-  std::ostringstream lines_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
+using pb::test::CapturedLog;
 
 RetryOptions quick() {
   RetryOptions options;

@@ -1,12 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <future>
+#include <regex>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "../captured_log.hpp"
 #include "../temp_dir.hpp"
 #include "fakes.hpp"
 #include "sync/sync_run.hpp"
@@ -287,6 +291,33 @@ TEST_CASE("a run stopped before it starts reads nothing, pushes nothing and says
   CHECK(next.result == RunResult::ok);
   CHECK(next.pushed == 1);
   CHECK(h.warehouse.reads == 2);
+}
+
+TEST_CASE("a run logs where its time went, the store's answers apart, at debug level") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 7}, {"B", 10}});
+  h.store.on_push = [] { std::this_thread::sleep_for(std::chrono::milliseconds(60)); };
+  std::string text;
+  {
+    pb::test::CapturedLog log(spdlog::level::debug);
+    const auto run = h.run(SyncKind::full);
+    CHECK(run.result == RunResult::ok);
+    text = log.text();
+  }
+  std::smatch m;
+  const std::regex line(
+      R"(debug shop: run 1 took: read ([\d.]+) ms, detect ([\d.]+) ms, push ([\d.]+) ms )"
+      R"(\(waiting for the store ([\d.]+) ms\), record ([\d.]+) ms)");
+  REQUIRE_MESSAGE(std::regex_search(text, m, line), text);
+  const double push = std::stod(m[3]), store = std::stod(m[4]);
+  CHECK(store >= 60.0);
+  CHECK(push >= store);
+  CHECK(std::stod(m[1]) < 60.0);  // the store's time is not counted in the read
+  {
+    pb::test::CapturedLog log(spdlog::level::info);
+    h.run(SyncKind::smart);
+    CHECK(log.text().find(" took: ") == std::string::npos);
+  }
 }
 
 TEST_CASE("the run's phase reads as the protocol's word for it") {
