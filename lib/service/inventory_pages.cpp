@@ -18,6 +18,7 @@ InventoryPager::InventoryPager(state::InventoryDb& db, InventoryQuery query, Pag
 void InventoryPager::step() {
   if (done_ || full_) return;
   db_.read(query_.connection, [&](state::ConnectionTxn& txn) {
+    const auto full = txn.connection().full_confirmation;
     auto cursor = query_.changed_only ? txn.pending_cursor() : txn.item_cursor();
     bool ok = position_ ? cursor.seek(*position_) : cursor.seek();
     if (ok && position_ && cursor.key() == *position_) ok = cursor.next();
@@ -37,7 +38,7 @@ void InventoryPager::step() {
             full_ = true;  // this SKU opens the next page: not walked past
             return;
           }
-          page_.items.push_back(item_json(sku, *item, query_.changed_only || txn.is_pending(sku)));
+          page_.items.push_back(item_json(sku, *item, query_.changed_only || txn.is_pending(sku), full));
           page_.bytes += bytes;
           ++listed_;
           last_listed_ = std::string(sku);

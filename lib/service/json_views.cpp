@@ -42,13 +42,14 @@ boost::json::object progress_json(const sync::RunProgress& progress, std::uint64
           {"elapsed_ms", queued ? 0 : now_millis() - progress.started_at}};
 }
 
-boost::json::object item_json(std::string_view sku, const state::ItemRecord& item, bool pending) {
+boost::json::object item_json(std::string_view sku, const state::ItemRecord& item, bool pending,
+                              const state::FullConfirmation& full) {
   boost::json::object o{{"sku", sku},
                         {"quantity", item.quantity},
                         {"updated_at", time_json(item.updated_at)},
                         {"wanted", item.wanted},
                         {"listed", item.listed},
-                        {"confirmed_at", time_json(item.confirmed_at)},
+                        {"confirmed_at", time_json(state::confirmed_at(sku, item, full))},
                         {"pending", pending},
                         {"error", item.error}};
   if (item.store_quantity)

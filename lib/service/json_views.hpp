@@ -16,6 +16,8 @@ boost::json::value time_json(UnixMillis t);
 boost::json::object run_json(std::string_view connection, const state::RunRecord& run);
 boost::json::object run_summary_json(const state::RunRecord& run);
 boost::json::object progress_json(const sync::RunProgress& progress, std::uint64_t run_id);
-boost::json::object item_json(std::string_view sku, const state::ItemRecord& item, bool pending);
+// `full`: the connection's, for the SKU's confirmed_at (state::confirmed_at).
+boost::json::object item_json(std::string_view sku, const state::ItemRecord& item, bool pending,
+                              const state::FullConfirmation& full);
 
 }  // namespace pb::service

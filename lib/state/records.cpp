@@ -1,5 +1,6 @@
 #include "state/records.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -10,6 +11,7 @@ constexpr std::uint8_t kItemV1 = 1;
 constexpr std::uint8_t kConnectionV1 = 1;  // up to next_run_id..paused
 constexpr std::uint8_t kConnectionV2 = 2;  // + the batch in flight
 constexpr std::uint8_t kConnectionV3 = 3;  // + the stock marks of the zeroing guard
+constexpr std::uint8_t kConnectionV4 = 4;  // + what the Full Syncs confirmed
 // More would mean a corrupt count: the guard keeps a week of marks.
 constexpr std::uint64_t kMaxStockMarks = 64;
 constexpr std::uint8_t kRunV1 = 1;
@@ -124,7 +126,7 @@ ItemRecord decode_item(std::string_view bytes) {
 
 std::string encode(const ConnectionRecord& r) {
   Writer w;
-  w.u8(kConnectionV3);
+  w.u8(kConnectionV4);
   w.u64(r.next_run_id);
   w.i64(r.next_due_at);
   w.i64(r.last_full_ok_at);
@@ -136,12 +138,15 @@ std::string encode(const ConnectionRecord& r) {
     w.i64(mark.day);
     w.u64(mark.in_stock);
   }
+  w.i64(r.full_confirmation.whole_at);
+  w.i64(r.full_confirmation.partial_at);
+  w.str(r.full_confirmation.partial_to);
   return w.take();
 }
 
 ConnectionRecord decode_connection(std::string_view bytes) {
   Reader in(bytes, "connection");
-  const auto version = in.version_in(kConnectionV1, kConnectionV3);
+  const auto version = in.version_in(kConnectionV1, kConnectionV4);
   ConnectionRecord r;
   r.next_run_id = in.u64();
   r.next_due_at = in.i64();
@@ -161,7 +166,20 @@ ConnectionRecord decode_connection(std::string_view bytes) {
       mark.in_stock = in.u64();
     }
   }
+  if (version >= kConnectionV4) {
+    r.full_confirmation.whole_at = in.i64();
+    r.full_confirmation.partial_at = in.i64();
+    r.full_confirmation.partial_to = in.str();
+  }
   return r;
+}
+
+UnixMillis confirmed_at(std::string_view sku, const ItemRecord& item, const FullConfirmation& full) {
+  if (!item.listed || !item.store_quantity || !item.error.empty() || item.in_doubt)
+    return item.confirmed_at;
+  UnixMillis at = std::max(item.confirmed_at, full.whole_at);
+  if (!full.partial_to.empty() && sku <= full.partial_to) at = std::max(at, full.partial_at);
+  return at;
 }
 
 std::string encode(const RunRecord& r) {

@@ -19,6 +19,9 @@ struct ItemRecord {
   Quantity wanted = 0;        // what the store should hold: `quantity` after the rules
   bool listed = true;         // in the latest snapshot (or held there by a bad row)
   std::optional<Quantity> store_quantity;  // last quantity the store confirmed
+  // When the store last confirmed `store_quantity` for this SKU alone; a Full Sync that found
+  // the store already holding it says so in the connection's FullConfirmation instead:
+  // confirmed_at() below reads both.
   UnixMillis confirmed_at = 0;
   std::string error;  // the store's last rejection or failure for this SKU; empty if none
   // A push of this SKU may have reached the store without its answer being
@@ -40,6 +43,24 @@ struct StockMark {
   bool operator==(const StockMark&) const = default;
 };
 
+// What the Full Syncs confirmed without rewriting each SKU's record. A Full Sync pushes every
+// listed SKU; for one whose record already says the store holds the pushed quantity (no error, not
+// in doubt), the store's confirmation changes nothing but the time, and rewriting a million
+// records for that cost a million-SKU Full Sync ~120 MB of writes and left LMDB's file
+// fragmented for the Smart Syncs after it. The time is the Full Sync's start: never later than
+// the confirmation itself, so repush_after counts from no later than it should.
+struct FullConfirmation {
+  UnixMillis whole_at = 0;    // the last Full Sync that went through every listed SKU
+  UnixMillis partial_at = 0;  // the Full Sync under way (or cut short): its batches recorded
+  std::string partial_to;     // so far reach this SKU (empty: none)
+  bool operator==(const FullConfirmation&) const = default;
+};
+
+// When the store last confirmed `item`'s store quantity. A Full Sync's confirmation counts only
+// for a SKU whose quantity the store is known to hold (listed, no error, not in doubt): one
+// unlisted while it ran was not pushed, and comes back in doubt (sync/change_detector.cpp).
+UnixMillis confirmed_at(std::string_view sku, const ItemRecord& item, const FullConfirmation& full);
+
 // Per-connection bookkeeping.
 struct ConnectionRecord {
   std::uint64_t next_run_id = 1;
@@ -55,6 +76,7 @@ struct ConnectionRecord {
   // Oldest first, one per day with an accepted full feed, the last few days only. Empty in a
   // record written before version 3.
   std::vector<StockMark> stock_marks;
+  FullConfirmation full_confirmation;  // none in a record written before version 4
 };
 
 struct RunRecord {

@@ -83,18 +83,28 @@ std::uint64_t recover_in_flight(state::InventoryDb& db, std::string_view connect
 
 RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection,
                              const std::vector<connectors::PushItem>& batch,
-                             const std::vector<ItemVerdict>& verdicts, UnixMillis now) {
+                             const std::vector<ItemVerdict>& verdicts, UnixMillis now,
+                             std::optional<UnixMillis> full_sync_started) {
   RecordCounts counts;
   db.write(connection, [&](state::ConnectionTxn& txn) {
     counts = RecordCounts{};
     auto record = txn.connection();
     record.in_flight_first.clear();
     record.in_flight_last.clear();
+    if (full_sync_started && !batch.empty()) {
+      record.full_confirmation.partial_at = *full_sync_started;
+      record.full_confirmation.partial_to = batch.back().sku;
+    }
     txn.put_connection(record);
     for (std::size_t i = 0; i < batch.size() && i < verdicts.size(); ++i) {
       auto item = txn.item(batch[i].sku);
       if (!item) continue;  // erased meanwhile (connection removed)
       if (verdicts[i].verdict == Verdict::confirmed) {
+        if (full_sync_started && item->store_quantity == batch[i].quantity &&
+            item->error.empty() && !item->in_doubt) {
+          ++counts.confirmed;  // the FullConfirmation above says it
+          continue;
+        }
         item->store_quantity = batch[i].quantity;
         item->confirmed_at = now;
         item->error.clear();
@@ -114,6 +124,19 @@ RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection
     }
   });
   return counts;
+}
+
+void complete_full_confirmation(state::InventoryDb& db, std::string_view connection,
+                                UnixMillis started) {
+  db.write(connection, [&](state::ConnectionTxn& txn) {
+    auto record = txn.connection();
+    auto& full = record.full_confirmation;
+    if (full.partial_at != started || full.partial_to.empty()) return;
+    full.whole_at = started;
+    full.partial_at = 0;
+    full.partial_to.clear();
+    txn.put_connection(record);
+  });
 }
 
 }  // namespace pb::sync

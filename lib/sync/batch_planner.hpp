@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,8 +54,19 @@ struct RecordCounts {
 // quantity, records the message and stays in the change index; a failed one
 // (transient until the retries ran out) does too, and is in doubt: the store
 // may have applied it.
+//
+// A Full Sync's batch (`full_sync_started`: the run's start) leaves alone the record of a SKU
+// the store confirmed at the quantity the record already says it holds (no error, not in
+// doubt), and records instead, in the connection's FullConfirmation, that its batches reach
+// this one's last SKU: its batches come in SKU order.
 RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection,
                              const std::vector<connectors::PushItem>& batch,
-                             const std::vector<ItemVerdict>& verdicts, UnixMillis now);
+                             const std::vector<ItemVerdict>& verdicts, UnixMillis now,
+                             std::optional<UnixMillis> full_sync_started = std::nullopt);
+
+// A Full Sync started at `started` went through every listed SKU: its confirmations now cover
+// them all (FullConfirmation::whole_at). Nothing if none of its batches was recorded.
+void complete_full_confirmation(state::InventoryDb& db, std::string_view connection,
+                                UnixMillis started);
 
 }  // namespace pb::sync

@@ -38,7 +38,11 @@ bool detail::update_item(state::ItemRecord& item, Quantity quantity, const Rules
     dirty = true;
   }
   if (!item.listed) {
+    // Back in the feed. While it was out beed pushed nothing for it (a Full Sync passed it by)
+    // and the store's figure may have moved: what beed knows of it is in doubt until the store
+    // confirms a push.
     item.listed = true;
+    item.in_doubt = item.in_doubt || item.store_quantity.has_value();
     dirty = true;
   }
   // The rules may have changed since the last feed even when the figure did not.
@@ -72,9 +76,11 @@ using Visitor = std::function<bool(std::string_view sku, const state::ItemRecord
                                    const state::ItemRecord& after, bool stale)>;
 
 // Confirmed by the store longer ago than repush_after, and not pending for another reason.
-bool is_stale(const state::ItemRecord& item, const Rules& rules, UnixMillis now) {
-  return rules.repush_after > 0 && item.listed && !item.needs_push() && item.confirmed_at > 0 &&
-         now - item.confirmed_at >= rules.repush_after;
+bool is_stale(std::string_view sku, const state::ItemRecord& item,
+              const state::FullConfirmation& full, const Rules& rules, UnixMillis now) {
+  if (rules.repush_after <= 0 || !item.listed || item.needs_push()) return false;
+  const auto confirmed = state::confirmed_at(sku, item, full);
+  return confirmed > 0 && now - confirmed >= rules.repush_after;
 }
 
 Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Rules& rules,
@@ -84,6 +90,8 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   // reliably across inserts into the table it walks (a unit test caught
   // skipped keys). A chunk's writes are bounded, so holding them is cheap.
   std::vector<std::pair<std::string, state::ItemRecord>> writes;
+  const auto full = rules.repush_after > 0 ? txn.connection().full_confirmation
+                                           : state::FullConfirmation{};
   auto cursor = txn.item_cursor();
   bool more = cursor.seek(from.last_sku);
   if (more && from.started && cursor.key() == from.last_sku) more = cursor.next();
@@ -129,7 +137,7 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
       }
     }
     // The walk passes every stored SKU anyway: marking the stale ones here costs nothing.
-    if (order <= 0 && is_stale(item, rules, now)) {
+    if (order <= 0 && is_stale(sku, item, full, rules, now)) {
       item.in_doubt = true;
       ++result.stale;
       dirty = true;
@@ -351,17 +359,19 @@ std::uint64_t mark_stale(state::InventoryDb& db, std::string_view connection, co
   // are few (those a Full Sync has not refreshed for repush_after), so holding them is cheap.
   std::vector<std::string> stale;
   db.read(connection, [&](state::ConnectionTxn& txn) {
+    const auto full = txn.connection().full_confirmation;
     auto cursor = txn.item_cursor();
     for (bool more = cursor.seek(); more; more = cursor.next())
-      if (is_stale(state::decode_item(cursor.value()), rules, now))
+      if (is_stale(cursor.key(), state::decode_item(cursor.value()), full, rules, now))
         stale.emplace_back(cursor.key());
   });
   for (std::size_t from = 0; from < stale.size(); from += kWritesPerTransaction) {
     const auto to = std::min<std::size_t>(stale.size(), from + kWritesPerTransaction);
     db.write(connection, [&](state::ConnectionTxn& txn) {
+      const auto full = txn.connection().full_confirmation;
       for (std::size_t i = from; i < to; ++i) {
         auto item = txn.item(stale[i]);
-        if (!item || !is_stale(*item, rules, now)) continue;
+        if (!item || !is_stale(stale[i], *item, full, rules, now)) continue;
         item->in_doubt = true;
         txn.put_item(stale[i], *item);
       }

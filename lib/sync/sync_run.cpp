@@ -395,8 +395,10 @@ asio::awaitable<void> prepare_store(RunContext& ctx) {
 asio::awaitable<RecordCounts> record_batch(RunContext& ctx, std::vector<PushItem>& batch,
                                            BatchOutcome& outcome) {
   co_return co_await async::offload(ctx.env.pool, [&] {
-    auto recorded =
-        record_verdicts(ctx.env.db, ctx.connection, batch, outcome.verdicts, now_millis());
+    const auto full_sync_started =
+        ctx.run.kind == SyncKind::full ? std::optional(ctx.run.started_at) : std::nullopt;
+    auto recorded = record_verdicts(ctx.env.db, ctx.connection, batch, outcome.verdicts,
+                                    now_millis(), full_sync_started);
     for (std::size_t i = 0; i < batch.size() && ctx.first_problem.empty(); ++i)
       if (outcome.verdicts[i].verdict != Verdict::confirmed)
         ctx.first_problem = batch[i].sku + ": " + outcome.verdicts[i].message;
@@ -441,7 +443,13 @@ asio::awaitable<void> push_batches(RunContext& ctx) {
     }
     auto batch = co_await async::offload(
         env.pool, [&] { return next_batch(env.db, ctx.connection, run.kind, after, max_batch); });
-    if (batch.empty()) break;
+    if (batch.empty()) {
+      if (run.kind == SyncKind::full)
+        co_await async::offload(env.pool, [&] {
+          complete_full_confirmation(env.db, ctx.connection, run.started_at);
+        });
+      break;
+    }
     if (!prepared) {
       co_await prepare_store(ctx);
       prepared = true;

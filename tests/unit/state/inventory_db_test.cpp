@@ -49,7 +49,7 @@ TEST_CASE("state survives reopening, and a foreign schema version is refused") {
     InventoryDb db(dir.path());
     db.write("shop", [](ConnectionTxn& t) {
       t.put_item("A", ItemRecord{7, 1, 7, true, std::nullopt, 0, "", false});
-      t.put_connection(ConnectionRecord{5, 123, 0, false, "", "", {}});
+      t.put_connection(ConnectionRecord{5, 123, 0, false, "", "", {}, {}});
     });
   }
   {

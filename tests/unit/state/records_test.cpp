@@ -35,7 +35,7 @@ TEST_CASE("records round-trip through their encodings") {
   CHECK(r.bad_rows == 3);
   CHECK(r.error == "x");
 
-  ConnectionRecord c{17, 99, 98, true, "", "", {}};
+  ConnectionRecord c{17, 99, 98, true, "", "", {}, {}};
   const auto cb = decode_connection(encode(c));
   CHECK(cb.next_run_id == 17);
   CHECK(cb.next_due_at == 99);
@@ -124,7 +124,45 @@ TEST_CASE("a connection record of version 2 (before the stock marks) still decod
   ConnectionRecord v3 = r;
   v3.stock_marks = {{19000, 1000}, {19001, 499}};
   CHECK(decode_connection(encode(v3)).stock_marks == v3.stock_marks);
-  CHECK(static_cast<unsigned char>(encode(v3)[0]) == 3);
+  // Version 3 is version 4 without the FullConfirmation at its end (two times, an empty string).
+  auto bytes3 = encode(v3);
+  REQUIRE(static_cast<unsigned char>(bytes3[0]) == 4);
+  bytes3[0] = 3;
+  bytes3.resize(bytes3.size() - 24);
+  const auto from3 = decode_connection(bytes3);
+  CHECK(from3.stock_marks == v3.stock_marks);
+  CHECK(from3.full_confirmation == FullConfirmation{});
+
+  ConnectionRecord v4 = v3;
+  v4.full_confirmation = {100, 200, "SKU-9"};
+  CHECK(decode_connection(encode(v4)).full_confirmation == v4.full_confirmation);
+  CHECK(decode_connection(encode(v4)).stock_marks == v3.stock_marks);
+}
+
+TEST_CASE("a SKU's confirmed_at counts a Full Sync's confirmation only where it holds") {
+  ItemRecord held{7, 1, 7, true, 7, 50, "", false};
+  const FullConfirmation full{100, 200, "M"};
+  CHECK(confirmed_at("A", held, {}) == 50);
+  CHECK(confirmed_at("A", held, full) == 200);  // within the Full Sync under way's reach
+  CHECK(confirmed_at("M", held, full) == 200);
+  CHECK(confirmed_at("N", held, full) == 100);  // past it: the last whole one
+  held.confirmed_at = 300;
+  CHECK(confirmed_at("A", held, full) == 300);  // confirmed alone since
+  held.confirmed_at = 50;
+  CHECK(confirmed_at("A", held, {0, 200, ""}) == 50);  // a Full Sync with no batch recorded
+
+  // Not known to hold: the SKU's own time.
+  auto unlisted = held;
+  unlisted.listed = false;
+  auto rejected = held;
+  rejected.error = "no such SKU";
+  auto doubtful = held;
+  doubtful.in_doubt = true;
+  auto never = held;
+  never.store_quantity.reset();
+  never.confirmed_at = 0;
+  for (const auto& item : {unlisted, rejected, doubtful, never})
+    CHECK(confirmed_at("A", item, full) == item.confirmed_at);
 }
 
 TEST_CASE("a damaged record throws RecordError and never reads past its bytes") {

@@ -56,6 +56,14 @@ struct Harness {
     db.read("shop", [&](state::ConnectionTxn& t) { r = t.item(sku).value(); });
     return r;
   }
+  state::FullConfirmation full() {
+    state::FullConfirmation f;
+    db.read("shop", [&](state::ConnectionTxn& t) { f = t.connection().full_confirmation; });
+    return f;
+  }
+  UnixMillis confirmed_at(const std::string& sku) {
+    return state::confirmed_at(sku, item(sku), full());
+  }
   bool pending(const std::string& sku) {
     bool p = false;
     db.read("shop", [&](state::ConnectionTxn& t) { p = t.is_pending(sku); });
@@ -130,6 +138,94 @@ TEST_CASE("a rejection in a Full Sync keeps an unchanged SKU pending until the s
   h.run(SyncKind::smart);
   CHECK(h.store.calls.back().size() == 1);
   CHECK_FALSE(h.pending("A"));
+}
+
+TEST_CASE("a Full Sync leaves the records the store confirmed as they were, and says it once") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}});
+  h.store.batch_limit = 2;
+  const auto first = h.run(SyncKind::full);
+  const auto a_first = h.item("A");
+  const auto c_first = h.item("C");
+  CHECK(a_first.confirmed_at >= first.started_at);
+  CHECK(h.full().whole_at == first.started_at);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 5}, {"C", 3}});
+  const auto second = h.run(SyncKind::full);
+  REQUIRE(second.result == RunResult::ok);
+  CHECK(second.pushed == 3);
+  CHECK(h.store.quantities == std::map<std::string, Quantity>{{"A", 1}, {"B", 5}, {"C", 3}});
+  // A and C: the store already held their quantities, their records are as they were.
+  CHECK(h.item("A").confirmed_at == a_first.confirmed_at);
+  CHECK(h.item("C").confirmed_at == c_first.confirmed_at);
+  CHECK(h.item("B").confirmed_at >= second.started_at);  // B changed: written
+  CHECK(h.item("B").store_quantity == 5);
+  CHECK(h.full() == state::FullConfirmation{second.started_at, 0, ""});
+  for (const char* sku : {"A", "B", "C"}) {
+    CHECK(h.confirmed_at(sku) >= second.started_at);
+    CHECK_FALSE(h.pending(sku));
+  }
+}
+
+TEST_CASE("repush_after counts from the last Full Sync that confirmed a SKU") {
+  Harness h;
+  h.rules.repush_after = 300;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  const auto first = h.run(SyncKind::full);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto second = h.run(SyncKind::full);  // confirms both without writing them
+  CHECK(h.store.calls.size() == 2);
+  CHECK(h.item("A").confirmed_at < second.started_at);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Their records are over 300 ms old, the second Full Sync's confirmation is not.
+  const auto smart = h.run(SyncKind::smart);
+  REQUIRE(smart.started_at - first.started_at >= 400);
+  if (smart.started_at - second.started_at < 300) CHECK(h.store.calls.size() == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto late = h.run(SyncKind::smart);
+  CHECK(late.pushed == 2);
+  REQUIRE(h.store.calls.size() == 3);
+  CHECK(h.store.pushed_skus(2) == std::set<std::string>{"A", "B"});
+}
+
+TEST_CASE("a Full Sync cut short covers the SKUs its recorded batches reached, no more") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}});
+  h.store.batch_limit = 1;
+  const auto first = h.run(SyncKind::full);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  int pushes = 0;
+  h.store.final_failures = true;
+  h.store.on_push = [&] {
+    if (++pushes == 3) h.store.transient_failures = 1;  // C's batch: the store is down
+  };
+  const auto cut = h.run(SyncKind::full);
+  CHECK(cut.result == RunResult::failed);
+  CHECK(h.full() == state::FullConfirmation{first.started_at, cut.started_at, "C"});
+  CHECK(h.confirmed_at("A") == cut.started_at);
+  CHECK(h.confirmed_at("B") == cut.started_at);
+  CHECK(h.item("C").in_doubt);  // no answer: its own time, and pending
+  CHECK(h.confirmed_at("C") == h.item("C").confirmed_at);
+  CHECK(h.pending("C"));
+  // Not reached: its own confirmation by the first Full Sync.
+  CHECK(h.confirmed_at("D") == h.item("D").confirmed_at);
+  CHECK(h.confirmed_at("D") < cut.started_at);
+}
+
+TEST_CASE("a SKU back in the feed is pushed again: while it was out nothing was pushed for it") {
+  Harness h;
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  h.run(SyncKind::full);
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}});
+  h.run(SyncKind::full);
+  CHECK_FALSE(h.item("B").listed);
+  CHECK(h.store.pushed_skus(1) == std::set<std::string>{"A"});
+  h.warehouse.feed = pb::test::make_feed({{"A", 1}, {"B", 2}});
+  const auto back = h.run(SyncKind::smart);
+  CHECK(back.pushed == 1);
+  CHECK(h.store.pushed_skus(2) == std::set<std::string>{"B"});
+  CHECK(h.confirmed_at("B") >= back.started_at);
 }
 
 TEST_CASE("transient failures are retried inside the run") {
