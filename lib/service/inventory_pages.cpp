@@ -38,7 +38,8 @@ void InventoryPager::step() {
             full_ = true;  // this SKU opens the next page: not walked past
             return;
           }
-          page_.items.push_back(item_json(sku, *item, query_.changed_only || txn.is_pending(sku), full));
+          page_.items.push_back(
+              item_json(sku, *item, query_.changed_only || txn.is_pending(sku), full));
           page_.bytes += bytes;
           ++listed_;
           last_listed_ = std::string(sku);

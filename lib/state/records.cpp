@@ -174,7 +174,8 @@ ConnectionRecord decode_connection(std::string_view bytes) {
   return r;
 }
 
-UnixMillis confirmed_at(std::string_view sku, const ItemRecord& item, const FullConfirmation& full) {
+UnixMillis confirmed_at(std::string_view sku, const ItemRecord& item,
+                        const FullConfirmation& full) {
   if (!item.listed || !item.store_quantity || !item.error.empty() || item.in_doubt)
     return item.confirmed_at;
   UnixMillis at = std::max(item.confirmed_at, full.whole_at);

@@ -100,8 +100,8 @@ RecordCounts record_verdicts(state::InventoryDb& db, std::string_view connection
       auto item = txn.item(batch[i].sku);
       if (!item) continue;  // erased meanwhile (connection removed)
       if (verdicts[i].verdict == Verdict::confirmed) {
-        if (full_sync_started && item->store_quantity == batch[i].quantity &&
-            item->error.empty() && !item->in_doubt) {
+        if (full_sync_started && item->store_quantity == batch[i].quantity && item->error.empty() &&
+            !item->in_doubt) {
           ++counts.confirmed;  // the FullConfirmation above says it
           continue;
         }

@@ -90,8 +90,8 @@ Position merge(state::ConnectionTxn& txn, const connectors::Feed& feed, const Ru
   // reliably across inserts into the table it walks (a unit test caught
   // skipped keys). A chunk's writes are bounded, so holding them is cheap.
   std::vector<std::pair<std::string, state::ItemRecord>> writes;
-  const auto full = rules.repush_after > 0 ? txn.connection().full_confirmation
-                                           : state::FullConfirmation{};
+  const auto full =
+      rules.repush_after > 0 ? txn.connection().full_confirmation : state::FullConfirmation{};
   auto cursor = txn.item_cursor();
   bool more = cursor.seek(from.last_sku);
   if (more && from.started && cursor.key() == from.last_sku) more = cursor.next();
