@@ -23,6 +23,7 @@
 #include "fakes.hpp"
 #include "sync/change_detector.hpp"
 #include "sync/change_detector_digest.hpp"
+#include "sync/connection_sources.hpp"
 #include "sync/sync_run.hpp"
 
 using namespace pb;
@@ -379,4 +380,38 @@ TEST_CASE("runs reading through the sieve leave what runs reading whole feeds le
   CHECK(sieved.warehouse.sieved > 2000);            // most rows never became a FeedRow
   CHECK(sieved.warehouse.reads > runs);             // some feeds were read again, whole
   CHECK(sieved.warehouse.reads < runs + runs / 2);  // only those
+}
+
+TEST_CASE("a connection's warehouses get the sieve only when the store feed is theirs as it is") {
+  config::ConnectionConfig one;
+  one.warehouses.resize(1);
+  one.warehouses[0].name = "warehouse";
+  auto two = one;  // a sum over warehouses
+  two.warehouses.resize(2);
+  two.warehouses[1].name = "west";
+  auto filtered = one;
+  filtered.warehouses[0].skus = {"A*"};
+  auto listed = one;
+  listed.listings.map = {{"A", "B"}};
+  const std::vector<std::pair<config::ConnectionConfig, bool>> cases{
+      {one, true}, {two, false}, {filtered, false}, {listed, false}};
+  asio::io_context io;
+  for (const auto& [config, sieved] : cases) {
+    CAPTURE(config.warehouses.size());
+    std::vector<std::shared_ptr<pb::test::MemoryWarehouse>> fakes;
+    std::vector<std::shared_ptr<connectors::Warehouse>> warehouses;
+    for (std::size_t i = 0; i < config.warehouses.size(); ++i) {
+      fakes.push_back(std::make_shared<pb::test::MemoryWarehouse>());
+      fakes.back()->feed = make_feed({{"A", 1}});
+      warehouses.push_back(fakes.back());
+    }
+    ConnectionSources sources(config, warehouses);
+    connectors::ReadRequest request{SyncKind::smart, {}, {}};
+    request.sieve = std::make_shared<DigestSieve>(digest_from({{"A", 1}}));
+    auto fut = asio::co_spawn(io, sources.read(io.get_executor(), request), asio::use_future);
+    io.restart();
+    io.run();
+    CHECK(fut.get().sieved == 0);
+    for (const auto& fake : fakes) CHECK((fake->last_request.sieve != nullptr) == sieved);
+  }
 }
