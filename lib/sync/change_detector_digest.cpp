@@ -83,6 +83,7 @@ std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
   if (bytes > std::numeric_limits<std::uint32_t>::max()) return nullptr;
   auto out = std::make_shared<FeedDigest>();
   out->rules = rules;
+  out->sieve = old.sieve;
   out->skus.reserve(bytes);
   out->ends.reserve(count);
   out->quantities.reserve(count);

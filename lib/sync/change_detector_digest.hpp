@@ -36,6 +36,10 @@ struct FeedDigest {
   std::vector<Quantity> quantities;
   std::uint64_t listed = 0;    // stored listed SKUs after that feed (DetectResult::listed)
   std::uint64_t in_stock = 0;  // stored SKUs with quantity > 0 after it
+  // False once a read sieved with it met a SKU named twice (DuplicatePolicy::sum): the source
+  // writes duplicates, which spoil every sieve, so its reads are no longer sieved (each would
+  // be read twice). Kept through patch_digest; a new digest tries again.
+  bool sieve = true;
 
   std::size_t size() const { return ends.size(); }
   std::string_view sku(std::size_t i) const {

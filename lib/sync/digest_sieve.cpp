@@ -83,7 +83,7 @@ std::size_t DigestSieve::next_unsieved(std::size_t index) const {
 
 std::shared_ptr<DigestSieve> sieve_for(const std::shared_ptr<FeedDigest>& digest,
                                        const Rules& rules) {
-  if (!digest || !same_rules(digest->rules, rules)) return nullptr;
+  if (!digest || !digest->sieve || !same_rules(digest->rules, rules)) return nullptr;
   return std::make_shared<DigestSieve>(digest);
 }
 
@@ -100,16 +100,16 @@ boost::asio::awaitable<connectors::Feed> read_through(connectors::Warehouse& war
                                                       boost::asio::any_io_executor pool,
                                                       connectors::ReadRequest request,
                                                       std::shared_ptr<DigestSieve> sieve,
-                                                      const log::Fields& fields,
-                                                      std::shared_ptr<DigestSieve>& kept) {
+                                                      const log::Fields& fields, SievedRead& out) {
   request.sieve = sieve;
   auto feed = co_await warehouse.read(pool, request);
   const auto why = sieve ? sieved_feed_unusable(feed, *sieve) : std::string_view{};
   if (why.empty()) {
-    if (feed.sieved > 0) kept = std::move(sieve);
+    if (feed.sieved > 0) out.sieve = std::move(sieve);
     co_return std::move(feed);
   }
   log::debug(fields, "run {}: reading {} again, whole: {}", fields.run, feed.origin, why);
+  out.spoiled = sieve->spoiled();
   co_await async::offload(pool, [&] { feed = connectors::Feed{}; });  // not on the loop
   request.sieve = nullptr;
   co_return co_await warehouse.read(pool, request);

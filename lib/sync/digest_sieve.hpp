@@ -64,7 +64,7 @@ class DigestSieve final : public connectors::FeedSieve {
 };
 
 // A sieve for a read whose feed will be compared with `digest` under `rules`; null when the
-// digest cannot apply whatever the feed (none, or made with other rules).
+// digest cannot apply whatever the feed (none, or made with other rules) or does not sieve.
 std::shared_ptr<DigestSieve> sieve_for(const std::shared_ptr<FeedDigest>& digest,
                                        const Rules& rules);
 
@@ -72,16 +72,21 @@ std::shared_ptr<DigestSieve> sieve_for(const std::shared_ptr<FeedDigest>& digest
 // or a spoiled sieve), or empty when it can. A feed that dropped nothing is always usable.
 std::string_view sieved_feed_unusable(const connectors::Feed& feed, const DigestSieve& sieve);
 
+// What a read through a sieve leaves for the detect phase.
+struct SievedRead {
+  std::shared_ptr<DigestSieve> sieve;  // set when the feed dropped rows: differences_of needs it
+  bool spoiled = false;  // a SKU of the digest came twice: the next digest sieves no more
+};
+
 // Reads `request` through `sieve` (may be null: a whole read), and once more without it when the
-// sieved feed cannot be used (logged at debug level; a feed that stays so leaves no digest, so
-// this happens once at a transition). Sets `kept` to the sieve when the feed it returns dropped
-// rows: differences_of needs it. A coroutine on the caller's executor; the reads on `pool`.
+// sieved feed cannot be used (logged at debug level). This happens once at a transition: a feed
+// with bad rows holding SKUs leaves no digest, and one with duplicates a digest that does not
+// sieve (FeedDigest::sieve). A coroutine on the caller's executor; the reads on `pool`.
 boost::asio::awaitable<connectors::Feed> read_through(connectors::Warehouse& warehouse,
                                                       boost::asio::any_io_executor pool,
                                                       connectors::ReadRequest request,
                                                       std::shared_ptr<DigestSieve> sieve,
-                                                      const log::Fields& fields,
-                                                      std::shared_ptr<DigestSieve>& kept);
+                                                      const log::Fields& fields, SievedRead& out);
 
 // The feed's differences from `digest`: through `sieve` when the feed was read with it (then the
 // sieve lets the digest go, so the caller may change it in place). Throws std::logic_error for a

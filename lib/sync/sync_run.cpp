@@ -193,7 +193,7 @@ struct RunContext {
   std::string memory{};
   std::string fingerprint{};
   std::string first_problem{};  // the first bad row or unconfirmed SKU: a partial run's note
-  std::shared_ptr<DigestSieve> sieve{};  // what the feed's dropped rows were (digest_sieve.hpp)
+  SievedRead sieved{};          // what the feed's dropped rows were (digest_sieve.hpp)
   PhaseClock clock{};
 };
 
@@ -234,7 +234,8 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
   }
   // The last feed's digest sieves out the rows it holds as they are (a reader that can does).
   auto sieve = sieve_for(ctx.control.feed_digest, ctx.rules);
-  auto feed = co_await read_through(env.warehouse, env.pool, request, sieve, ctx.fields, ctx.sieve);
+  auto feed =
+      co_await read_through(env.warehouse, env.pool, request, sieve, ctx.fields, ctx.sieved);
   run.read = feed.rows.size() + feed.sieved;
   run.bad_rows = feed.problems.size();
   log_feed_problems(ctx.fields, feed);
@@ -336,7 +337,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   const bool allow_zeroing = ctx.control.allow_zeroing;
   // Taken, not copied: a run that fails before it hands one back leaves none.
   auto digest = std::move(ctx.control.feed_digest);
-  auto sieve = std::move(ctx.sieve);
+  auto sieve = std::move(ctx.sieved.sieve);
   if (allow_zeroing)
     log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
               run.id);
@@ -356,6 +357,8 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     }
     feed = connectors::Feed{};  // free it on the pool, not on the loop
   });
+  // The run's own until stored: a source writing duplicates spoils every sieve.
+  if (ctx.sieved.spoiled && detected.digest) detected.digest->sieve = false;
   ctx.control.feed_digest = std::move(detected.digest);
   // Kept even when a later step failed: the stale SKUs it marked stay marked.
   if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;

@@ -415,3 +415,29 @@ TEST_CASE("a connection's warehouses get the sieve only when the store feed is t
     for (const auto& fake : fakes) CHECK((fake->last_request.sieve != nullptr) == sieved);
   }
 }
+
+TEST_CASE("a source that writes duplicates is read twice once, then no longer sieved") {
+  pb::test::TempDir feeds;
+  const auto csv = feeds.path() / "feed.csv";
+  asio::io_context io;
+  asio::thread_pool pool(2);
+  Rules rules;
+  Side side(csv, false);  // duplicates: sum
+  for (int round = 0; round < 5; ++round) {
+    CAPTURE(round);
+    std::ofstream(csv) << "sku,quantity\nA,1\nB," << 2 + round << "\nC,3\nA,4\nD,5\n";
+    const auto run = side.run(io, pool, rules, SyncKind::smart);
+    CHECK(run.result == RunResult::ok);
+    CHECK(run.read == 4);
+    CHECK(side.store.quantities["A"] == 5);
+    CHECK(side.store.quantities["B"] == 2 + round);
+    REQUIRE(side.control.feed_digest);
+    CHECK(side.control.feed_digest->sieve == (round == 0));
+  }
+  pool.join();
+  // The first run had no digest; the second read through a sieve that A spoiled, then whole.
+  CHECK(side.warehouse.reads == 6);
+  // That read dropped C; A's row (1, not the digest's sum 5) was kept, and A's second row spoiled
+  // the sieve before D.
+  CHECK(side.warehouse.sieved == 1);
+}
