@@ -151,6 +151,12 @@ TEST_CASE("a sieve is made only for a digest the feed can meet, and says when a 
   connectors::Feed all_sieved;  // no row kept, every row known: still a feed the digest meets
   all_sieved.sieved = 2;
   CHECK(digest_applies(digest.get(), all_sieved, rules));
+  // A digest that no longer sieves stays so when patched for the next feed.
+  digest->sieve = false;
+  CHECK_FALSE(sieve_for(digest, rules));
+  const auto patched = patch_digest(*digest, differences(make_feed({{"C", 1}}), *digest), rules);
+  CHECK(patched->size() == 1);
+  CHECK_FALSE(patched->sieve);
 }
 
 namespace {
