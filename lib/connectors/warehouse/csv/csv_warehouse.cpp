@@ -76,7 +76,9 @@ Feed read_csv_file(const config::CsvWarehouseConfig& config, const std::atomic<b
   CsvFeedOptions options = csv_feed_options(config);
   options.stop = stop;
   options.expected_bytes = buffer.size();
-  options.sieve = sieve;
+  // Only on a regular file: a sieved feed the engine cannot use is read again, and a pipe gives
+  // its feed once (size() is 0 for a pipe).
+  options.sieve = buffer.size() > 0 ? sieve : nullptr;
   // Whatever the parser made of a cut input, a stopped or oversized read fails the run.
   const auto check = [&] {
     if (buffer.stopped())
