@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <utility>
+
+#include "sync/digest_sieve.hpp"
 
 namespace pb::sync {
 namespace {
@@ -12,37 +15,55 @@ namespace {
 // Lookups after which the preview gives its pages of the map back (lmdb::Env::release_pages).
 constexpr std::size_t kReleaseAfterLookups = 1'000;
 
-bool same_rules(const Rules& a, const Rules& b) {
-  return a.buffer == b.buffer && a.buffer_percent == b.buffer_percent &&
-         a.minimum_distributable == b.minimum_distributable && a.missing_skus == b.missing_skus &&
-         a.repush_after == b.repush_after;
-}
-
-}  // namespace
-
-std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest) {
+// The merge of differences(); `next(j)` is the first digest entry from j on to compare (the
+// entries before it are known equal to rows the reader dropped). A new SKU's place in the
+// digest (Difference::at, which patch_digest copies up to) is then found among those entries.
+template <class Next>
+std::vector<Difference> merge(const connectors::Feed& feed, const FeedDigest& digest, Next next) {
   std::vector<Difference> out;
   std::size_t i = 0;
-  std::size_t j = 0;
+  std::size_t passed = 0;  // every entry before it sorts before the rows still to come
+  std::size_t j = next(0);
   while (i < feed.rows.size() || j < digest.size()) {
     const int order = i == feed.rows.size() ? 1
                       : j == digest.size()
                           ? -1
                           : std::string_view(feed.rows[i].sku).compare(digest.sku(j));
     if (order < 0) {
-      out.push_back({feed.rows[i].sku, feed.rows[i].quantity, std::nullopt, j});
+      const auto& row = feed.rows[i];
+      passed = passed == j ? j : digest.lower_bound(row.sku, passed, j);
+      out.push_back({row.sku, row.quantity, std::nullopt, passed});
       ++i;
-    } else if (order > 0) {
-      out.push_back({std::string(digest.sku(j)), std::nullopt, digest.quantities[j], j});
-      ++j;
-    } else {
-      if (feed.rows[i].quantity != digest.quantities[j])
-        out.push_back({feed.rows[i].sku, feed.rows[i].quantity, digest.quantities[j], j});
-      ++i;
-      ++j;
+      continue;
     }
+    if (order > 0) {
+      out.push_back({std::string(digest.sku(j)), std::nullopt, digest.quantities[j], j});
+    } else {
+      const auto& row = feed.rows[i++];
+      if (row.quantity != digest.quantities[j])
+        out.push_back({row.sku, row.quantity, digest.quantities[j], j});
+    }
+    passed = j + 1;
+    j = next(passed);
   }
   return out;
+}
+
+}  // namespace
+
+bool same_rules(const Rules& a, const Rules& b) {
+  return a.buffer == b.buffer && a.buffer_percent == b.buffer_percent &&
+         a.minimum_distributable == b.minimum_distributable && a.missing_skus == b.missing_skus &&
+         a.repush_after == b.repush_after;
+}
+
+std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest) {
+  return merge(feed, digest, [](std::size_t j) { return j; });
+}
+
+std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest,
+                                    const DigestSieve& sieve) {
+  return merge(feed, digest, [&](std::size_t j) { return sieve.next_unsieved(j); });
 }
 
 std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
@@ -62,6 +83,7 @@ std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
   if (bytes > std::numeric_limits<std::uint32_t>::max()) return nullptr;
   auto out = std::make_shared<FeedDigest>();
   out->rules = rules;
+  out->sieve = old.sieve;
   out->skus.reserve(bytes);
   out->ends.reserve(count);
   out->quantities.reserve(count);
@@ -218,15 +240,17 @@ std::shared_ptr<FeedDigest> make_digest(const connectors::Feed& feed, const Rule
 }
 
 bool digest_applies(const FeedDigest* digest, const connectors::Feed& feed, const Rules& rules) {
-  return digest && !feed.unchanged && !feed.delta && feed.held_skus.empty() && !feed.rows.empty() &&
-         same_rules(digest->rules, rules);
+  return digest && !feed.unchanged && !feed.delta && feed.held_skus.empty() &&
+         feed.rows.size() + feed.sieved > 0 && same_rules(digest->rules, rules);
 }
 
 DetectResult apply_feed_with_digest(state::InventoryDb& db, std::string_view connection,
                                     const connectors::Feed& feed, const Rules& rules,
                                     const FeedDigest& digest, UnixMillis now, bool allow_zeroing) {
-  return apply_differences(db, connection, differences(feed, digest), feed.rows.size(), feed.origin,
-                           rules, {digest.listed, digest.in_stock}, now, allow_zeroing);
+  if (feed.sieved > 0) throw std::logic_error("a sieved feed's differences need its sieve");
+  return apply_differences(db, connection, differences(feed, digest),
+                           feed.rows.size() + feed.sieved, feed.origin, rules,
+                           {digest.listed, digest.in_stock}, now, allow_zeroing);
 }
 
 DetectResult apply_differences(state::InventoryDb& db, std::string_view connection,

@@ -27,6 +27,8 @@
 
 namespace pb::sync {
 
+class DigestSieve;  // sync/digest_sieve.hpp
+
 struct FeedDigest {
   Rules rules;                      // the rules its wanted quantities were computed with
   std::string skus;                 // every SKU of the feed, concatenated in SKU order
@@ -34,11 +36,26 @@ struct FeedDigest {
   std::vector<Quantity> quantities;
   std::uint64_t listed = 0;    // stored listed SKUs after that feed (DetectResult::listed)
   std::uint64_t in_stock = 0;  // stored SKUs with quantity > 0 after it
+  // False once a read sieved with it met a SKU named twice (DuplicatePolicy::sum): the source
+  // writes duplicates, which spoil every sieve, so its reads are no longer sieved (each would
+  // be read twice). Kept through patch_digest; a new digest tries again.
+  bool sieve = true;
 
   std::size_t size() const { return ends.size(); }
   std::string_view sku(std::size_t i) const {
     const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
     return std::string_view(skus).substr(begin, ends[i] - begin);
+  }
+  // The first entry in [lo, hi) whose SKU is not less than `sku`; hi if none.
+  std::size_t lower_bound(std::string_view sku, std::size_t lo, std::size_t hi) const {
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (this->sku(mid) < sku)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
   }
   std::size_t bytes() const {
     return skus.capacity() + ends.capacity() * 4 + quantities.capacity() * 8;
@@ -66,6 +83,11 @@ struct Difference {
 // One merge of two sorted lists in memory: every row of `feed` that the digest does not hold
 // as it is, and every SKU of the digest the feed no longer lists, in SKU order.
 std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest);
+// The same for a feed read through `sieve` over `digest`: the same merge, passing over the
+// entries whose rows the sieve dropped (equal to them), so it gives what the whole feed would.
+// The feed must be usable (sieved_feed_unusable, digest_sieve.hpp).
+std::vector<Difference> differences(const connectors::Feed& feed, const FeedDigest& digest,
+                                    const DigestSieve& sieve);
 
 // The digest of the feed that differs from `old` by `diffs` (differences(feed, old)), made by
 // copying the unchanged runs of `old`: what make_digest(feed, rules) gives, without the feed's
@@ -82,6 +104,9 @@ struct Totals {
   std::uint64_t listed = 0;
   std::uint64_t in_stock = 0;
 };
+
+// Whether a digest made with rules `a` stands for the items stored under rules `b`.
+bool same_rules(const Rules& a, const Rules& b);
 
 // Whether `digest` can stand for the stored items when `feed` comes with `rules`.
 bool digest_applies(const FeedDigest* digest, const connectors::Feed& feed, const Rules& rules);

@@ -55,6 +55,8 @@ boost::asio::awaitable<connectors::Feed> ConnectionSources::read(boost::asio::an
     request.validator.clear();
     request.cursor.clear();
   }
+  // A sieve knows store-side rows (digest_sieve.hpp): a warehouse row is one only as it is.
+  if (!projection_.identity()) request.sieve = nullptr;
   std::vector<connectors::Feed> feeds;
   feeds.reserve(warehouses_.size());
   for (std::size_t i = 0; i < warehouses_.size(); ++i) {

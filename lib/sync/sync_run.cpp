@@ -13,6 +13,7 @@
 #include "sync/batch_push.hpp"
 #include "sync/change_detector.hpp"
 #include "sync/change_detector_digest.hpp"
+#include "sync/digest_sieve.hpp"
 #include "sync/phase_clock.hpp"
 #include "sync/run_records.hpp"
 
@@ -70,6 +71,7 @@ struct RunContext {
   std::string memory{};
   std::string fingerprint{};
   std::string first_problem{};  // the first bad row or unconfirmed SKU: a partial run's note
+  SievedRead sieved{};          // what the feed's dropped rows were (digest_sieve.hpp)
   PhaseClock clock{};
 };
 
@@ -108,8 +110,11 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
       request.cursor = last->cursor;
     }
   }
-  auto feed = co_await env.warehouse.read(env.pool, request);
-  run.read = feed.rows.size();
+  // The last feed's digest sieves out the rows it holds as they are (a reader that can does).
+  auto sieve = sieve_for(ctx.control.feed_digest, ctx.rules);
+  auto feed =
+      co_await read_through(env.warehouse, env.pool, request, sieve, ctx.fields, ctx.sieved);
+  run.read = feed.rows.size() + feed.sieved;
   run.bad_rows = feed.problems.size();
   log_feed_problems(ctx.fields, feed);
   if (!feed.problems.empty())
@@ -136,9 +141,10 @@ struct Detection {
 // next feed merges all.
 void apply_with_digest(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
                        const Rules& rules, UnixMillis now, bool allow_zeroing,
-                       std::shared_ptr<FeedDigest> digest, Detection& out) {
-  const auto diffs = differences(feed, *digest);
-  const auto rows = feed.rows.size();
+                       std::shared_ptr<FeedDigest> digest, std::shared_ptr<DigestSieve> sieve,
+                       Detection& out) {
+  const auto diffs = differences_of(feed, *digest, std::move(sieve));  // the sieve lets go
+  const auto rows = feed.rows.size() + feed.sieved;
   feed.rows = {};
   const Totals base{digest->listed, digest->in_stock};
   std::shared_ptr<FeedDigest> next;
@@ -162,7 +168,8 @@ void apply_with_digest(state::InventoryDb& db, std::string_view connection, conn
 // daily after `last_stale_check`.
 void apply_changes(state::InventoryDb& db, std::string_view connection, connectors::Feed& feed,
                    const Rules& rules, UnixMillis last_stale_check, UnixMillis now,
-                   bool allow_zeroing, std::shared_ptr<FeedDigest> digest, Detection& out) {
+                   bool allow_zeroing, std::shared_ptr<FeedDigest> digest,
+                   std::shared_ptr<DigestSieve> sieve, Detection& out) {
   // A digest stays good only through an unchanged feed: a delta or a failed write leaves it
   // null (set before each write, so an exception leaves it so).
   bool walked = false;  // every stored SKU was passed, stale ones marked on the way
@@ -172,8 +179,11 @@ void apply_changes(state::InventoryDb& db, std::string_view connection, connecto
   } else if (feed.delta) {
     out.counts = apply_delta(db, connection, feed, rules, now);
   } else if (digest_applies(digest.get(), feed, rules)) {
-    apply_with_digest(db, connection, feed, rules, now, allow_zeroing, std::move(digest), out);
+    apply_with_digest(db, connection, feed, rules, now, allow_zeroing, std::move(digest),
+                      std::move(sieve), out);
   } else {
+    // Unreachable with dropped rows (read_feed reads those feeds again); never merge a part.
+    if (feed.sieved > 0) throw std::logic_error("a sieved feed without its digest");
     digest.reset();
     out.counts = apply_feed(db, connection, feed, rules, now, allow_zeroing);
     out.digest = make_digest(feed, rules);
@@ -205,6 +215,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
   const bool allow_zeroing = ctx.control.allow_zeroing;
   // Taken, not copied: a run that fails before it hands one back leaves none.
   auto digest = std::move(ctx.control.feed_digest);
+  auto sieve = std::move(ctx.sieved.sieve);
   if (allow_zeroing)
     log::warn(ctx.fields, "run {}: the zeroing guard is off for this run (--allow-zeroing)",
               run.id);
@@ -214,7 +225,7 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     try {
       const auto now = now_millis();
       apply_changes(env.db, ctx.connection, feed, ctx.rules, last_stale_check, now, allow_zeroing,
-                    std::move(digest), detected);
+                    std::move(digest), std::move(sieve), detected);
       remember_source_read(env.db, ctx.connection, ctx.memory, ctx.fingerprint, feed, now);
     } catch (const ApplyFailed& e) {
       detected.counts = e.committed();  // what the failed write left committed
@@ -224,6 +235,8 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     }
     feed = connectors::Feed{};  // free it on the pool, not on the loop
   });
+  // The run's own until stored: a source writing duplicates spoils every sieve.
+  if (ctx.sieved.spoiled && detected.digest) detected.digest->sieve = false;
   ctx.control.feed_digest = std::move(detected.digest);
   // Kept even when a later step failed: the stale SKUs it marked stay marked.
   if (detected.stale_checked_at) ctx.control.last_stale_check = *detected.stale_checked_at;

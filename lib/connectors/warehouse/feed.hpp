@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/types.hpp"
@@ -59,6 +60,22 @@ struct Feed {
   // last of them, and handed back in the next ReadRequest. Empty: none.
   std::string validator;  // e.g. an ETag or a Last-Modified date
   std::string cursor;     // e.g. the newest updated_at the rows carried
+  // Rows a FeedSieve knew and the reader dropped: the feed's row count is rows.size() + sieved.
+  std::uint64_t sieved = 0;
+};
+
+// Optional with a read (ReadRequest::sieve): what the engine already has of the last feed
+// applied. A reader that supports it keeps only the rows the sieve does not know, and counts
+// the others in Feed::sieved, so that a million unchanged rows are never stored to be compared.
+class FeedSieve {
+ public:
+  virtual ~FeedSieve() = default;
+  // True: (sku, quantity) is a row of the last feed as it was, seen for the first time in this
+  // read; the reader drops the row. False: keep the row as usual. Called on the reader's thread.
+  virtual bool known(std::string_view sku, Quantity quantity) = 0;
+  // The reader starts the input over (the CSV parser's fast path met a line it cannot split):
+  // every answer so far is forgotten, as the rows will be seen again.
+  virtual void restart() = 0;
 };
 
 }  // namespace pb::connectors

@@ -37,6 +37,9 @@ struct ReadRequest {
   // a reader that checks it throws WarehouseError soon after. Null: nothing will stop it.
   // Shared, as the read on the pool may outlive the coroutine that started it.
   std::shared_ptr<const std::atomic<bool>> stop;
+  // Rows the engine already has (feed.hpp); null: none. Only the CSV file reader without a
+  // location column uses it; every other reader ignores it and reads whole feeds (sieved 0).
+  std::shared_ptr<FeedSieve> sieve;
 };
 
 class Warehouse {

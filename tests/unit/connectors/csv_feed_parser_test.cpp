@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -361,4 +362,82 @@ TEST_CASE("a location column missing from the header is an error naming it") {
   CHECK_THROWS_WITH_AS(parse_csv_feed("sku,quantity\nA,1\n", options, "feed.csv"),
                        "feed.csv: no column 'warehouse' in the header (columns: 'sku', 'quantity')",
                        WarehouseError);
+}
+
+namespace {
+
+// Knows a fixed set of rows, each once per read (as the engine's DigestSieve does), and counts
+// what it was asked.
+class SetSieve final : public FeedSieve {
+ public:
+  explicit SetSieve(std::map<std::string, Quantity> rows) : rows_(std::move(rows)) {}
+  bool known(std::string_view sku, Quantity quantity) override {
+    ++asked;
+    const auto it = rows_.find(std::string(sku));
+    if (it == rows_.end() || it->second != quantity || dropped.count(it->first)) return false;
+    dropped.insert(it->first);
+    return true;
+  }
+  void restart() override {
+    ++restarts;
+    dropped.clear();
+  }
+  int asked = 0;
+  int restarts = 0;
+  std::set<std::string> dropped;
+
+ private:
+  std::map<std::string, Quantity> rows_;
+};
+
+}  // namespace
+
+TEST_CASE("a sieve: the rows it knows are dropped and counted, the rest kept as usual") {
+  const std::string text =
+      "sku,quantity\n"
+      "A,1\n"
+      "B,2\n"
+      "C,3\n"
+      "D,x\n"
+      "E,5\n";
+  for (const bool stream : {false, true}) {
+    CAPTURE(stream);
+    SetSieve sieve({{"A", 1}, {"B", 20}, {"E", 5}, {"D", 4}});
+    CsvFeedOptions options;
+    options.sieve = &sieve;
+    options.chunk_bytes = 3;
+    std::istringstream in{text};
+    const Feed feed = stream ? parse_csv_feed(in, options, "feed.csv")
+                             : parse_csv_feed(text, options, "feed.csv");
+    CHECK(rows(feed) == "B=2@3;C=3@4");  // B's quantity changed, C is new
+    CHECK(feed.sieved == 2);             // A and E
+    CHECK(held(feed) == "D");            // a bad row is never the sieve's to answer
+    CHECK(sieve.asked == 4);
+    CHECK(sieve.restarts == 0);
+  }
+  // Without one, all rows stay.
+  CHECK(parse_csv_feed(text, CsvFeedOptions{}, "feed.csv").sieved == 0);
+}
+
+TEST_CASE("a sieve: the fast path's restart on a quoted line starts the sieve over too") {
+  SetSieve sieve({{"A", 1}, {"B", 2}});
+  CsvFeedOptions options;
+  options.sieve = &sieve;
+  std::istringstream in{"sku,quantity\nA,1\nB,2\n\"C\",3\n"};
+  const Feed feed = parse_csv_feed(in, options, "feed.csv");
+  CHECK(sieve.restarts == 1);
+  CHECK(rows(feed) == "C=3@4");
+  CHECK(feed.sieved == 2);  // counted once, by the reading that finished
+}
+
+TEST_CASE("a sieve is not asked with a location column: its rows are added up later") {
+  SetSieve sieve({{"A", 5}, {"B", 1}});
+  CsvFeedOptions options;
+  options.sieve = &sieve;
+  options.location_column = "location";
+  const Feed feed =
+      parse_csv_feed("sku,quantity,location\nA,2,EAST\nA,3,WEST\nB,1,EAST\n", options, "feed.csv");
+  CHECK(rows(feed) == "A=5@2;B=1@4");
+  CHECK(feed.sieved == 0);
+  CHECK(sieve.asked == 0);
 }

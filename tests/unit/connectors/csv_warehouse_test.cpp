@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "connectors/store/store.hpp"
 #include "test_support.hpp"
 
@@ -147,4 +149,54 @@ TEST_CASE("the factories build connectors from the configuration") {
   REQUIRE(store != nullptr);
   CHECK(store->describe() == "csv /srv/shop/stock.csv");
   CHECK(store->max_batch() == 200'000);
+}
+
+namespace {
+
+// Knows the row A=1, and counts what it was asked.
+class KnowsA final : public FeedSieve {
+ public:
+  bool known(std::string_view sku, Quantity quantity) override {
+    ++asked;
+    return sku == "A" && quantity == 1;
+  }
+  void restart() override {}
+  int asked = 0;
+};
+
+Feed read_sieved(Warehouse& warehouse, const std::shared_ptr<KnowsA>& sieve) {
+  return pb::test::run_with_pool([&](boost::asio::any_io_executor pool) {
+    ReadRequest request;
+    request.sieve = sieve;
+    return warehouse.read(pool, request);
+  });
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a CSV warehouse sieves a regular file's rows, never a pipe's (it could not read again)") {
+  ScratchDir dir;
+  write_file(dir / "stock.csv", "sku,quantity\nA,1\nB,2\n");
+  config::CsvWarehouseConfig config;
+  config.path = dir / "stock.csv";
+  CsvWarehouse file(config);
+  auto sieve = std::make_shared<KnowsA>();
+  Feed feed = read_sieved(file, sieve);
+  CHECK(feed.sieved == 1);
+  REQUIRE(feed.rows.size() == 1);
+  CHECK(feed.rows[0].sku == "B");
+  CHECK(sieve->asked == 2);
+
+  const auto fifo = dir / "stock.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] { write_file(fifo, "sku,quantity\nA,1\nB,2\n"); });
+  config.path = fifo;
+  CsvWarehouse pipe(config);
+  sieve = std::make_shared<KnowsA>();
+  feed = read_sieved(pipe, sieve);
+  writer.join();
+  CHECK(feed.sieved == 0);
+  CHECK(feed.rows.size() == 2);
+  CHECK(sieve->asked == 0);
 }

@@ -39,7 +39,10 @@ class FeedBuilder {
  public:
   FeedBuilder(const CsvFeedOptions& options, std::string origin) : options_(options) {
     feed_.origin = std::move(origin);
-    if (!options.location_column.empty()) locations_.emplace(options.locations);
+    if (!options.location_column.empty())
+      locations_.emplace(options.locations);
+    else
+      sieve_ = options.sieve;
   }
 
   const std::string& origin() const { return feed_.origin; }
@@ -57,8 +60,9 @@ class FeedBuilder {
     return {sku_column_, quantity_column_, location_column_};
   }
 
+  // Not with a sieve: the rows kept are few, and sizing for all would touch the pages saved.
   void reserve(std::size_t rows) {
-    if (!locations_) reserve_rows(feed_, rows);
+    if (!locations_ && !sieve_) reserve_rows(feed_, rows);
   }
 
   void add(const CsvRecord& r) {
@@ -114,6 +118,10 @@ class FeedBuilder {
     Quantity quantity = 0;
     switch (parse_quantity(text, quantity)) {
       case QuantityParse::ok:
+        if (sieve_ && sieve_->known(sku, quantity)) {
+          ++feed_.sieved;
+          return;
+        }
         target_->rows.push_back(FeedRow{std::string(sku), quantity, r.line});
         return;
       case QuantityParse::not_integer:
@@ -141,6 +149,7 @@ class FeedBuilder {
   std::vector<std::uint64_t> pending_blank_lines_;
   std::optional<LocationTotals> locations_;  // with a location column
   Feed* target_ = &feed_;                    // where the current row's row or problem goes
+  FeedSieve* sieve_ = nullptr;               // without a location column only
 };
 
 // CsvRecordReader behind PlainCsvLines' interface: the general path, for any input.
@@ -238,6 +247,7 @@ Feed parse_csv_feed(std::istream& in, const CsvFeedOptions& options, std::string
   if (start >= 0 && PlainCsvLines::usable(readers)) {
     PlainCsvLines lines(in, readers);
     if (auto feed = parse(lines, options, origin, size)) return std::move(*feed);
+    if (options.sieve) options.sieve->restart();
     in.clear();
     in.seekg(start);
     if (!in.good()) throw WarehouseError(origin + ": read error");

@@ -34,6 +34,9 @@ struct CsvFeedOptions {
   // The input's size in bytes when the stream cannot tell (a pipe-like stream buffer), to size
   // the row array once; 0: unknown.
   std::uint64_t expected_bytes = 0;
+  // Rows it knows are dropped and counted in Feed::sieved (not with a location column, whose
+  // rows are added up later); the row array is then not sized for the whole input. Null: none.
+  FeedSieve* sieve = nullptr;
 };
 
 // The first line is the header; other columns are ignored. A row that cannot be used (no SKU,

@@ -64,7 +64,10 @@ CsvFeedOptions csv_feed_options(const config::CsvWarehouseConfig& config) {
   return options;
 }
 
-Feed read_csv_warehouse(const config::CsvWarehouseConfig& config, const std::atomic<bool>* stop) {
+namespace {
+
+Feed read_csv_file(const config::CsvWarehouseConfig& config, const std::atomic<bool>* stop,
+                   FeedSieve* sieve) {
   const fs::path file = choose_feed_file(config.path, config.pattern);
   // File names are foreign bytes too: the origin goes into messages and the history.
   const std::string origin = utf8::escape_invalid(file.string());
@@ -73,6 +76,9 @@ Feed read_csv_warehouse(const config::CsvWarehouseConfig& config, const std::ato
   CsvFeedOptions options = csv_feed_options(config);
   options.stop = stop;
   options.expected_bytes = buffer.size();
+  // Only on a regular file: a sieved feed the engine cannot use is read again, and a pipe gives
+  // its feed once (size() is 0 for a pipe).
+  options.sieve = buffer.size() > 0 ? sieve : nullptr;
   // Whatever the parser made of a cut input, a stopped or oversized read fails the run.
   const auto check = [&] {
     if (buffer.stopped())
@@ -91,6 +97,12 @@ Feed read_csv_warehouse(const config::CsvWarehouseConfig& config, const std::ato
   }
 }
 
+}  // namespace
+
+Feed read_csv_warehouse(const config::CsvWarehouseConfig& config, const std::atomic<bool>* stop) {
+  return read_csv_file(config, stop, nullptr);
+}
+
 boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor pool,
                                                 ReadRequest request) {
   if (!config_.url.empty()) {
@@ -106,8 +118,9 @@ boost::asio::awaitable<Feed> CsvWarehouse::read(boost::asio::any_io_executor poo
   }
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
-  auto work = [config = config_, stop = request.stop] {
-    return read_csv_warehouse(config, stop.get());
+  // The sieve, when the engine gives one, is the pool's alone until the read returns.
+  auto work = [config = config_, stop = request.stop, sieve = request.sieve] {
+    return read_csv_file(config, stop.get(), sieve.get());
   };
   co_return co_await async::offload(std::move(pool), std::move(work));
 }

@@ -1,0 +1,97 @@
+// The Smart Sync's sieve: the last applied feed's digest (change_detector_digest.hpp) handed to
+// the warehouse reader, so that a row the digest holds as it is never becomes a FeedRow. A 1 %
+// change of a 1M-row feed then keeps 10,000 rows instead of building and comparing a million.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "connectors/warehouse/feed.hpp"
+#include "connectors/warehouse/warehouse.hpp"
+#include "core/types.hpp"
+#include "log/fields.hpp"
+#include "sync/change_detector_digest.hpp"
+#include "sync/rules.hpp"
+
+namespace pb::sync {
+
+// Answers the reader from `digest`, remembering which entries it answered true for (sieved) and
+// which SKUs the read named at all (seen). Used by one read at a time: not thread-safe.
+class DigestSieve final : public connectors::FeedSieve {
+ public:
+  explicit DigestSieve(std::shared_ptr<const FeedDigest> digest);
+
+  // Sorted input costs a compare or two per row: a cursor moves forward through the digest;
+  // input that goes backwards takes a binary search. A SKU of the digest named twice (a
+  // duplicate, summed or refused later) spoils the sieve: every answer is then false, and the
+  // rows already dropped make the feed unusable (the caller reads again without a sieve).
+  bool known(std::string_view sku, Quantity quantity) override;
+  void restart() override;
+
+  bool spoiled() const { return spoiled_; }
+  // Whether the digest's entry `index` was answered true (its row dropped, its quantity equal).
+  bool sieved(std::size_t index) const { return test(sieved_, index); }
+  // The first entry at or after `index` that was not sieved; the digest's size if none.
+  std::size_t next_unsieved(std::size_t index) const;
+  std::uint64_t count() const { return count_; }
+  const FeedDigest* digest() const { return digest_.get(); }
+  // Lets the digest go (the run may then change it in place); digest() is null afterwards.
+  void release() { digest_.reset(); }
+
+ private:
+  static bool test(const std::vector<std::uint64_t>& bits, std::size_t i) {
+    return (bits[i / 64] >> (i % 64)) & 1U;
+  }
+  static void set(std::vector<std::uint64_t>& bits, std::size_t i) {
+    bits[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  // The index of the first digest entry not less than `sku`, starting from the cursor.
+  std::size_t locate(std::string_view sku);
+
+  std::shared_ptr<const FeedDigest> digest_;
+  std::size_t size_ = 0;  // the digest's entries (kept after release)
+  std::vector<std::uint64_t> sieved_;
+  std::vector<std::uint64_t> seen_;
+  std::size_t cursor_ = 0;  // where the next SKU of sorted input is expected
+  std::uint64_t count_ = 0;
+  bool spoiled_ = false;
+};
+
+// A sieve for a read whose feed will be compared with `digest` under `rules`; null when the
+// digest cannot apply whatever the feed (none, or made with other rules) or does not sieve.
+std::shared_ptr<DigestSieve> sieve_for(const std::shared_ptr<FeedDigest>& digest,
+                                       const Rules& rules);
+
+// Why a feed read through `sieve` cannot be used (its dropped rows are needed: the full merge
+// or a spoiled sieve), or empty when it can. A feed that dropped nothing is always usable.
+std::string_view sieved_feed_unusable(const connectors::Feed& feed, const DigestSieve& sieve);
+
+// What a read through a sieve leaves for the detect phase.
+struct SievedRead {
+  std::shared_ptr<DigestSieve> sieve;  // set when the feed dropped rows: differences_of needs it
+  bool spoiled = false;  // a SKU of the digest came twice: the next digest sieves no more
+};
+
+// Reads `request` through `sieve` (may be null: a whole read), and once more without it when the
+// sieved feed cannot be used (logged at debug level). This happens once at a transition: a feed
+// with bad rows holding SKUs leaves no digest, and one with duplicates a digest that does not
+// sieve (FeedDigest::sieve). A coroutine on the caller's executor; the reads on `pool`.
+boost::asio::awaitable<connectors::Feed> read_through(connectors::Warehouse& warehouse,
+                                                      boost::asio::any_io_executor pool,
+                                                      connectors::ReadRequest request,
+                                                      std::shared_ptr<DigestSieve> sieve,
+                                                      const log::Fields& fields, SievedRead& out);
+
+// The feed's differences from `digest`: through `sieve` when the feed was read with it (then the
+// sieve lets the digest go, so the caller may change it in place). Throws std::logic_error for a
+// feed that dropped rows with no sieve or another digest to account for them.
+std::vector<Difference> differences_of(const connectors::Feed& feed, const FeedDigest& digest,
+                                       std::shared_ptr<DigestSieve> sieve);
+
+}  // namespace pb::sync
