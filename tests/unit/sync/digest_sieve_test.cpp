@@ -21,6 +21,7 @@
 #include "connectors/warehouse/csv/csv_feed_parser.hpp"
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
 #include "fakes.hpp"
+#include "run_to_end.hpp"
 #include "sync/change_detector.hpp"
 #include "sync/change_detector_digest.hpp"
 #include "sync/connection_sources.hpp"
@@ -337,12 +338,7 @@ struct Side {
                        store,
                        pool.get_executor(),
                        {3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)}};
-    const std::string connection = "shop";  // an lvalue: see the note in sync_run.cpp
-    auto fut =
-        asio::co_spawn(io, execute_run(env, connection, rules, r, control), asio::use_future);
-    io.restart();
-    io.run();
-    return fut.get();
+    return pb::test::run_to_end(io, env, rules, r, control);
   }
 };
 

@@ -13,6 +13,7 @@
 #include "../captured_log.hpp"
 #include "../temp_dir.hpp"
 #include "fakes.hpp"
+#include "run_to_end.hpp"
 #include "sync/sync_run.hpp"
 
 using namespace pb;
@@ -43,12 +44,7 @@ struct Harness {
     RunControl control;
     control.set_cancel(cancelled);
     RunEnvironment env{db, warehouse, store, pool.get_executor(), retry};
-    const std::string connection = "shop";  // an lvalue: see the note in sync_run.cpp
-    auto fut =
-        asio::co_spawn(io, execute_run(env, connection, rules, r, control), asio::use_future);
-    io.restart();
-    io.run();
-    return fut.get();
+    return pb::test::run_to_end(io, env, rules, r, control);
   }
 
   state::ItemRecord item(const std::string& sku) {
