@@ -283,6 +283,20 @@ class BeeEnv:
                 return c
         raise AssertionError("no connection %s in status" % name)
 
+    def watch_mapping(self, until, timeout=60.0, interval=0.05, what="phase mapping"):
+        """Samples the connection's progress while its run is in phase mapping (a store's
+        catalogue walk) until `until(samples)` is true; returns the (mapped, mapping_total)
+        samples in the order seen."""
+        seen = []
+
+        def sampled():
+            progress = self.conn_status().get("progress") or {}
+            if progress.get("phase") == "mapping":
+                seen.append((progress["mapped"], progress["mapping_total"]))
+            return until(seen)
+        wait_for(sampled, timeout=timeout, interval=interval, what=what)
+        return seen
+
     def wait_idle(self, name=None, timeout=60.0, min_run_id=None):
         """Waits until the connection is idle and (if given) its last run has id >= min_run_id
         and has finished. Returns its status entry."""

@@ -172,15 +172,10 @@ class ShopifyWalkTest(store_emulators.WithShopifyEmulator, BeeTestCase):
         em.faults(bulk_access_denied_next=1)
         env = self.shop_env(em)
         env.start()
-        seen = []
-
-        def mapping_moved():
-            progress = env.conn_status().get("progress") or {}
-            if progress.get("phase") == "mapping":
-                seen.append(progress["mapped"])
-            return len(set(seen)) >= 3
-        harness.wait_for(mapping_moved, timeout=60, what="phase mapping with moving counts")
-        self.assertEqual(seen, sorted(seen))
+        seen = env.watch_mapping(lambda seen: len(set(m for m, _ in seen)) >= 3,
+                                 what="phase mapping with moving counts")
+        mapped = [m for m, _ in seen]
+        self.assertEqual(mapped, sorted(mapped))
         text = env.beectl("status").stdout
         self.assertIn("mapping", text)
         self.finish_and_check(env, em, 1)

@@ -366,14 +366,8 @@ class BigCommerceWalkTest(store_emulators.WithTestCA, BeeTestCase):
 
     def test_status_shows_phase_mapping_with_counts_that_move(self):
         em, env = self.start_walk()
-        seen = []
-
-        def mapping_moved():
-            progress = env.conn_status().get("progress") or {}
-            if progress.get("phase") == "mapping":
-                seen.append((progress["mapped"], progress["mapping_total"]))
-            return len(set(m for m, _ in seen)) >= 3
-        harness.wait_for(mapping_moved, timeout=60, what="phase mapping with moving counts")
+        seen = env.watch_mapping(lambda seen: len(set(m for m, _ in seen)) >= 3,
+                                 what="phase mapping with moving counts")
         self.assertEqual(seen, sorted(seen))
         self.assertIn((1000, self.ITEMS), seen)  # meta.pagination.total, from the first page
         self.assertIn("mapping", env.beectl("status").stdout)

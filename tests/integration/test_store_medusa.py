@@ -194,15 +194,8 @@ class MedusaStoreTest(BeeTestCase):
         feed = {sku: 5 + n for n, sku in enumerate(pushed)}
         env.write_feed(feed)
         env.start()
-        seen = []
-
-        def first_page_committed():
-            progress = env.conn_status().get("progress") or {}
-            if progress.get("phase") == "mapping":
-                seen.append((progress["mapped"], progress["mapping_total"]))
-            return seen and seen[-1][0] >= 1000
-        harness.wait_for(first_page_committed, timeout=120, interval=0.05,
-                         what="a page of the walk committed")
+        seen = env.watch_mapping(lambda seen: seen and seen[-1][0] >= 1000, timeout=120,
+                                 what="a page of the walk committed")
         sent = harness.time.monotonic()
         env.kill(sig)
         stopped_in = harness.time.monotonic() - sent

@@ -230,15 +230,8 @@ class VendureStoreTest(BeeTestCase):
         feed = {s: 7 + n for n, s in enumerate(pushed)}
         env.write_feed(feed)
         env.start()
-        seen = []
-
-        def first_page_committed():
-            progress = env.conn_status().get("progress") or {}
-            if progress.get("phase") == "mapping":
-                seen.append((progress["mapped"], progress["mapping_total"]))
-            return seen and seen[-1][0] >= 1000
-        harness.wait_for(first_page_committed, timeout=120, interval=0.05,
-                         what="a page of the walk committed")
+        seen = env.watch_mapping(lambda seen: seen and seen[-1][0] >= 1000, timeout=120,
+                                 what="a page of the walk committed")
         sent = time.monotonic()
         if how == "pause":
             self.assertEqual(env.beectl("pause", env.name).code, 0)
