@@ -39,6 +39,8 @@ struct CsvRecord {
   std::size_t good_cells = 0;
   CsvRecordError error = CsvRecordError::none;
   bool blank = false;  // nothing but spaces on the line (no delimiter, no quotes)
+  // PlainCsvLines only: a FeedSieve knew the line (known_line), which was not split: no cells.
+  bool sieved = false;
   // cells[i], for i < cell_count, holds the text of kept cell i: unquoted cells are trimmed of
   // spaces, tabs and CRs; quoted cells are verbatim. Other entries are empty or stale.
   std::vector<std::string> cells;

@@ -116,6 +116,7 @@ bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diff
   for (const auto& d : diffs)
     if (!d.was || !d.quantity || d.at >= digest.size()) return false;
   for (const auto& d : diffs) digest.quantities[d.at] = *d.quantity;
+  if (!diffs.empty()) digest.lines.reset();  // its changed lines would pass for the new rows
   return true;
 }
 

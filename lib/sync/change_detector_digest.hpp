@@ -29,6 +29,24 @@ namespace pb::sync {
 
 class DigestSieve;  // sync/digest_sieve.hpp
 
+// What beed kept of the last feed's lines, for FeedSieve::known_line: each data line's hash in
+// the feed's order and the digest entry its row is. Made by a read that met each entry of its
+// digest once, each on a line it could name (DigestSieve::take_lines). It holds while every
+// line's row is its entry's SKU and quantity: a digest whose quantities change drops it.
+struct LineMemo {
+  std::uint64_t layout = 0;            // FeedSieve::lines_begin's
+  std::vector<std::uint64_t> hashes;   // one per line (connectors::line_hash)
+  std::vector<std::uint32_t> entries;  // line -> entry; empty when line i is entry i (sorted)
+  std::vector<std::uint32_t> lines;    // entry -> line; empty with `entries`
+
+  std::size_t size() const { return hashes.size(); }
+  std::size_t entry(std::size_t line) const { return entries.empty() ? line : entries[line]; }
+  std::size_t line(std::size_t entry) const { return lines.empty() ? entry : lines[entry]; }
+  std::size_t bytes() const {
+    return hashes.capacity() * 8 + entries.capacity() * 4 + lines.capacity() * 4;
+  }
+};
+
 struct FeedDigest {
   Rules rules;                      // the rules its wanted quantities were computed with
   std::string skus;                 // every SKU of the feed, concatenated in SKU order
@@ -40,6 +58,8 @@ struct FeedDigest {
   // writes duplicates, which spoil every sieve, so its reads are no longer sieved (each would
   // be read twice). Kept through patch_digest; a new digest tries again.
   bool sieve = true;
+  // The feed's lines, when a read could name them all (null: the next read parses each line).
+  std::shared_ptr<const LineMemo> lines;
 
   std::size_t size() const { return ends.size(); }
   std::string_view sku(std::size_t i) const {
@@ -58,7 +78,8 @@ struct FeedDigest {
     return lo;
   }
   std::size_t bytes() const {
-    return skus.capacity() + ends.capacity() * 4 + quantities.capacity() * 8;
+    return skus.capacity() + ends.capacity() * 4 + quantities.capacity() * 8 +
+           (lines ? lines->bytes() : 0);
   }
 };
 
@@ -96,7 +117,8 @@ std::shared_ptr<FeedDigest> patch_digest(const FeedDigest& old,
                                          const std::vector<Difference>& diffs, const Rules& rules);
 
 // patch_digest in place, when every difference requantifies a SKU `digest` holds (the usual
-// Smart Sync): sets their quantities and returns true. Otherwise leaves it and returns false.
+// Smart Sync): sets their quantities (and drops its lines, whose rows they were) and returns
+// true. Otherwise leaves it and returns false.
 bool requantify_in_place(FeedDigest& digest, const std::vector<Difference>& diffs);
 
 // The stored totals a digest knows (FeedDigest::listed, in_stock).

@@ -16,6 +16,9 @@ namespace {
 // two rows are the usual gap in sorted input.
 constexpr int kForwardSteps = 8;
 
+// A line whose row's entry is not known yet (LineMemo::entries).
+constexpr std::uint32_t kNoEntry = 0xFFFF'FFFFU;
+
 }  // namespace
 
 DigestSieve::DigestSieve(std::shared_ptr<const FeedDigest> digest)
@@ -44,11 +47,17 @@ std::size_t DigestSieve::locate(std::string_view sku) {
 }
 
 bool DigestSieve::known(std::string_view sku, Quantity quantity) {
+  const bool offered = std::exchange(awaiting_, false);
+  if (new_lines_ && !offered) lines_broken_ = true;  // a row not on a line of its own
   if (spoiled_ || !digest_) return false;
   const std::size_t at = locate(sku);
   const bool found = at < size_ && digest_->sku(at) == sku;
   cursor_ = found ? at + 1 : at;
-  if (!found) return false;
+  if (!found) {
+    lines_broken_ = true;  // a new SKU: not the digest's SKUs
+    return false;
+  }
+  if (offered) line_names(at);
   if (test(seen_, at)) {
     // A duplicate: its rows are summed or refused, so none of them is the digest's row as it
     // was, and one may be gone already. Nothing more is dropped; the caller reads again.
@@ -68,6 +77,81 @@ void DigestSieve::restart() {
   cursor_ = 0;
   count_ = 0;
   spoiled_ = false;
+  old_lines_.reset();
+  new_lines_.reset();
+  line_cursor_ = 0;
+  awaiting_ = false;
+  lines_broken_ = false;
+  lines_known_ = 0;
+}
+
+bool DigestSieve::lines_begin(std::uint64_t layout) {
+  if (!digest_ || spoiled_ || size_ > kNoEntry) return false;
+  const auto& old = digest_->lines;
+  old_lines_ = old && old->layout == layout && old->size() == size_ ? old : nullptr;
+  new_lines_ = std::make_shared<LineMemo>();
+  new_lines_->layout = layout;
+  new_lines_->hashes.reserve(size_);
+  new_lines_->entries.reserve(size_);
+  return true;
+}
+
+bool DigestSieve::known_line(std::uint64_t hash) {
+  if (std::exchange(awaiting_, false)) {
+    // The last line gave no row the digest holds (a bad row): the next old line is likelier.
+    lines_broken_ = true;
+    ++line_cursor_;
+  }
+  if (spoiled_ || !digest_ || !new_lines_) return false;
+  if (old_lines_ && line_cursor_ < old_lines_->size() && old_lines_->hashes[line_cursor_] == hash) {
+    // The old line, byte for byte: its row was entry `at`'s SKU and quantity (LineMemo).
+    const std::size_t at = old_lines_->entry(line_cursor_);
+    if (test(seen_, at)) {  // a second line for it: a duplicate, as known() would find
+      spoiled_ = true;
+      return false;
+    }
+    set(seen_, at);
+    set(sieved_, at);
+    ++count_;
+    ++lines_known_;
+    ++line_cursor_;
+    cursor_ = at + 1;
+    if (!lines_broken_) {
+      new_lines_->hashes.push_back(hash);
+      new_lines_->entries.push_back(static_cast<std::uint32_t>(at));
+    }
+    return true;
+  }
+  if (!lines_broken_) {
+    new_lines_->hashes.push_back(hash);
+    new_lines_->entries.push_back(kNoEntry);
+  }
+  awaiting_ = true;
+  return false;
+}
+
+void DigestSieve::line_names(std::size_t at) {
+  if (!lines_broken_) new_lines_->entries.back() = static_cast<std::uint32_t>(at);
+  if (old_lines_) line_cursor_ = old_lines_->line(at) + 1;
+}
+
+std::shared_ptr<LineMemo> DigestSieve::take_lines() {
+  // As many lines as entries, each naming one (a second line for an entry spoils the sieve):
+  // every entry once.
+  if (!new_lines_ || lines_broken_ || awaiting_ || spoiled_ || new_lines_->size() != size_)
+    return nullptr;
+  auto memo = std::move(new_lines_);
+  bool in_order = true;
+  for (std::size_t i = 0; i < memo->entries.size() && in_order; ++i)
+    in_order = memo->entries[i] == i;
+  if (in_order) {
+    std::vector<std::uint32_t>().swap(memo->entries);
+  } else {
+    memo->lines.assign(size_, 0);
+    for (std::size_t i = 0; i < memo->entries.size(); ++i)
+      memo->lines[memo->entries[i]] = static_cast<std::uint32_t>(i);
+  }
+  return memo;
 }
 
 std::size_t DigestSieve::next_unsieved(std::size_t index) const {

@@ -33,6 +33,18 @@ class DigestSieve final : public connectors::FeedSieve {
   // rows already dropped make the feed unusable (the caller reads again without a sieve).
   bool known(std::string_view sku, Quantity quantity) override;
   void restart() override;
+  // Line by line: the digest's LineMemo, when it has one of this layout, answers for the lines
+  // that are as they were, in the order they were (a changed, new or moved line is parsed, and
+  // its row's entry puts the old lines back in step). Meanwhile the read's own lines are noted,
+  // for take_lines.
+  bool lines_begin(std::uint64_t layout) override;
+  bool known_line(std::uint64_t hash) override;
+
+  // The read's lines, once it is over, when they named each entry of the digest once (none
+  // new, none gone, none twice, no bad row): the LineMemo of the digest once its quantities
+  // are the feed's (requantify_in_place). Null otherwise.
+  std::shared_ptr<LineMemo> take_lines();
+  std::uint64_t lines_known() const { return lines_known_; }
 
   bool spoiled() const { return spoiled_; }
   // Whether the digest's entry `index` was answered true (its row dropped, its quantity equal).
@@ -53,6 +65,8 @@ class DigestSieve final : public connectors::FeedSieve {
   }
   // The index of the first digest entry not less than `sku`, starting from the cursor.
   std::size_t locate(std::string_view sku);
+  // The line offered last (known_line: not known) holds entry `at`'s row.
+  void line_names(std::size_t at);
 
   std::shared_ptr<const FeedDigest> digest_;
   std::size_t size_ = 0;  // the digest's entries (kept after release)
@@ -61,6 +75,14 @@ class DigestSieve final : public connectors::FeedSieve {
   std::size_t cursor_ = 0;  // where the next SKU of sorted input is expected
   std::uint64_t count_ = 0;
   bool spoiled_ = false;
+
+  // Line by line (lines_begin).
+  std::shared_ptr<const LineMemo> old_lines_;  // the digest's, when of the read's layout
+  std::shared_ptr<LineMemo> new_lines_;        // the read's, as they come
+  std::size_t line_cursor_ = 0;                // the old line expected next
+  bool awaiting_ = false;      // the last line offered was parsed: its row names its entry
+  bool lines_broken_ = false;  // a line named no entry: new_lines_ will not do
+  std::uint64_t lines_known_ = 0;
 };
 
 // A sieve for a read whose feed will be compared with `digest` under `rules`; null when the

@@ -441,3 +441,95 @@ TEST_CASE("a sieve is not asked with a location column: its rows are added up la
   CHECK(feed.sieved == 0);
   CHECK(sieve.asked == 0);
 }
+
+namespace {
+
+// Takes lines (FeedSieve::lines_begin) and knows those whose hash it was given; notes what it
+// was offered and the layouts it was told.
+class LineSieve final : public FeedSieve {
+ public:
+  explicit LineSieve(std::set<std::uint64_t> known) : known_(std::move(known)) {}
+  bool known(std::string_view sku, Quantity) override {
+    parsed.emplace_back(sku);
+    return false;
+  }
+  void restart() override { ++restarts; }
+  bool lines_begin(std::uint64_t layout) override {
+    layouts.push_back(layout);
+    return true;
+  }
+  bool known_line(std::uint64_t hash) override {
+    offered.push_back(hash);
+    return known_.count(hash) > 0;
+  }
+  std::vector<std::uint64_t> layouts;
+  std::vector<std::uint64_t> offered;
+  std::vector<std::string> parsed;
+  int restarts = 0;
+
+ private:
+  std::set<std::uint64_t> known_;
+};
+
+}  // namespace
+
+TEST_CASE("a sieve that takes lines: each line but the header and blank ones, known ones unsplit") {
+  const std::string text =
+      "sku,quantity\n"
+      "A,1\n"
+      "B,2\r\n"
+      "  \n"
+      "C,3\n"
+      "D,x\n"
+      "E,5";  // the last line has no line break
+  LineSieve sieve({line_hash("B,2\r"), line_hash("C,3"), line_hash("E,5")});
+  CsvFeedOptions options;
+  options.sieve = &sieve;
+  options.chunk_bytes = 4;
+  std::istringstream in{text};
+  const Feed feed = parse_csv_feed(in, options, "feed.csv");
+  CHECK(sieve.offered == std::vector<std::uint64_t>{line_hash("A,1"), line_hash("B,2\r"),
+                                                    line_hash("C,3"), line_hash("D,x"),
+                                                    line_hash("E,5")});
+  CHECK(sieve.parsed == std::vector<std::string>{"A"});  // D's quantity is no row to ask about
+  CHECK(rows(feed) == "A=1@2");
+  CHECK(feed.sieved == 3);
+  CHECK(held(feed) == "D");
+  // The blank line before a known line is still a problem, on its own line.
+  REQUIRE(feed.problems.size() == 2);
+  CHECK(feed.problems[0].line == 4);
+  CHECK(feed.problems[0].message == "blank line");
+}
+
+TEST_CASE(
+    "a sieve's lines: a layout for the header and the columns read, none for the general reader") {
+  const auto layout_of = [](const std::string& text, const std::string& sku_column) {
+    LineSieve sieve({});
+    CsvFeedOptions options;
+    options.sieve = &sieve;
+    options.sku_column = sku_column;
+    std::istringstream in{text};
+    parse_csv_feed(in, options, "feed.csv");
+    REQUIRE(sieve.layouts.size() == 1);
+    return sieve.layouts[0];
+  };
+  const auto plain = layout_of("sku,quantity,code\nA,1,B\n", "sku");
+  CHECK(layout_of("sku, quantity ,code\nA,1,B\n", "sku") == plain);  // the same cells
+  CHECK(layout_of("sku,quantity,code\nA,1,B\n", "code") != plain);   // another column read
+  CHECK(layout_of("sku,quantity,code2\nA,1,B\n", "sku") != plain);   // another header
+  // A quoted line sends the input to the general reader, which offers no lines.
+  LineSieve sieve({});
+  CsvFeedOptions options;
+  options.sieve = &sieve;
+  std::istringstream in{"sku,quantity\nA,1\n\"B\",2\n"};
+  const Feed feed = parse_csv_feed(in, options, "feed.csv");
+  CHECK(sieve.restarts == 1);
+  CHECK(sieve.offered.size() == 2);  // A and the quoted line, before the restart
+  CHECK(sieve.parsed == std::vector<std::string>{"A", "A", "B"});
+  CHECK(rows(feed) == "A=1@2;B=2@3");
+  // Not with a string (the general reader from the start): no lines taken.
+  LineSieve whole({});
+  options.sieve = &whole;
+  parse_csv_feed(std::string("sku,quantity\nA,1\n"), options, "feed.csv");
+  CHECK(whole.layouts.empty());
+}

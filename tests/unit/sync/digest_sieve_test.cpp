@@ -22,6 +22,7 @@
 #include "connectors/warehouse/csv/csv_warehouse.hpp"
 #include "fakes.hpp"
 #include "run_to_end.hpp"
+#include "sieve_sides.hpp"
 #include "sync/change_detector.hpp"
 #include "sync/change_detector_digest.hpp"
 #include "sync/connection_sources.hpp"
@@ -30,6 +31,8 @@
 using namespace pb;
 using namespace pb::sync;
 using pb::test::make_feed;
+using pb::test::Side;
+using pb::test::stored_items;
 namespace asio = boost::asio;
 
 namespace {
@@ -203,24 +206,6 @@ std::map<std::string, Quantity> rows_of(const connectors::Feed& feed) {
   return out;
 }
 
-std::string stored_items(state::InventoryDb& db, const std::string& connection, bool times) {
-  std::string out;
-  db.read(connection, [&](state::ConnectionTxn& t) {
-    auto cur = t.item_cursor();
-    for (bool ok = cur.seek(); ok; ok = cur.next()) {
-      const auto r = state::decode_item(cur.value());
-      out += std::string(cur.key()) + "=" + std::to_string(r.quantity) + "/" +
-             std::to_string(r.wanted) + "/" + (r.listed ? "L" : "-") + "/" +
-             (r.store_quantity ? std::to_string(*r.store_quantity) : "none") + "/" + r.error +
-             (times ? "/" + std::to_string(r.updated_at) : "") + ";";
-    }
-    out += "\npending:";
-    auto pen = t.pending_cursor();
-    for (bool ok = pen.seek(); ok; ok = pen.next()) out += std::string(pen.key()) + ",";
-  });
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a feed read through the sieve gives the whole feed's differences and stored items") {
@@ -282,67 +267,6 @@ TEST_CASE("a feed read through the sieve gives the whole feed's differences and 
     CHECK(unusable > 5);
   }
 }
-
-namespace {
-
-// A warehouse between the run and the real CSV reader: notes how many reads each run makes and
-// what they dropped, and (`whole`) withholds the engine's sieve, to read whole feeds.
-class SpyWarehouse final : public connectors::Warehouse {
- public:
-  SpyWarehouse(connectors::Warehouse& inner, bool whole) : inner_(inner), whole_(whole) {}
-  asio::awaitable<connectors::Feed> read(asio::any_io_executor pool,
-                                         connectors::ReadRequest request) override {
-    ++reads;
-    if (whole_) request.sieve = nullptr;
-    auto feed = co_await inner_.read(pool, request);
-    sieved += feed.sieved;
-    co_return feed;
-  }
-  std::string describe() const override { return inner_.describe(); }
-  int reads = 0;
-  std::uint64_t sieved = 0;
-
- private:
-  connectors::Warehouse& inner_;
-  bool whole_;
-};
-
-// beed's side of one connection: a database, a store, and the RunControl kept between runs.
-struct Side {
-  Side(const std::filesystem::path& csv, bool whole)
-      : csv_warehouse(config_for(csv)), warehouse(csv_warehouse, whole) {}
-  static config::CsvWarehouseConfig config_for(const std::filesystem::path& csv) {
-    config::CsvWarehouseConfig c;
-    c.path = csv;
-    c.duplicates = DuplicatePolicy::sum;
-    return c;
-  }
-  pb::test::TempDir dir;
-  state::InventoryDb db{dir.path()};
-  connectors::CsvWarehouse csv_warehouse;
-  SpyWarehouse warehouse;
-  pb::test::MemoryStore store;
-  RunControl control;
-  std::uint64_t next_id = 1;
-
-  state::RunRecord run(asio::io_context& io, asio::thread_pool& pool, const Rules& rules,
-                       SyncKind kind) {
-    state::RunRecord r;
-    r.id = next_id++;
-    r.kind = kind;
-    r.started_at = now_millis();
-    RunProgress fresh;
-    control.begin(fresh);
-    RunEnvironment env{db,
-                       warehouse,
-                       store,
-                       pool.get_executor(),
-                       {3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)}};
-    return pb::test::run_to_end(io, env, rules, r, control);
-  }
-};
-
-}  // namespace
 
 TEST_CASE("runs reading through the sieve leave what runs reading whole feeds leave") {
   pb::test::TempDir feeds;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -54,10 +55,19 @@ class FeedBuilder {
     sku_column_ = find_column(header, options_.sku_column, feed_.origin);
     quantity_column_ = find_column(header, options_.quantity_column, feed_.origin);
     needed_cells_ = std::max(sku_column_, quantity_column_) + 1;
-    if (!locations_) return {sku_column_, quantity_column_};
+    if (!locations_) {
+      layout_ = layout_of(header);
+      return {sku_column_, quantity_column_};
+    }
     location_column_ = find_column(header, options_.location_column, feed_.origin);
     needed_cells_ = std::max(needed_cells_, location_column_ + 1);
     return {sku_column_, quantity_column_, location_column_};
+  }
+
+  // The sieve to offer lines to (FeedSieve::lines_begin), if it takes them: a line it knows
+  // is then never split.
+  FeedSieve* line_sieve() const {
+    return sieve_ != nullptr && sieve_->lines_begin(layout_) ? sieve_ : nullptr;
   }
 
   // Not with a sieve: the rows kept are few, and sizing for all would touch the pages saved.
@@ -74,6 +84,10 @@ class FeedBuilder {
     target_ = &feed_;
     for (auto line : pending_blank_lines_) problem(line, {}, "blank line");
     pending_blank_lines_.clear();
+    if (r.sieved) {  // the sieve knew the line (line_sieve): its row is the last feed's
+      ++feed_.sieved;
+      return;
+    }
 
     std::string_view sku = r.good_cells > sku_column_ ? r.cells[sku_column_] : std::string_view{};
     // A row whose location cell cannot be read is a problem of the whole feed.
@@ -136,6 +150,18 @@ class FeedBuilder {
   Feed finish() { return finish_rows(feed_, options_.duplicates, locations_); }
 
  private:
+  // What decides how a line becomes a row besides its bytes: the header's cells and the columns
+  // read, so that a line matches its old self only when it means the same.
+  std::uint64_t layout_of(const CsvRecord& header) const {
+    std::string key;
+    for (std::size_t i = 0; i < header.cell_count; ++i) {
+      key += header.cells[i];
+      key += '\0';
+    }
+    key += '\1' + options_.sku_column + '\0' + options_.quantity_column + '\0' + options_.delimiter;
+    return line_hash(key);
+  }
+
   void problem(std::uint64_t line, std::string_view sku, std::string message) {
     add_problem(*target_, line, sku, std::move(message));
   }
@@ -150,6 +176,7 @@ class FeedBuilder {
   std::optional<LocationTotals> locations_;  // with a location column
   Feed* target_ = &feed_;                    // where the current row's row or problem goes
   FeedSieve* sieve_ = nullptr;               // without a location column only
+  std::uint64_t layout_ = 0;                 // layout_of(the header), with a sieve
 };
 
 // CsvRecordReader behind PlainCsvLines' interface: the general path, for any input.
@@ -190,6 +217,8 @@ std::optional<Feed> parse(Lines& lines, const CsvFeedOptions& options, std::stri
   }
   check_stopped();
   lines.keep_only(builder.set_header(record));
+  // Not to the general reader: a quoted cell may span lines, so a line need not be a row.
+  if constexpr (std::is_same_v<Lines, PlainCsvLines>) lines.offer_lines_to(builder.line_sieve());
   constexpr std::uint64_t sample = 1024;
   std::uint64_t records = 0;
   for (;;) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "connectors/csv_record_reader.hpp"
+#include "connectors/warehouse/feed.hpp"
 
 namespace pb::connectors {
 
@@ -23,6 +24,9 @@ class PlainCsvLines {
   PlainCsvLines(std::istream& in, const CsvReaderOptions& options);
 
   void keep_only(const std::vector<std::size_t>& columns);
+  // From the next line on, each line that is not blank goes to `sieve` (FeedSieve::known_line)
+  // before it is split; one it knows comes back as a record with `sieved` set and no cells.
+  void offer_lines_to(FeedSieve* sieve) { sieve_ = sieve; }
   Next next(CsvRecord& record);
 
   std::uint64_t offset() const { return consumed_; }
@@ -45,6 +49,7 @@ class PlainCsvLines {
   bool stopped_ = false;
   std::vector<char> keep_;
   bool keep_all_ = true;
+  FeedSieve* sieve_ = nullptr;
 };
 
 }  // namespace pb::connectors
