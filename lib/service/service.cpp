@@ -19,6 +19,7 @@
 #include "service/monitoring.hpp"
 #include "service/web_dashboard.hpp"
 #include "sync/connection_connectors.hpp"
+#include "sync/digest_file.hpp"
 #include "sys/file_modes.hpp"
 #include "sys/groups.hpp"
 
@@ -74,6 +75,7 @@ void Service::start() {
   }
   instance_lock_ = std::make_unique<sys::InstanceLock>(config_.daemon.state_dir);
   db_ = std::make_unique<state::InventoryDb>(config_.daemon.state_dir);
+  auto kept = take_kept_digests();
   const auto interrupted = db_->fail_interrupted_runs(now_millis());
   for (const auto& name : interrupted)
     log::warn({.connection = name},
@@ -90,6 +92,8 @@ void Service::start() {
     auto runner = make_runner(connection);
     const bool resume =
         std::find(interrupted.begin(), interrupted.end(), connection.name) != interrupted.end();
+    if (const auto it = kept.find(connection.name); it != kept.end() && !resume)
+      runner->adopt_digest(std::move(it->second));
     runner->start(resume);
     log::info({.connection = connection.name},
               "warehouse {}, store {}, automatic {} sync every {} s{}",
@@ -280,6 +284,7 @@ void Service::poll_shutdown() {
                     std::any_of(retired.begin(), retired.end(), syncing);
   if (!busy || std::chrono::steady_clock::now() >= shutdown_until_) {
     if (busy) log::warn("stop deadline reached with a run still in flight; it is abandoned");
+    keep_digests();
     shutdown_done_(busy);
     return;
   }
@@ -287,6 +292,32 @@ void Service::poll_shutdown() {
   shutdown_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) poll_shutdown();
   });
+}
+
+std::map<std::string, std::shared_ptr<sync::FeedDigest>> Service::take_kept_digests() {
+  try {
+    const auto& dir = config_.daemon.state_dir;
+    return sync::take_digests(sync::digest_dir(dir),
+                              sync::state_stamp(dir, db_->env().last_txnid()));
+  } catch (const std::exception& e) {
+    log::warn("the feeds' digests from before the restart are not used: {}", e.what());
+    return {};
+  }
+}
+
+void Service::keep_digests() {
+  // Blocking, on the loop: the control socket is closed and nothing is left to serve. A run
+  // abandoned at the deadline may still write: its write changes the stamp, so the next beed
+  // takes none of these.
+  const auto& dir = config_.daemon.state_dir;
+  try {
+    const auto stamp = sync::state_stamp(dir, db_->env().last_txnid());
+    for (const auto& runner : runners_)
+      if (const auto digest = runner->kept_digest())
+        sync::save_digest(sync::digest_dir(dir), runner->config().name, stamp, *digest);
+  } catch (const std::exception& e) {
+    log::warn("cannot keep the feeds' digests over the restart: {}", e.what());
+  }
 }
 
 std::string Service::status_line() const {

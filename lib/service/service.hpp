@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -120,6 +121,10 @@ class Service {
   std::unique_ptr<WebDashboard> web_;  // daemon.http: the page and the API, over handlers_
   std::unique_ptr<control::Server> server_;
   void poll_shutdown();
+  // The feeds' digests over a restart (sync/digest_file.hpp): taken right after the state
+  // opens, before anything writes; kept once the stop has no run left to wait for.
+  std::map<std::string, std::shared_ptr<sync::FeedDigest>> take_kept_digests();
+  void keep_digests();
   std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
   std::chrono::steady_clock::time_point shutdown_until_;
   std::function<void(bool)> shutdown_done_;

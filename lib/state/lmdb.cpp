@@ -104,6 +104,13 @@ std::size_t Env::map_size() const {
   return info.me_mapsize;
 }
 
+std::uint64_t Env::last_txnid() {
+  std::shared_lock lock(resize_lock_);  // not while release_memory reopens the environment
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info.me_last_txnid;
+}
+
 void Env::grow() {
   std::unique_lock lock(resize_lock_);
   check(mdb_env_set_mapsize(env_, map_size() * 2), "mdb_env_set_mapsize");

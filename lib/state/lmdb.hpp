@@ -64,6 +64,9 @@ class Env {
 
   MDB_env* get() const { return env_; }
   std::size_t map_size() const;
+  // The id of the last committed write transaction (sync/digest_file.hpp: what a digest kept
+  // over a restart is good for).
+  std::uint64_t last_txnid();
   const std::filesystem::path& dir() const { return dir_; }
 
   // Drops this process's mapping of the file's pages (madvise MADV_DONTNEED): they stay in the

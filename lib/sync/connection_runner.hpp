@@ -103,6 +103,16 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // How many of the connection's SKUs are listed, when the last feed applied left a digest
   // (sync/change_detector_digest.hpp), which knows; none otherwise. On the loop.
   std::optional<std::uint64_t> listed_skus() const;
+  // The last applied feed's digest, for beed's stop to keep over a restart
+  // (sync/digest_file.hpp); null when there is none, or while a run is in flight (it may be
+  // changing it). On the loop.
+  std::shared_ptr<const FeedDigest> kept_digest() const {
+    return syncing_ ? nullptr : control_.feed_digest;
+  }
+  // A digest kept over a restart, for the first run to compare with; before start().
+  void adopt_digest(std::shared_ptr<FeedDigest> digest) {
+    control_.feed_digest = std::move(digest);
+  }
   // Whether run `id` has ended (its record holds the result).
   bool finished(std::uint64_t id) const;
 

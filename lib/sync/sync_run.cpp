@@ -132,7 +132,8 @@ asio::awaitable<connectors::Feed> read_feed(RunContext& ctx) {
 struct Detection {
   DetectResult counts;
   std::optional<UnixMillis> stale_checked_at;
-  std::shared_ptr<FeedDigest> digest;  // for the next feed; null: the next one merges all
+  std::shared_ptr<FeedDigest> digest;      // for the next feed; null: the next one merges all
+  std::optional<std::size_t> differences;  // set when the feed was compared with a digest
 };
 
 // Blocking. The digest's fast path, in the order that keeps memory low: the differences (few),
@@ -145,6 +146,7 @@ void apply_with_digest(state::InventoryDb& db, std::string_view connection, conn
                        Detection& out) {
   auto lines = sieve ? sieve->take_lines() : nullptr;  // this feed's, for the next read
   const auto diffs = differences_of(feed, *digest, std::move(sieve));  // the sieve lets go
+  out.differences = diffs.size();
   const auto rows = feed.rows.size() + feed.sieved;
   feed.rows = {};
   const Totals base{digest->listed, digest->in_stock};
@@ -239,6 +241,9 @@ asio::awaitable<void> detect_changes(RunContext& ctx, connectors::Feed& feed) {
     }
     feed = connectors::Feed{};  // free it on the pool, not on the loop
   });
+  if (detected.differences)
+    log::debug(ctx.fields, "run {}: {} SKUs differ from the last feed's digest", run.id,
+               *detected.differences);
   // The run's own until stored: a source writing duplicates spoils every sieve.
   if (ctx.sieved.spoiled && detected.digest) detected.digest->sieve = false;
   ctx.control.feed_digest = std::move(detected.digest);

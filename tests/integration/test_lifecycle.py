@@ -420,6 +420,54 @@ class LifecycleTest(BeeTestCase):
         # A run (3) is due at once: it is seen in flight, reading the FIFO.
         self.wait_syncing(env, "demo", 3, timeout=5)
 
+    # Issue 14: the last feed's digest is kept over a clean restart, and only then: the first
+    # Smart Sync after it compares with it instead of merging the whole feed. After a kill
+    # nothing is kept; a digest whose state was written since (here put back by hand after a
+    # run and a kill) is passed over, or a quantity changed back meanwhile would go unseen.
+    def test_feed_digest_kept_over_a_clean_restart_only(self):
+        env = self.make_env()
+        env.write_config(log_level="debug")
+        rows = {"A%03d" % i: i for i in range(200)}
+        env.write_feed(rows)
+        env.start()
+        self.assertEqual(env.wait_run(1)["result"], "ok")
+        self.assertEqual(env.stop(), 0)
+        digests = os.path.join(env.state_dir, "digests")
+        kept = os.path.join(digests, "demo.digest")
+        self.assertTrue(os.path.exists(kept))
+        with open(kept, "rb") as f:
+            stale = f.read()  # the digest of run 1's state: A007 = 7
+
+        def sync(expected_changed):
+            r = self.assert_ok(env.beectl("sync", "demo", "--wait", json_out=True))
+            self.assertEqual((r["result"], r["changed"]), ("ok", expected_changed), r)
+
+        rows["A005"] = 55
+        rows["A007"] = 77
+        env.write_feed(rows)
+        env.start()
+        env.wait_log(r"digest \(200 SKUs\) is kept over the restart")
+        self.assertFalse(os.path.exists(digests))  # taken, and gone
+        sync(2)
+        self.assertEqual(env.read_store()["A007"], 77)
+        self.assertIn("run 2: 2 SKUs differ from the last feed's digest", env.log_text())
+
+        env.kill()  # no digest written
+        self.assertFalse(os.path.exists(digests))
+        # Put run 1's digest back, and A007 back to 7: taken, it would say A007 is unchanged.
+        os.makedirs(digests)
+        with open(kept, "wb") as f:
+            f.write(stale)
+        rows["A007"] = 7
+        env.write_feed(rows)
+        env.start()
+        env.wait_log(r"digest from before the restart is not used \(the state changed")
+        self.assertNotIn("is kept over the restart", env.log_text())
+        sync(1)
+        self.assertNotIn("differ from the last feed's digest", env.log_text())  # merged in full
+        self.assertEqual(env.read_store()["A007"], 7)
+        self.assertEqual(env.read_store()["A005"], 55)
+
     def test_second_sigterm_exits_at_once(self):
         env = self.hung_http_env()
         env.start()

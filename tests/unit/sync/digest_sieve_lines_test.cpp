@@ -222,35 +222,19 @@ struct Catalogue {
 TEST_CASE("runs that know rows by their lines leave what runs reading whole feeds leave") {
   for (const bool sorted : {true, false}) {
     CAPTURE(sorted);
-    pb::test::TempDir feeds;
-    const auto csv = feeds.path() / "feed.csv";
-    asio::io_context io;
-    asio::thread_pool pool(2);
-    Rules rules;
-    rules.missing_skus = MissingSkus::zero;
-    pb::test::Side lines(csv, false), whole(csv, true);
+    pb::test::SieveTwins twins;
     std::mt19937 rng(sorted ? 11 : 12);
     Catalogue catalogue(300, sorted, rng);
     constexpr int kRounds = 80;
     for (int round = 0; round < kRounds; ++round) {
       CAPTURE(round);
-      std::ofstream(csv) << catalogue.next(rng);
-      const auto kind = round % 20 == 19 ? SyncKind::full : SyncKind::smart;
-      const auto a = lines.run(io, pool, rules, kind);
-      const auto b = whole.run(io, pool, rules, kind);
-      CHECK(a.result == b.result);
-      CHECK(a.read == b.read);
-      CHECK(a.bad_rows == b.bad_rows);
-      CHECK(a.changed == b.changed);
-      CHECK(a.pushed == b.pushed);
-      CHECK(pb::test::stored_items(lines.db, "shop", false) ==
-            pb::test::stored_items(whole.db, "shop", false));
-      CHECK(lines.store.quantities == whole.store.quantities);
+      twins.round(catalogue.next(rng), round % 20 == 19 ? SyncKind::full : SyncKind::smart);
     }
-    pool.join();
-    CHECK(whole.warehouse.lines_known == 0);
+    twins.pool.join();
+    CHECK(twins.whole.warehouse.lines_known == 0);
     // Many rows were known by their line, not parsed (a duplicate stops the sieve for a while).
-    CHECK(lines.warehouse.lines_known > kRounds * 300 / 5);
-    CHECK(lines.warehouse.lines_known < lines.warehouse.sieved);
+    const auto& lines = twins.sieved.warehouse;
+    CHECK(lines.lines_known > kRounds * 300 / 5);
+    CHECK(lines.lines_known < lines.sieved);
   }
 }

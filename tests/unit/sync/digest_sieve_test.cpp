@@ -269,43 +269,27 @@ TEST_CASE("a feed read through the sieve gives the whole feed's differences and 
 }
 
 TEST_CASE("runs reading through the sieve leave what runs reading whole feeds leave") {
-  pb::test::TempDir feeds;
-  const auto csv = feeds.path() / "feed.csv";
-  asio::io_context io;
-  asio::thread_pool pool(2);
-  Rules rules;
-  rules.missing_skus = MissingSkus::zero;
-  Side sieved(csv, false), whole(csv, true);
+  pb::test::SieveTwins twins;
   std::mt19937 rng(3);
   std::map<std::string, Quantity> last;
   int runs = 0;
   for (int round = 0; round < 30; ++round) {
     CAPTURE(round);
     const auto r = next_round(last, rng, 200);
-    std::ofstream(csv) << r.csv;
-    const auto kind = round % 10 == 9 ? SyncKind::full : SyncKind::smart;
-    const auto a = sieved.run(io, pool, rules, kind);
-    const auto b = whole.run(io, pool, rules, kind);
+    twins.round(r.csv, round % 10 == 9 ? SyncKind::full : SyncKind::smart);
     ++runs;
-    CHECK(a.result == b.result);
-    CHECK(a.read == b.read);
-    CHECK(a.bad_rows == b.bad_rows);
-    CHECK(a.changed == b.changed);
-    CHECK(a.pushed == b.pushed);
-    CHECK(a.error == b.error);
-    CHECK(stored_items(sieved.db, "shop", false) == stored_items(whole.db, "shop", false));
-    CHECK(sieved.store.quantities == whole.store.quantities);
-    CHECK((sieved.control.feed_digest != nullptr) == (whole.control.feed_digest != nullptr));
     const auto feed = connectors::parse_csv_feed(
-        r.csv, connectors::csv_feed_options(Side::config_for(csv)), "feed.csv");
+        r.csv, connectors::csv_feed_options(Side::config_for(twins.csv)), "feed.csv");
     if (feed.held_skus.empty()) last = rows_of(feed);
   }
-  pool.join();
-  CHECK(whole.warehouse.reads == runs);
-  CHECK(whole.warehouse.sieved == 0);
-  CHECK(sieved.warehouse.sieved > 2000);            // most rows never became a FeedRow
-  CHECK(sieved.warehouse.reads > runs);             // some feeds were read again, whole
-  CHECK(sieved.warehouse.reads < runs + runs / 2);  // only those
+  twins.pool.join();
+  const auto& whole = twins.whole.warehouse;
+  const auto& sieved = twins.sieved.warehouse;
+  CHECK(whole.reads == runs);
+  CHECK(whole.sieved == 0);
+  CHECK(sieved.sieved > 2000);            // most rows never became a FeedRow
+  CHECK(sieved.reads > runs);             // some feeds were read again, whole
+  CHECK(sieved.reads < runs + runs / 2);  // only those
 }
 
 TEST_CASE("a connection's warehouses get the sieve only when the store feed is theirs as it is") {
