@@ -4,6 +4,7 @@ memory over a long sequence, and a do-it-yourself baseline (a benchmark: it prin
 
   python3 bench/whole_process.py [--build-dir build] [--skus 1000000] [--runs 5]
                                  [--rates 0.1,1,10,0] [--smart 20] [--full 5] [--reloads 100]
+                                 [--restarts 3]
                                  [--warehouse csv|postgres|http] [--sample-ms 20]
 
 1. Memory. A probe beed whose feed is not there yet gives beed's size before any sync. Then one
@@ -27,6 +28,9 @@ memory over a long sequence, and a do-it-yourself baseline (a benchmark: it prin
    and the SKUs changed and pushed. Then where the time went: the median of each phase of the
    timed runs as beed logs it at debug level ("run N took: read ..., detect ..., push ...,
    record ..."; the sequence's beed runs at debug level for this).
+   Then --restarts times the first 1% Smart Sync after a clean restart (SIGTERM, a new beed
+   on the same state; beed keeps each feed's digest over it, sync/digest_file.hpp), with the
+   stop and the start (to its socket) timed too.
 3. The baseline. bench/diy_sync.py (Python csv + sqlite3, the same job the obvious way: compare
    with what was applied last, store the changes, rewrite the store's CSV file) timed the same
    way on the same feeds, as a whole process; then the ratio of the medians.
@@ -359,6 +363,29 @@ def timed_rates(args, beed, sock, beectl_bin, feeds, feed_path):
     return rows, medians, rate_runs
 
 
+def timed_restarts(args, beed, sock, beectl_bin, feeds, feed_path, start_beed):
+    """--restarts rounds: settle on one 1% variant, stop beed, start a new one, time the first
+    Smart Sync of the other variant. Returns the last beed, the table's rows and the median."""
+    rows, walls = [], []
+    expected = feeds.expected_changes(1.0)
+    for _ in range(args.restarts):
+        put_feed(feeds.path(1.0, 0), feed_path)
+        beectl(beectl_bin, sock, "sync")
+        t0 = time.monotonic()
+        beed.stop()
+        stopped = time.monotonic() - t0
+        t0 = time.monotonic()
+        beed = start_beed()
+        started = time.monotonic() - t0
+        put_feed(feeds.path(1.0, 1), feed_path)
+        wall, run = beectl(beectl_bin, sock, "sync")
+        if run["result"] != "ok" or run["changed"] != expected:
+            raise bb.SetupError("after a restart: run %r (expected %d changed)" % (run, expected))
+        walls.append(wall)
+        rows.append(["%.3f" % stopped, "%.3f" % started, "%.3f" % wall])
+    return beed, rows, statistics.median(walls) if walls else None
+
+
 def timed_diy(args, root, feeds):
     """The baseline on the same feeds: its first run applies everything (untimed), then per rate
     the same alternation, one whole `python3 diy_sync.py` process per run."""
@@ -405,6 +432,8 @@ def parse_args():
     parser.add_argument("--full", type=int, default=5)
     parser.add_argument("--reloads", type=int, default=100)
     parser.add_argument("--rest", type=float, default=5.0, help="seconds of rest at the end")
+    parser.add_argument("--restarts", type=int, default=3,
+                        help="timed first Smart Syncs after a clean restart (0: none)")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-diy", action="store_true")
     parser.add_argument("--warehouse", choices=("csv", "postgres", "http"), default="csv",
@@ -436,8 +465,13 @@ def main():
         config = write_config(root, warehouse=source.yaml)
         source.set_variant(0)
         sock = os.path.join(root, "beed.sock")
-        beed = bb.Beed(beed_bin, config, os.path.join(root, "beed.log")).start()
-        bb.wait_for_socket(beed, sock)
+
+        def start_beed():
+            b = bb.Beed(beed_bin, config, os.path.join(root, "beed.log")).start()
+            bb.wait_for_socket(b, sock)
+            return b
+
+        beed = start_beed()
         if not args.skip_memory:
             stages = memory_sequence(args, beed, sock, beectl_bin, source, root)
             stages.insert(0, ["before the first sync (probe beed)", "-"]
@@ -468,10 +502,18 @@ def main():
         print("\n`beectl sync big --wait`, %d runs per rate after one untimed:" % args.runs)
         print(bb.table(["changed", "read", "changed", "pushed", "median s", "min s", "max s",
                         "run's duration_ms s"], rows))
+        log_path = beed.log_path
+        phases = phase_rows(rate_runs, log_path)
+        if args.restarts > 0:
+            beed, restart_rows, restart_median = timed_restarts(
+                args, beed, sock, beectl_bin, feeds, source.feed_path, start_beed)
+            print("\nthe first 1%% Smart Sync after a clean restart (%d rounds; median %.3f s):"
+                  % (args.restarts, restart_median))
+            print(bb.table(["stop s", "start s", "first Smart Sync s"], restart_rows))
         beed.stop()
         print("\nwhere a run's time went (beed's debug log; medians, ms; `store` is the wait for "
               "the store's answers, part of `push`):")
-        print(bb.table(["changed", "runs"] + list(PHASES), phase_rows(rate_runs, beed.log_path)))
+        print(bb.table(["changed", "runs"] + list(PHASES), phases))
         if not args.skip_diy:
             first, diy_rows, diy_medians = timed_diy(args, os.path.join(ws.path, "diy"), feeds)
             print("\nbench/diy_sync.py (first run, everything applied: %.2f s), %d runs per rate:"
