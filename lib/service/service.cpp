@@ -294,7 +294,7 @@ void Service::poll_shutdown() {
   });
 }
 
-std::map<std::string, std::shared_ptr<sync::FeedDigest>> Service::take_kept_digests() {
+std::map<std::string, sync::KeptDigest> Service::take_kept_digests() {
   try {
     const auto& dir = config_.daemon.state_dir;
     return sync::take_digests(sync::digest_dir(dir),
@@ -313,8 +313,8 @@ void Service::keep_digests() {
   try {
     const auto stamp = sync::state_stamp(dir, db_->env().last_txnid());
     for (const auto& runner : runners_)
-      if (const auto digest = runner->kept_digest())
-        sync::save_digest(sync::digest_dir(dir), runner->config().name, stamp, *digest);
+      if (const auto kept = runner->kept_digest(); kept.digest)
+        sync::save_digest(sync::digest_dir(dir), runner->config().name, stamp, kept);
   } catch (const std::exception& e) {
     log::warn("cannot keep the feeds' digests over the restart: {}", e.what());
   }

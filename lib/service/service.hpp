@@ -123,7 +123,7 @@ class Service {
   void poll_shutdown();
   // The feeds' digests over a restart (sync/digest_file.hpp): taken right after the state
   // opens, before anything writes; kept once the stop has no run left to wait for.
-  std::map<std::string, std::shared_ptr<sync::FeedDigest>> take_kept_digests();
+  std::map<std::string, sync::KeptDigest> take_kept_digests();
   void keep_digests();
   std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
   std::chrono::steady_clock::time_point shutdown_until_;

@@ -22,6 +22,7 @@
 #include "connectors/warehouse/warehouse.hpp"
 #include "state/inventory_db.hpp"
 #include "sync/alert_hook.hpp"
+#include "sync/digest_file.hpp"
 #include "sync/sync_observer.hpp"
 #include "sync/sync_run.hpp"
 
@@ -103,15 +104,17 @@ class ConnectionRunner : public std::enable_shared_from_this<ConnectionRunner> {
   // How many of the connection's SKUs are listed, when the last feed applied left a digest
   // (sync/change_detector_digest.hpp), which knows; none otherwise. On the loop.
   std::optional<std::uint64_t> listed_skus() const;
-  // The last applied feed's digest, for beed's stop to keep over a restart
-  // (sync/digest_file.hpp); null when there is none, or while a run is in flight (it may be
-  // changing it). On the loop.
-  std::shared_ptr<const FeedDigest> kept_digest() const {
-    return syncing_ ? nullptr : control_.feed_digest;
+  // The last applied feed's digest and the last stale check, for beed's stop to keep over a
+  // restart (sync/digest_file.hpp); no digest when there is none, or while a run is in flight
+  // (it may be changing it). On the loop.
+  KeptDigest kept_digest() const {
+    if (syncing_ || !control_.feed_digest) return {};
+    return {control_.feed_digest, control_.last_stale_check};
   }
-  // A digest kept over a restart, for the first run to compare with; before start().
-  void adopt_digest(std::shared_ptr<FeedDigest> digest) {
-    control_.feed_digest = std::move(digest);
+  // What was kept over a restart, for the first run; before start().
+  void adopt_digest(KeptDigest kept) {
+    control_.feed_digest = std::move(kept.digest);
+    control_.last_stale_check = kept.last_stale_check;
   }
   // Whether run `id` has ended (its record holds the result).
   bool finished(std::uint64_t id) const;

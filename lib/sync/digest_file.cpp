@@ -123,49 +123,50 @@ bool sound(const FeedDigest& d) {
 }
 
 // Null when the file is not whole, not this state's or not `connection`'s; `why` says which.
-std::shared_ptr<FeedDigest> read_digest(const std::filesystem::path& file,
-                                        const std::string& connection, const StateStamp& stamp,
-                                        std::string& why) {
+KeptDigest read_digest(const std::filesystem::path& file, const std::string& connection,
+                       const StateStamp& stamp, std::string& why) {
   Reader in(file);
   std::uint64_t magic = 0;
   StateStamp written;
   std::string name;
   auto d = std::make_shared<FeedDigest>();
+  UnixMillis last_stale_check = 0;
   std::uint8_t missing = 0, sieve = 0, has_lines = 0;
   LineMemo lines;
   if (!in.value(magic) || magic != kMagic) {
     why = "not a digest file of this version";
-    return nullptr;
+    return {};
   }
   const bool read = in.value(written.txnid) && in.value(written.device) &&
                     in.value(written.inode) && in.value(written.size) &&
-                    in.value(written.mtime_ns) && in.sequence(name) && in.value(d->rules.buffer) &&
-                    in.value(d->rules.buffer_percent) && in.value(d->rules.minimum_distributable) &&
-                    in.value(missing) && in.value(d->rules.repush_after) && in.value(d->listed) &&
+                    in.value(written.mtime_ns) && in.sequence(name) && in.value(last_stale_check) &&
+                    in.value(d->rules.buffer) && in.value(d->rules.buffer_percent) &&
+                    in.value(d->rules.minimum_distributable) && in.value(missing) &&
+                    in.value(d->rules.repush_after) && in.value(d->listed) &&
                     in.value(d->in_stock) && in.value(sieve) && in.sequence(d->skus) &&
                     in.sequence(d->ends) && in.sequence(d->quantities) && in.value(has_lines) &&
                     in.value(lines.layout) && in.sequence(lines.hashes) &&
                     in.sequence(lines.entries) && in.sequence(lines.lines) && in.finish();
   if (!read) {
     why = "the file is cut short or damaged";
-    return nullptr;
+    return {};
   }
   if (name != connection) {
     why = "it was written for another connection";
-    return nullptr;
+    return {};
   }
   if (!(written == stamp)) {
     why = "the state changed after it was written";
-    return nullptr;
+    return {};
   }
   d->rules.missing_skus = missing == 0 ? MissingSkus::keep : MissingSkus::zero;
   d->sieve = sieve != 0;
   if (has_lines != 0) d->lines = std::make_shared<const LineMemo>(std::move(lines));
   if (!sound(*d)) {
     why = "its content does not hold together";
-    return nullptr;
+    return {};
   }
-  return d;
+  return {std::move(d), last_stale_check};
 }
 
 }  // namespace
@@ -186,7 +187,8 @@ std::filesystem::path digest_dir(const std::filesystem::path& state_dir) {
 }
 
 void save_digest(const std::filesystem::path& dir, std::string_view connection,
-                 const StateStamp& stamp, const FeedDigest& digest) {
+                 const StateStamp& stamp, const KeptDigest& kept) {
+  const FeedDigest& digest = *kept.digest;
   std::filesystem::create_directories(dir);
   const auto file = dir / (std::string(connection) + std::string(kSuffix));
   auto aside = file;
@@ -199,6 +201,7 @@ void save_digest(const std::filesystem::path& dir, std::string_view connection,
   out.value(stamp.size);
   out.value(stamp.mtime_ns);
   out.sequence(std::string_view(connection));
+  out.value(kept.last_stale_check);
   out.value(digest.rules.buffer);
   out.value(digest.rules.buffer_percent);
   out.value(digest.rules.minimum_distributable);
@@ -225,9 +228,9 @@ void save_digest(const std::filesystem::path& dir, std::string_view connection,
   std::filesystem::rename(aside, file);
 }
 
-std::map<std::string, std::shared_ptr<FeedDigest>> take_digests(const std::filesystem::path& dir,
-                                                                const StateStamp& stamp) {
-  std::map<std::string, std::shared_ptr<FeedDigest>> out;
+std::map<std::string, KeptDigest> take_digests(const std::filesystem::path& dir,
+                                               const StateStamp& stamp) {
+  std::map<std::string, KeptDigest> out;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return out;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -236,12 +239,12 @@ std::map<std::string, std::shared_ptr<FeedDigest>> take_digests(const std::files
     if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
     const auto connection = name.substr(0, name.size() - kSuffix.size());
     std::string why;
-    if (auto digest = read_digest(file, connection, stamp, why)) {
+    if (auto kept = read_digest(file, connection, stamp, why); kept.digest) {
       log::info({.connection = connection},
                 "the last feed's digest ({} SKUs) is kept over the restart: the next Smart Sync "
                 "compares with it",
-                digest->size());
-      out.emplace(connection, std::move(digest));
+                kept.digest->size());
+      out.emplace(connection, std::move(kept));
     } else {
       log::info({.connection = connection},
                 "the last feed's digest from before the restart is not used ({}): the next run "

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/types.hpp"
 #include "sync/change_detector_digest.hpp"
 
 namespace pb::sync {
@@ -29,6 +30,14 @@ struct StateStamp {
   bool operator==(const StateStamp&) const = default;
 };
 
+// What a connection keeps over a restart: the digest, and when its catalogue was last checked
+// for SKUs to push again (RunControl::last_stale_check: without it the first run after a
+// restart walks every item for `repush_after`, 250 ms for 1M).
+struct KeptDigest {
+  std::shared_ptr<FeedDigest> digest;
+  UnixMillis last_stale_check = 0;
+};
+
 // The stamp of the state in `state_dir` as it is now (its environment open, no write since
 // `txnid`). Throws std::system_error when data.mdb cannot be stat'ed.
 StateStamp state_stamp(const std::filesystem::path& state_dir, std::uint64_t txnid);
@@ -36,15 +45,16 @@ StateStamp state_stamp(const std::filesystem::path& state_dir, std::uint64_t txn
 // Where beed keeps the digests over a restart: <state_dir>/digests/.
 std::filesystem::path digest_dir(const std::filesystem::path& state_dir);
 
-// Writes `digest` for `connection` into `dir` (created if needed), replacing any file it had:
-// written aside, then renamed. Throws std::runtime_error (naming the file) on an I/O error.
+// Writes `kept` (its digest set) for `connection` into `dir` (created if needed), replacing any
+// file it had: written aside, then renamed. Throws std::runtime_error (naming the file) on an I/O
+// error.
 void save_digest(const std::filesystem::path& dir, std::string_view connection,
-                 const StateStamp& stamp, const FeedDigest& digest);
+                 const StateStamp& stamp, const KeptDigest& kept);
 
 // The digests in `dir` whose stamp is `stamp`, by connection; every file in it is removed
 // (taken or not), and `dir` too. A file that is not whole or not this state's is passed over,
 // logged at info level with why.
-std::map<std::string, std::shared_ptr<FeedDigest>> take_digests(const std::filesystem::path& dir,
-                                                                const StateStamp& stamp);
+std::map<std::string, KeptDigest> take_digests(const std::filesystem::path& dir,
+                                               const StateStamp& stamp);
 
 }  // namespace pb::sync

@@ -63,13 +63,15 @@ TEST_CASE("a kept digest comes back as it was, for the state it was written with
   pb::test::TempDir dir;
   const auto digests = dir.path() / "digests";
   const auto one = sample(true), two = sample(false);
-  save_digest(digests, "shop", kStamp, *one);
-  save_digest(digests, "b2b.eu-1", kStamp, *two);
+  save_digest(digests, "shop", kStamp, {one, 1'700'000'000'123});
+  save_digest(digests, "b2b.eu-1", kStamp, {two, 0});
   const auto taken = take_digests(digests, kStamp);
   REQUIRE(taken.size() == 2);
-  CHECK(show(*taken.at("shop")) == show(*one));
-  CHECK(show(*taken.at("b2b.eu-1")) == show(*two));
-  CHECK(taken.at("shop")->lines->lines == one->lines->lines);
+  CHECK(show(*taken.at("shop").digest) == show(*one));
+  CHECK(show(*taken.at("b2b.eu-1").digest) == show(*two));
+  CHECK(taken.at("shop").digest->lines->lines == one->lines->lines);
+  CHECK(taken.at("shop").last_stale_check == 1'700'000'000'123);
+  CHECK(taken.at("b2b.eu-1").last_stale_check == 0);
   CHECK_FALSE(std::filesystem::exists(digests));  // taken: gone
   CHECK(take_digests(digests, kStamp).empty());
 }
@@ -83,12 +85,12 @@ TEST_CASE("a kept digest is passed over for another state, a damaged file or ano
                      StateStamp{41, 7, 1235, 4096, kStamp.mtime_ns},
                      StateStamp{41, 7, 1234, 8192, kStamp.mtime_ns},
                      StateStamp{41, 7, 1234, 4096, kStamp.mtime_ns + 1}}) {
-    save_digest(digests, "shop", kStamp, *d);
+    save_digest(digests, "shop", kStamp, {d, 5});
     CHECK(take_digests(digests, other).empty());
     CHECK_FALSE(std::filesystem::exists(digests));
   }
   // Every byte flipped in turn, and the file cut short at every length: never taken.
-  save_digest(digests, "shop", kStamp, *d);
+  save_digest(digests, "shop", kStamp, {d, 5});
   const auto file = digests / "shop.digest";
   std::string bytes;
   {
@@ -108,17 +110,17 @@ TEST_CASE("a kept digest is passed over for another state, a damaged file or ano
     CHECK(take_digests(digests, kStamp).empty());
   }
   // Renamed to another connection's name: that connection does not take it.
-  save_digest(digests, "shop", kStamp, *d);
+  save_digest(digests, "shop", kStamp, {d, 5});
   std::filesystem::rename(file, digests / "other.digest");
   CHECK(take_digests(digests, kStamp).empty());
   // Whole, but not a digest: SKUs out of order (as a file written by a bug would be).
   auto unsorted = sample(false);
   std::swap(unsorted->skus[0], unsorted->skus[1]);  // "BA..." for "AB...": B before A
-  save_digest(digests, "shop", kStamp, *unsorted);
+  save_digest(digests, "shop", kStamp, {unsorted, 5});
   CHECK(take_digests(digests, kStamp).empty());
   auto bad_lines = sample(true);
   std::const_pointer_cast<LineMemo>(bad_lines->lines)->lines = {0, 2, 1};
-  save_digest(digests, "shop", kStamp, *bad_lines);
+  save_digest(digests, "shop", kStamp, {bad_lines, 5});
   CHECK(take_digests(digests, kStamp).empty());
   // Not a digest file at all, and other files: removed with the folder.
   std::filesystem::create_directories(digests);
