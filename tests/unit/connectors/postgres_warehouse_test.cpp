@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -208,4 +209,44 @@ TEST_CASE("postgres cursor values order numerically when both are integers, else
   CHECK(cursor_less("2026-11-26 10:00:00.123+00", "2026-11-26 10:00:00.5+00"));
   CHECK(cursor_less("2026-11-26 09:59:59.999999+00", "2026-11-26 10:00:00+00"));
   CHECK_FALSE(cursor_less("2026-11-26", "2026-11-26"));
+}
+
+namespace {
+
+// Knows A=1, C=3 and E=5, once each, as the engine's DigestSieve would.
+class KnowsAC final : public FeedSieve {
+ public:
+  bool known(std::string_view sku, Quantity quantity) override {
+    ++asked;
+    const bool known = (sku == "A" && quantity == 1) || (sku == "C" && quantity == 3) ||
+                       (sku == "E" && quantity == 5);
+    return known && dropped.insert(std::string(sku)).second;
+  }
+  void restart() override {}
+  int asked = 0;
+  std::set<std::string> dropped;
+};
+
+}  // namespace
+
+TEST_CASE("postgres rows through a sieve: the rows it knows are dropped and counted") {
+  KnowsAC sieve;
+  PostgresFeedBuilder builder("postgres dbname=wms", DuplicatePolicy::error, QuantityText::decimal,
+                              std::nullopt, &sieve);
+  builder.add(1, "A", "1.000", Value{});  // known: the decimal's whole part is what it asks
+  builder.add(2, "B", "2", Value{});
+  builder.add(3, "C", "30", Value{});     // C changed
+  builder.add(4, "D", Value{}, Value{});  // a bad row is never the sieve's to answer
+  builder.add(5, " E ", "5", Value{});    // known, trimmed
+  const Feed feed = builder.finish();
+  CHECK(feed.sieved == 2);
+  CHECK(dump(feed) == "B=2@2;C=30@3;\n4|D|SKU 'D': quantity is NULL (NULL is not zero)\nD,");
+  CHECK(sieve.asked == 4);
+  // With a location column, rows are added up per SKU later: the sieve is not asked.
+  KnowsAC unused;
+  PostgresFeedBuilder located("postgres dbname=wms", DuplicatePolicy::error, QuantityText::integer,
+                              LocationTotals({}), &unused);
+  located.add(1, "A", "1", "EAST");
+  CHECK(located.finish().sieved == 0);
+  CHECK(unused.asked == 0);
 }

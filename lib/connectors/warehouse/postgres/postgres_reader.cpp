@@ -51,12 +51,13 @@ std::optional<QuantityText> quantity_text(Oid type) {
 class Reader {
  public:
   Reader(const config::PostgresWarehouseConfig& config, std::string password,
-         std::optional<std::string> cursor, KeptConnection* kept)
+         std::optional<std::string> cursor, KeptConnection* kept, FeedSieve* sieve)
       : config_(config),
         origin_(postgres_origin(config)),
         password_(std::move(password)),
         cursor_(std::move(cursor)),
-        kept_(kept) {}
+        kept_(kept),
+        sieve_(cursor_ ? nullptr : sieve) {}
 
   Feed run() {
     begin();
@@ -203,7 +204,7 @@ class Reader {
                            config_.quantity_column + "::bigint");
     if (!config_.cursor_column.empty()) cursor_column_ = column(r, config_.cursor_column);
     if (config_.location_column.empty())
-      return PostgresFeedBuilder(origin_, config_.duplicates, *text);
+      return PostgresFeedBuilder(origin_, config_.duplicates, *text, std::nullopt, sieve_);
     location_column_ = column(r, config_.location_column);
     return PostgresFeedBuilder(origin_, config_.duplicates, *text,
                                LocationTotals(config_.locations));
@@ -247,6 +248,7 @@ class Reader {
   std::optional<int> cursor_column_;   // with config_.cursor_column
   std::optional<std::string> newest_;  // the greatest cursor value seen
   KeptConnection* const kept_;         // none: the connection closes after the read
+  FeedSieve* const sieve_;             // a whole read's (null with a cursor)
 };
 
 bool is_integer(std::string_view s) {
@@ -291,7 +293,8 @@ bool cursor_less(std::string_view a, std::string_view b) {
 }
 
 Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
-                             const std::optional<std::string>& cursor, KeptConnection* kept) {
+                             const std::optional<std::string>& cursor, KeptConnection* kept,
+                             FeedSieve* sieve) {
   std::string password;
   if (!config.password_file.empty()) {
     try {
@@ -300,7 +303,7 @@ Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
       throw WarehouseError(postgres_origin(config) + ": " + e.what());
     }
   }
-  Reader reader(config, std::move(password), cursor, kept);
+  Reader reader(config, std::move(password), cursor, kept, sieve);
   return reader.run();
 }
 

@@ -30,9 +30,11 @@ std::string clean_libpq_message(std::string_view message, std::string_view passw
 // cursor column, or `cursor` again when no row has one.
 // With `kept`, the read starts on its connection when that still answers and leaves its own
 // connection there after a read that went well; without, it closes its connection.
+// With `sieve`, a whole read (no cursor) without a location column drops the rows it knows
+// (FeedSieve); an incremental one never does: its rows are the changes.
 Feed read_postgres_warehouse(const config::PostgresWarehouseConfig& config,
                              const std::optional<std::string>& cursor = std::nullopt,
-                             KeptConnection* kept = nullptr);
+                             KeptConnection* kept = nullptr, FeedSieve* sieve = nullptr);
 
 // Orders cursor values: numerically when both are integers, else as text (PostgreSQL prints
 // timestamps in UTC, as beed's session asks, in a form whose text order is time order).

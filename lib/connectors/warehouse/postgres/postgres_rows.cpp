@@ -22,8 +22,11 @@ std::string_view whole_part(std::string_view s) {
 
 PostgresFeedBuilder::PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates,
                                          QuantityText quantity_text,
-                                         std::optional<LocationTotals> locations)
-    : duplicates_(duplicates), quantity_text_(quantity_text), locations_(std::move(locations)) {
+                                         std::optional<LocationTotals> locations, FeedSieve* sieve)
+    : duplicates_(duplicates),
+      quantity_text_(quantity_text),
+      locations_(std::move(locations)),
+      sieve_(locations_ ? nullptr : sieve) {
   feed_.origin = std::move(origin);
 }
 
@@ -63,6 +66,10 @@ void PostgresFeedBuilder::add(std::uint64_t row, std::optional<std::string_view>
   Quantity quantity = 0;
   switch (parse_quantity(text, quantity)) {
     case QuantityParse::ok:
+      if (sieve_ && sieve_->known(sku, quantity)) {
+        ++feed.sieved;
+        return;
+      }
       // The row count is not known in advance (rows arrive one by one). Grow by doubling as
       // push_back would, but through reserve_rows, so each new array asks for huge pages: at a
       // million rows, first-touch page faults cost more than the rows themselves. Not for

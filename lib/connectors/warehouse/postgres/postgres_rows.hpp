@@ -23,8 +23,11 @@ class PostgresFeedBuilder {
  public:
   // With `locations` (the query has a location column), rows are counted per location and
   // added up per SKU (location_totals.hpp).
+  // `sieve` (optional, not with locations): a row it knows is dropped and counted in
+  // Feed::sieved (FeedSieve), as the CSV reader does.
   PostgresFeedBuilder(std::string origin, DuplicatePolicy duplicates, QuantityText quantity_text,
-                      std::optional<LocationTotals> locations = std::nullopt);
+                      std::optional<LocationTotals> locations = std::nullopt,
+                      FeedSieve* sieve = nullptr);
 
   // One result row; `row` counts from 1 and is reported as the problem's line. std::nullopt is
   // SQL NULL. The SKU is trimmed of spaces and tabs (CHAR(n) pads with spaces); so is a text
@@ -43,6 +46,7 @@ class PostgresFeedBuilder {
   DuplicatePolicy duplicates_;
   QuantityText quantity_text_;
   std::optional<LocationTotals> locations_;
+  FeedSieve* sieve_ = nullptr;
 };
 
 }  // namespace pb::connectors

@@ -14,8 +14,8 @@ boost::asio::awaitable<Feed> PostgresWarehouse::read(boost::asio::any_io_executo
   if (request.kind == SyncKind::smart && !request.cursor.empty()) cursor = request.cursor;
   // A copy: a reload may replace this warehouse while the pool is still reading. A named local,
   // not a temporary in the co_await expression, which g++ 12 may destroy twice.
-  auto work = [config = config_, cursor = std::move(cursor), kept = kept_] {
-    return read_postgres_warehouse(config, cursor, kept.get());
+  auto work = [config = config_, cursor = std::move(cursor), kept = kept_, sieve = request.sieve] {
+    return read_postgres_warehouse(config, cursor, kept.get(), sieve.get());
   };
   co_return co_await async::offload(std::move(pool), std::move(work));
 }
