@@ -54,7 +54,10 @@ bool DigestSieve::known(std::string_view sku, Quantity quantity) {
   const bool found = at < size_ && digest_->sku(at) == sku;
   cursor_ = found ? at + 1 : at;
   if (!found) {
-    lines_broken_ = true;  // a new SKU: not the digest's SKUs
+    if (offered && !lines_broken_) {  // a new SKU: its entry is known once the digest is patched
+      new_lines_->entries.back() = LinesDraft::kNewEntry;
+      new_skus_.emplace_back(static_cast<std::uint32_t>(new_lines_->size() - 1), sku);
+    }
     return false;
   }
   if (offered) line_names(at);
@@ -79,6 +82,7 @@ void DigestSieve::restart() {
   spoiled_ = false;
   old_lines_.reset();
   new_lines_.reset();
+  new_skus_.clear();
   line_cursor_ = 0;
   awaiting_ = false;
   lines_broken_ = false;
@@ -135,20 +139,64 @@ void DigestSieve::line_names(std::size_t at) {
   if (old_lines_) line_cursor_ = old_lines_->line(at) + 1;
 }
 
-std::shared_ptr<LineMemo> DigestSieve::take_lines() {
-  // As many lines as entries, each naming one (a second line for an entry spoils the sieve):
-  // every entry once.
-  if (!new_lines_ || lines_broken_ || awaiting_ || spoiled_ || new_lines_->size() != size_)
-    return nullptr;
-  auto memo = std::move(new_lines_);
+std::optional<LinesDraft> DigestSieve::take_lines() {
+  if (!new_lines_ || lines_broken_ || awaiting_ || spoiled_) return std::nullopt;
+  LinesDraft draft{std::move(*new_lines_), std::move(new_skus_)};
+  new_lines_.reset();
+  return draft;
+}
+
+std::shared_ptr<const LineMemo> settle_lines(std::optional<LinesDraft> draft, std::size_t old_size,
+                                             const std::vector<Difference>& diffs,
+                                             const FeedDigest& digest) {
+  const std::size_t n = digest.size();
+  if (!draft || draft->memo.size() != n || n >= LinesDraft::kNewEntry) return nullptr;
+  auto& entries = draft->memo.entries;
+  const bool reshaped = std::any_of(diffs.begin(), diffs.end(),
+                                    [](const Difference& d) { return !d.was || !d.quantity; });
+  if (reshaped) {
+    // Each old entry's place in the patched digest, as patch_digest copies them (kNoEntry: gone).
+    std::vector<std::uint32_t> moved(old_size, kNoEntry);
+    std::size_t next_old = 0, next_new = 0;
+    const auto copy_to = [&](std::size_t end) {
+      for (; next_old < end && next_old < old_size; ++next_old)
+        moved[next_old] = static_cast<std::uint32_t>(next_new++);
+    };
+    for (const auto& d : diffs) {
+      copy_to(d.at);
+      if (d.was) {
+        if (d.quantity && next_old < old_size)
+          moved[next_old] = static_cast<std::uint32_t>(next_new++);
+        ++next_old;
+      } else if (d.quantity) {
+        ++next_new;  // a new entry
+      }
+    }
+    copy_to(old_size);
+    if (next_new != n) return nullptr;
+    for (auto& e : entries)
+      if (e != LinesDraft::kNewEntry) e = e < old_size ? moved[e] : kNoEntry;
+  }
+  for (const auto& [line, sku] : draft->new_skus) {
+    const std::size_t at = digest.lower_bound(sku, 0, n);
+    if (at == n || digest.sku(at) != sku) return nullptr;
+    entries[line] = static_cast<std::uint32_t>(at);
+  }
+  // Each entry named once: a gone SKU's line, or two lines of one new SKU, leave it unusable.
+  std::vector<bool> named(n, false);
   bool in_order = true;
-  for (std::size_t i = 0; i < memo->entries.size() && in_order; ++i)
-    in_order = memo->entries[i] == i;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto e = entries[i];
+    if (e >= n || named[e]) return nullptr;
+    named[e] = true;
+    in_order = in_order && e == i;
+  }
+  auto memo = std::make_shared<LineMemo>(std::move(draft->memo));
   if (in_order) {
     std::vector<std::uint32_t>().swap(memo->entries);
   } else {
-    memo->lines.assign(size_, 0);
-    for (std::size_t i = 0; i < memo->entries.size(); ++i)
+    memo->lines.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
       memo->lines[memo->entries[i]] = static_cast<std::uint32_t>(i);
   }
   return memo;

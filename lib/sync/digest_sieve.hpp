@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,6 +23,15 @@
 #include "sync/rules.hpp"
 
 namespace pb::sync {
+
+// The lines of a read through a sieve (DigestSieve::take_lines): in `memo`, each line's hash
+// and the entry of the sieve's digest it named, or kNewEntry for a SKU that digest did not
+// hold, named in `new_skus` (line, SKU).
+struct LinesDraft {
+  static constexpr std::uint32_t kNewEntry = 0xFFFF'FFFEU;
+  LineMemo memo;
+  std::vector<std::pair<std::uint32_t, std::string>> new_skus;
+};
 
 // Answers the reader from `digest`, remembering which entries it answered true for (sieved) and
 // which SKUs the read named at all (seen). Used by one read at a time: not thread-safe.
@@ -40,10 +52,9 @@ class DigestSieve final : public connectors::FeedSieve {
   bool lines_begin(std::uint64_t layout) override;
   bool known_line(std::uint64_t hash) override;
 
-  // The read's lines, once it is over, when they named each entry of the digest once (none
-  // new, none gone, none twice, no bad row): the LineMemo of the digest once its quantities
-  // are the feed's (requantify_in_place). Null otherwise.
-  std::shared_ptr<LineMemo> take_lines();
+  // The read's lines, once it is over, when each named one SKU (no bad row) and no SKU of the
+  // digest came twice; settle_lines makes them the next digest's LineMemo. Empty otherwise.
+  std::optional<LinesDraft> take_lines();
   std::uint64_t lines_known() const { return lines_known_; }
 
   bool spoiled() const { return spoiled_; }
@@ -79,11 +90,21 @@ class DigestSieve final : public connectors::FeedSieve {
   // Line by line (lines_begin).
   std::shared_ptr<const LineMemo> old_lines_;  // the digest's, when of the read's layout
   std::shared_ptr<LineMemo> new_lines_;        // the read's, as they come
-  std::size_t line_cursor_ = 0;                // the old line expected next
+  std::vector<std::pair<std::uint32_t, std::string>> new_skus_;  // LinesDraft::new_skus
+  std::size_t line_cursor_ = 0;                                  // the old line expected next
   bool awaiting_ = false;      // the last line offered was parsed: its row names its entry
   bool lines_broken_ = false;  // a line named no entry: new_lines_ will not do
   std::uint64_t lines_known_ = 0;
 };
+
+
+// The LineMemo of `digest`, the digest the read's feed left (patched from one of `old_size`
+// entries by `diffs`, or requantified in place, or unchanged), from that read's lines: their
+// entries moved as patch_digest moved them, new SKUs found. Null when the lines do not name
+// each of its entries exactly once (a duplicate of a new SKU, say) or there is no draft.
+std::shared_ptr<const LineMemo> settle_lines(std::optional<LinesDraft> draft, std::size_t old_size,
+                                             const std::vector<Difference>& diffs,
+                                             const FeedDigest& digest);
 
 // A sieve for a read whose feed will be compared with `digest` under `rules`; null when the
 // digest cannot apply whatever the feed (none, or made with other rules) or does not sieve.

@@ -144,22 +144,26 @@ void apply_with_digest(state::InventoryDb& db, std::string_view connection, conn
                        const Rules& rules, UnixMillis now, bool allow_zeroing,
                        std::shared_ptr<FeedDigest> digest, std::shared_ptr<DigestSieve> sieve,
                        Detection& out) {
-  auto lines = sieve ? sieve->take_lines() : nullptr;  // this feed's, for the next read
+  auto lines = sieve ? sieve->take_lines() : std::nullopt;  // this feed's, for the next read
   const auto diffs = differences_of(feed, *digest, std::move(sieve));  // the sieve lets go
   out.differences = diffs.size();
   const auto rows = feed.rows.size() + feed.sieved;
   feed.rows = {};
   const Totals base{digest->listed, digest->in_stock};
+  const std::size_t old_size = digest->size();
   std::shared_ptr<FeedDigest> next;
   if (diffs.empty()) {
     // The old lines hold as well (the same rows); the new ones are as they now stand.
-    if (lines) digest->lines = std::move(lines);
+    if (auto settled = settle_lines(std::move(lines), old_size, diffs, *digest))
+      digest->lines = std::move(settled);
     out.digest = std::move(digest);
   } else if (requantify_in_place(*digest, diffs)) {  // the run owns it (from RunControl)
-    digest->lines = std::move(lines);                // null unless they named every entry once
+    digest->lines = settle_lines(std::move(lines), old_size, diffs, *digest);
     next = std::move(digest);
-  } else
+  } else {
     next = patch_digest(*std::exchange(digest, nullptr), diffs, rules);
+    if (next) next->lines = settle_lines(std::move(lines), old_size, diffs, *next);
+  }
   out.counts =
       apply_differences(db, connection, diffs, rows, feed.origin, rules, base, now, allow_zeroing);
   if (next) {
