@@ -97,7 +97,6 @@ class DigestSieve final : public connectors::FeedSieve {
   std::uint64_t lines_known_ = 0;
 };
 
-
 // The LineMemo of `digest`, the digest the read's feed left (patched from one of `old_size`
 // entries by `diffs`, or requantified in place, or unchanged), from that read's lines: their
 // entries moved as patch_digest moved them, new SKUs found. Null when the lines do not name
