@@ -310,13 +310,22 @@ void Service::keep_digests() {
   // abandoned at the deadline may still write: its write changes the stamp, so the next beed
   // takes none of these.
   const auto& dir = config_.daemon.state_dir;
+  sync::StateStamp stamp;
   try {
-    const auto stamp = sync::state_stamp(dir, db_->env().last_txnid());
-    for (const auto& runner : runners_)
-      if (const auto kept = runner->kept_digest(); kept.digest)
-        sync::save_digest(sync::digest_dir(dir), runner->config().name, stamp, kept);
+    stamp = sync::state_stamp(dir, db_->env().last_txnid());
   } catch (const std::exception& e) {
     log::warn("cannot keep the feeds' digests over the restart: {}", e.what());
+    return;
+  }
+  for (const auto& runner : runners_) {
+    const auto kept = runner->kept_digest();
+    if (!kept.digest) continue;
+    try {  // one that cannot be written (a full disk) does not keep the others from trying
+      sync::save_digest(sync::digest_dir(dir), runner->config().name, stamp, kept);
+    } catch (const std::exception& e) {
+      log::warn({.connection = runner->config().name},
+                "cannot keep the last feed's digest over the restart: {}", e.what());
+    }
   }
 }
 

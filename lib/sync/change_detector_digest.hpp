@@ -3,9 +3,10 @@
 // only the rows that differ touch LMDB. An unchanged row then costs a string compare, not two
 // decodes of its stored item in two cursor walks (58 % of a 1M-SKU Smart Sync before it).
 //
-// The digest lives in memory only, with the connection's RunControl: after a restart, a reload
-// that replaces the runner, or any failed write, the next feed takes the full merge again and
-// builds a new one. It is valid only while every item it names is stored listed, with its
+// The digest lives in memory, with the connection's RunControl, and over a graceful restart in a
+// file stamped with the state it stands for (digest_file.hpp): after a kill, a reload that
+// replaces the runner, or any failed write, the next feed takes the full merge again and builds
+// a new one. It is valid only while every item it names is stored listed, with its
 // quantity and the wanted quantity its rules give, and every other stored item is either
 // unlisted or (missing_skus: zero) listed at 0: what a full merge of that feed leaves, and what
 // nothing but the change detector's own feed merges changes (pushes write store_quantity,
@@ -30,9 +31,9 @@ namespace pb::sync {
 class DigestSieve;  // sync/digest_sieve.hpp
 
 // What beed kept of the last feed's lines, for FeedSieve::known_line: each data line's hash in
-// the feed's order and the digest entry its row is. Made by a read that met each entry of its
-// digest once, each on a line it could name (DigestSieve::take_lines). It holds while every
-// line's row is its entry's SKU and quantity: a digest whose quantities change drops it.
+// the feed's order and the digest entry its row is. Made from a read's lines, each naming one
+// SKU, settled for the digest that read left (settle_lines, digest_sieve.hpp). It holds while
+// every line's row is its entry's SKU and quantity: a digest whose quantities change drops it.
 struct LineMemo {
   std::uint64_t layout = 0;            // FeedSieve::lines_begin's
   std::vector<std::uint64_t> hashes;   // one per line (connectors::line_hash)

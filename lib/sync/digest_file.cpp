@@ -51,7 +51,6 @@ class Writer {
     out_.flush();
     return out_.good();
   }
-  bool good() const { return out_.good(); }
 
  private:
   std::ofstream out_;
